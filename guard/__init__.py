@@ -1,0 +1,1 @@
+"""guard: a fast static-analysis safety net for model-generated Python patches."""

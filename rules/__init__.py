@@ -1,0 +1,1 @@
+"""guard's own rules: one rule per module."""
