@@ -1,0 +1,265 @@
+"""Run untrusted code in a child process with whatever isolation this machine supports.
+
+Layers, each used only where a probe shows it works, and each named in ``isolation``:
+rlimits (CPU, address space, file size, process count), a pids cgroup (RLIMIT_NPROC is not
+enforced for root), Linux namespaces via util-linux ``unshare`` (no network, private pids so
+the whole tree dies with its init, a mount namespace in which the protected paths are
+read-only), dropping to ``nobody`` with no capabilities, a scrubbed environment, and a
+temporary working directory and HOME. A wall-clock timeout kills the process group.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import itertools
+import os
+import resource
+import shutil
+import signal
+import subprocess
+import tempfile
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+NOBODY = 65534
+_CGROUP_ROOTS = (Path("/sys/fs/cgroup/pids"), Path("/sys/fs/cgroup"))
+_counter = itertools.count()
+
+
+@dataclass(frozen=True)
+class Limits:
+    wall_s: float = 10.0
+    cpu_s: int = 10
+    memory_bytes: int = 1 << 30
+    nproc: int = 64
+    file_bytes: int = 64 << 20
+
+
+@dataclass(frozen=True)
+class Box:
+    """The child's private directories; ``root`` is removed when the box closes."""
+
+    root: Path
+    work: Path
+    home: Path
+    tmp: Path
+
+
+@dataclass(frozen=True)
+class SandboxResult:
+    returncode: int
+    """Negative: killed by that signal (shell convention 128+n is translated)."""
+    timed_out: bool
+    stdout: bytes
+    stderr: bytes
+    elapsed_s: float
+    isolation: tuple[str, ...]
+
+
+@contextlib.contextmanager
+def open_box() -> Iterator[Box]:
+    root = Path(tempfile.mkdtemp(prefix="guard-box-"))
+    try:
+        box = Box(root, root / "work", root / "home", root / "tmp")
+        for d in (box.work, box.home, box.tmp):
+            d.mkdir()
+        yield box
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+
+
+@lru_cache(maxsize=None)
+def _unshare_prefix() -> tuple[str, ...]:
+    """The ``unshare`` command line that works here, or () when none does."""
+    exe = shutil.which("unshare")
+    if exe is None:
+        return ()
+    base = (exe, "--net", "--mount", "--pid", "--fork", "--kill-child")
+    candidates = [base] if os.geteuid() == 0 else [(*base, "--map-root-user")]
+    for cmd in candidates:
+        try:
+            probe = subprocess.run(
+                [*cmd, "sh", "-c", "mount --bind -o ro / / 2>/dev/null; exit 0"],
+                capture_output=True, timeout=5, check=False,
+            )
+        except (OSError, subprocess.SubprocessError):
+            continue
+        if probe.returncode == 0:
+            return cmd
+    return ()
+
+
+@lru_cache(maxsize=None)
+def _setpriv() -> str | None:
+    return shutil.which("setpriv")
+
+
+def _readable_by_others(path: Path) -> bool:
+    """Whether ``nobody`` can reach and read ``path`` (every ancestor traversable)."""
+    try:
+        if not os.stat(path).st_mode & 0o005 == 0o005:
+            return False
+        return all(os.stat(p).st_mode & 0o001 for p in path.resolve().parents)
+    except OSError:
+        return False
+
+
+def _scrubbed_env(box: Box) -> dict[str, str]:
+    return {
+        "PATH": "/usr/local/bin:/usr/bin:/bin",
+        "HOME": str(box.home),
+        "TMPDIR": str(box.tmp),
+        "LANG": "C.UTF-8",
+        "PYTHONHASHSEED": "0",
+        "PYTHONDONTWRITEBYTECODE": "1",
+    }
+
+
+class _PidsCgroup:
+    """A throwaway pids cgroup: a process-count limit that also binds root, and a way to
+    find and kill every descendant, even those that left the process group."""
+
+    def __init__(self, limit: int) -> None:
+        self.path: Path | None = None
+        if os.geteuid() != 0:
+            return
+        for base in _CGROUP_ROOTS:
+            if not (base / "cgroup.procs").exists():
+                continue
+            path = base / f"guard-{os.getpid()}-{next(_counter)}"
+            try:
+                path.mkdir()
+                (path / "pids.max").write_text(str(limit))
+            except OSError:
+                with contextlib.suppress(OSError):
+                    path.rmdir()
+                continue
+            self.path = path
+            return
+
+    def join(self) -> None:
+        """Called in the child between fork and exec."""
+        if self.path is not None:
+            with open(self.path / "cgroup.procs", "w") as procs:
+                procs.write(str(os.getpid()))
+
+    def kill_all(self) -> None:
+        if self.path is None:
+            return
+        for _ in range(50):
+            try:
+                pids = [int(p) for p in (self.path / "cgroup.procs").read_text().split()]
+            except OSError:
+                break
+            if not pids:
+                break
+            for pid in pids:
+                with contextlib.suppress(OSError):
+                    os.kill(pid, signal.SIGKILL)
+            time.sleep(0.01)
+
+    def close(self) -> None:
+        self.kill_all()
+        if self.path is not None:
+            with contextlib.suppress(OSError):
+                self.path.rmdir()
+
+
+def _preexec(limits: Limits, cgroup: _PidsCgroup) -> Callable[[], None]:
+    def setup() -> None:
+        cgroup.join()
+        cpu = max(1, int(limits.cpu_s))
+        resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))
+        resource.setrlimit(resource.RLIMIT_AS, (limits.memory_bytes, limits.memory_bytes))
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limits.file_bytes, limits.file_bytes))
+        resource.setrlimit(resource.RLIMIT_NPROC, (limits.nproc, limits.nproc))
+        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+
+    return setup
+
+
+def _command(
+    argv: Sequence[str], box: Box, readonly: Sequence[Path], isolation: list[str]
+) -> list[str]:
+    """Wrap ``argv`` in namespaces, read-only mounts and a privilege drop where possible."""
+    prefix = _unshare_prefix()
+    if not prefix:
+        return list(argv)
+    isolation += ["netns", "pidns", "mountns"]
+    mounts = [p for p in dict.fromkeys(readonly) if p.exists()]
+    script = "".join(f'mount --bind -o ro "${i + 1}" "${i + 1}" || exit 97\n'
+                     for i in range(len(mounts)))
+    if mounts:
+        isolation.append("readonly-repo")
+    inner = list(argv)
+    setpriv = _setpriv()
+    if setpriv is not None:
+        drop = [setpriv, "--no-new-privs", "--bounding-set=-all", "--inh-caps=-all"]
+        if os.geteuid() == 0 and all(_readable_by_others(p) for p in readonly):
+            os.chown(box.root, NOBODY, NOBODY)
+            for d in (box.work, box.home, box.tmp):
+                os.chown(d, NOBODY, NOBODY)
+            drop += ["--reuid", str(NOBODY), "--regid", str(NOBODY), "--clear-groups"]
+            isolation.append("uid-nobody")
+        inner = [*drop, "--", *inner]
+        isolation.append("no-caps")
+    # sh stays as pid 1 of the namespace so the payload is an ordinary process.
+    script += f'shift {len(mounts)}\n"$@"\n'
+    return [*prefix, "sh", "-c", script, "guard-sandbox", *map(str, mounts), *inner]
+
+
+def run(
+    argv: Sequence[str],
+    box: Box,
+    limits: Limits = Limits(),
+    readonly: Sequence[Path] = (),
+    stdin: bytes = b"",
+) -> SandboxResult:
+    """Run ``argv`` in ``box.work``; never raises for anything the child does."""
+    isolation = ["rlimit-cpu", "rlimit-as", "rlimit-fsize", "scrubbed-env", "tmp-home", "tmp-cwd"]
+    cgroup = _PidsCgroup(limits.nproc)
+    if cgroup.path is not None:
+        isolation.append("pids-cgroup")
+    start = time.monotonic()
+    try:
+        cmd = _command(argv, box, readonly, isolation)
+        if os.geteuid() != 0 or "uid-nobody" in isolation:
+            isolation.append("rlimit-nproc")
+        out, err, code, timed_out = _spawn(cmd, box, limits, cgroup, stdin)
+    finally:
+        cgroup.close()
+    return SandboxResult(code, timed_out, out, err, time.monotonic() - start, tuple(isolation))
+
+
+def _spawn(
+    cmd: list[str], box: Box, limits: Limits, cgroup: _PidsCgroup, stdin: bytes
+) -> tuple[bytes, bytes, int, bool]:
+    try:
+        proc = subprocess.Popen(
+            cmd, cwd=box.work, env=_scrubbed_env(box), stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True,
+            preexec_fn=_preexec(limits, cgroup), close_fds=True,
+        )
+    except (OSError, subprocess.SubprocessError) as exc:
+        return b"", f"guard: could not start sandbox: {exc}".encode(), 127, False
+    timed_out = False
+    try:
+        out, err = proc.communicate(stdin, timeout=limits.wall_s)
+    except subprocess.TimeoutExpired:
+        timed_out = True
+        with contextlib.suppress(OSError):
+            os.killpg(proc.pid, signal.SIGKILL)
+        cgroup.kill_all()
+        try:
+            out, err = proc.communicate(timeout=2)
+        except subprocess.TimeoutExpired:  # an escaped descendant still holds the pipes
+            proc.kill()
+            out, err = b"", b"guard: sandbox output abandoned"
+            proc.wait()
+    code = proc.returncode
+    if 128 < code < 128 + 65:
+        code = 128 - code  # the namespace's sh reports a killed payload as 128+n
+    return out[-(1 << 20):], err[-(1 << 16):], code, timed_out
