@@ -1,0 +1,211 @@
+"""Map a patch's changed lines to what they change: definitions, imports and calls (libcst)."""
+
+from __future__ import annotations
+
+import ast
+import bisect
+from dataclasses import dataclass, field
+from typing import Literal
+
+import libcst as cst
+from libcst.metadata import MetadataWrapper, PositionProvider
+
+from guard.findings import Confidence, Finding, Severity
+from guard.workspace import TouchedFile
+
+
+@dataclass(frozen=True)
+class Definition:
+    qualname: str
+    kind: Literal["function", "class"]
+    line: int
+    """Line of the ``def``/``class`` keyword."""
+    start: int
+    """First line, decorators included."""
+    end: int
+    in_class: bool = False
+
+
+@dataclass(frozen=True)
+class ImportedName:
+    module: str
+    """Absolute or relative (leading dots) module, e.g. ``os.path`` or ``.utils``."""
+    name: str | None
+    """For ``from m import n``: ``n``; for ``import m``: None."""
+    line: int
+    column: int
+
+
+@dataclass
+class ParsedSource:
+    """One version of one file, parsed once and shared by every stage."""
+
+    text: str
+    module: cst.Module | None
+    wrapper: MetadataWrapper | None
+    definitions: list[Definition]
+    syntax_error: tuple[int, int, str] | None = None
+
+    def enclosing(self, line: int) -> str:
+        """Qualified name of the innermost definition containing ``line`` ('' at module level)."""
+        best = ""
+        best_span = None
+        for d in self.definitions:
+            if d.start <= line <= d.end:
+                span = d.end - d.start
+                if best_span is None or span <= best_span:
+                    best, best_span = d.qualname, span
+        return best
+
+
+@dataclass
+class FileChanges:
+    file: TouchedFile
+    before: ParsedSource | None
+    after: ParsedSource | None
+    changed_lines: frozenset[int]
+    changed_definitions: list[Definition] = field(default_factory=list)
+    removed_definitions: list[Definition] = field(default_factory=list)
+    added_imports: list[ImportedName] = field(default_factory=list)
+
+    @property
+    def path(self) -> str:
+        return self.file.path
+
+    def syntax_finding(self) -> Finding | None:
+        """A finding when the patch broke a file that parsed before it."""
+        if self.after is None or self.after.syntax_error is None:
+            return None
+        if self.before is not None and self.before.syntax_error is not None:
+            return None
+        line, column, message = self.after.syntax_error
+        return Finding(
+            path=self.path,
+            line=line,
+            column=column,
+            rule="syntax-error",
+            analyzer="guard",
+            message=f"the patched file does not parse: {message}",
+            severity=Severity.ERROR,
+            confidence=Confidence.HIGH,
+        )
+
+
+def parse_source(text: str) -> ParsedSource:
+    try:
+        ast.parse(text)
+    except SyntaxError as exc:
+        return ParsedSource(
+            text, None, None, [], (exc.lineno or 1, (exc.offset or 1), exc.msg or "syntax error")
+        )
+    except ValueError as exc:  # e.g. NUL bytes
+        return ParsedSource(text, None, None, [], (1, 1, str(exc)))
+    try:
+        module = cst.parse_module(text)
+    except cst.ParserSyntaxError:
+        # Valid for CPython but beyond libcst's grammar: analysable by the tools, not by rules.
+        return ParsedSource(text, None, None, _ast_definitions(text))
+    wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
+    collector = _DefinitionCollector()
+    wrapper.visit(collector)
+    return ParsedSource(text, module, wrapper, collector.definitions)
+
+
+class _DefinitionCollector(cst.CSTVisitor):
+    METADATA_DEPENDENCIES = (PositionProvider,)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.definitions: list[Definition] = []
+        self._stack: list[tuple[str, str]] = []
+
+    def _enter(self, node: cst.FunctionDef | cst.ClassDef, kind: Literal["function", "class"]) -> None:
+        whole = self.get_metadata(PositionProvider, node)
+        name_pos = self.get_metadata(PositionProvider, node.name)
+        parts = [n if k == "class" else f"{n}.<locals>" for n, k in self._stack]
+        qualname = ".".join([*parts, node.name.value])
+        in_class = bool(self._stack) and self._stack[-1][1] == "class"
+        self.definitions.append(
+            Definition(qualname, kind, name_pos.start.line, whole.start.line, whole.end.line, in_class)
+        )
+        self._stack.append((node.name.value, kind))
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        self._enter(node, "function")
+
+    def leave_FunctionDef(self, original_node: cst.FunctionDef) -> None:
+        self._stack.pop()
+
+    def visit_ClassDef(self, node: cst.ClassDef) -> None:
+        self._enter(node, "class")
+
+    def leave_ClassDef(self, original_node: cst.ClassDef) -> None:
+        self._stack.pop()
+
+
+def _ast_definitions(text: str) -> list[Definition]:
+    out: list[Definition] = []
+
+    def walk(node: ast.AST, prefix: str, in_class: bool) -> None:
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+                kind: Literal["function", "class"] = (
+                    "class" if isinstance(child, ast.ClassDef) else "function"
+                )
+                start = min([d.lineno for d in child.decorator_list] + [child.lineno])
+                qual = prefix + child.name
+                out.append(Definition(qual, kind, child.lineno, start, child.end_lineno or start, in_class))
+                walk(child, qual + ("." if kind == "class" else ".<locals>."), kind == "class")
+            else:
+                walk(child, prefix, in_class)
+
+    walk(ast.parse(text), "", False)
+    return out
+
+
+def _imports(parsed: ParsedSource, lines: frozenset[int]) -> list[ImportedName]:
+    if parsed.module is None:
+        return []
+    tree = ast.parse(parsed.text)
+    found: list[ImportedName] = []
+    for node in ast.walk(tree):
+        if getattr(node, "lineno", None) not in lines:
+            continue
+        if isinstance(node, ast.Import):
+            found.extend(ImportedName(a.name, None, node.lineno, node.col_offset + 1) for a in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            base = "." * node.level + (node.module or "")
+            found.extend(
+                ImportedName(base, a.name, node.lineno, node.col_offset + 1) for a in node.names
+            )
+    return found
+
+
+def innermost_changed(definitions: list[Definition], lines: frozenset[int]) -> list[Definition]:
+    """The innermost definition around each changed line, in file order, without repeats."""
+    chosen: dict[str, Definition] = {}
+    ordered = sorted(definitions, key=lambda d: d.start)
+    starts = [d.start for d in ordered]
+    for line in sorted(lines):
+        upto = bisect.bisect_right(starts, line)
+        inner = None
+        for d in ordered[:upto]:
+            if d.start <= line <= d.end and (inner is None or d.end - d.start <= inner.end - inner.start):
+                inner = d
+        if inner is not None:
+            chosen.setdefault(inner.qualname, inner)
+    return sorted(chosen.values(), key=lambda d: d.start)
+
+
+def analyse_file(touched: TouchedFile) -> FileChanges:
+    before = parse_source(touched.before) if touched.before is not None else None
+    after = parse_source(touched.after) if touched.after is not None else None
+    changed = touched.changed_lines() if after is not None else frozenset()
+    result = FileChanges(touched, before, after, changed)
+    if after is not None:
+        result.changed_definitions = innermost_changed(after.definitions, changed)
+        result.added_imports = _imports(after, frozenset(touched.patch.added_lines()))
+    if before is not None:
+        kept = {d.qualname for d in after.definitions} if after is not None else set()
+        result.removed_definitions = [d for d in before.definitions if d.qualname not in kept]
+    return result

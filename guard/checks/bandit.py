@@ -1,0 +1,43 @@
+"""bandit, in JSON mode; its severity and confidence map through one table."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+from guard.checks.base import ToolFailure, ToolRun, keep_paths, relative, run_tool
+from guard.findings import Confidence, Finding, Severity
+
+NAME = "bandit"
+
+# bandit's LOW severity findings (e.g. "import subprocess", "assert used") describe code that is
+# usually fine; they are kept as information and never move the score.
+SEVERITY = {"LOW": Severity.INFO, "MEDIUM": Severity.WARNING, "HIGH": Severity.ERROR}
+CONFIDENCE = {"LOW": Confidence.LOW, "MEDIUM": Confidence.MEDIUM, "HIGH": Confidence.HIGH}
+
+
+def run(job: ToolRun) -> list[Finding]:
+    if not job.paths:
+        return []
+    argv = [sys.executable, "-m", "bandit", "--format", "json", "--quiet", "--", *job.paths]
+    out = run_tool(NAME, argv, job.root, job.budget_s, ok_codes={0, 1})
+    try:
+        data = json.loads(out)
+    except json.JSONDecodeError as exc:
+        raise ToolFailure(f"bandit printed something that is not JSON: {out[:200]!r}") from exc
+    findings = []
+    for item in data.get("results", []):
+        findings.append(
+            Finding(
+                path=relative(job.root, item["filename"]),
+                line=int(item["line_number"]),
+                column=int(item.get("col_offset", 0)) + 1,
+                end_line=(item.get("line_range") or [None])[-1],
+                rule=item["test_id"],
+                analyzer=NAME,
+                message=item["issue_text"],
+                severity=SEVERITY.get(item.get("issue_severity", ""), Severity.WARNING),
+                confidence=CONFIDENCE.get(item.get("issue_confidence", ""), Confidence.MEDIUM),
+            )
+        )
+    return keep_paths(findings, job.paths)

@@ -1,0 +1,125 @@
+"""mypy in JSON mode, with the repo's own configuration and a cache outside the user's tree.
+
+Bodies of unannotated functions are checked too (``--check-untyped-defs``): model-written code is
+often unannotated, and that is where a call to a method that does not exist hides. Error codes
+about annotation hygiene rather than correctness map to INFO and never move the score.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import sys
+from pathlib import Path
+
+from mypy.defaults import PYTHON3_VERSION_MIN
+
+from guard.checks.base import ToolFailure, ToolRun, keep_paths, relative, run_tool
+from guard.findings import Confidence, Finding, Severity
+
+NAME = "mypy"
+
+SEVERITY: dict[str, tuple[Severity, Confidence]] = {
+    "attr-defined": (Severity.ERROR, Confidence.HIGH),
+    "name-defined": (Severity.ERROR, Confidence.HIGH),
+    "call-arg": (Severity.ERROR, Confidence.HIGH),
+    "call-overload": (Severity.ERROR, Confidence.MEDIUM),
+    "arg-type": (Severity.ERROR, Confidence.MEDIUM),
+    "return-value": (Severity.ERROR, Confidence.HIGH),
+    "return": (Severity.ERROR, Confidence.MEDIUM),
+    "union-attr": (Severity.WARNING, Confidence.MEDIUM),
+    "operator": (Severity.ERROR, Confidence.MEDIUM),
+    "index": (Severity.WARNING, Confidence.MEDIUM),
+    "assignment": (Severity.WARNING, Confidence.MEDIUM),
+    "valid-type": (Severity.WARNING, Confidence.MEDIUM),
+    "has-type": (Severity.WARNING, Confidence.LOW),
+    "abstract": (Severity.ERROR, Confidence.MEDIUM),
+    "misc": (Severity.WARNING, Confidence.MEDIUM),
+    "syntax": (Severity.ERROR, Confidence.HIGH),
+    # guard's own unresolved-import rule decides about imports, knowing the declared dependencies.
+    "import-not-found": (Severity.INFO, Confidence.MEDIUM),
+    "import-untyped": (Severity.INFO, Confidence.LOW),
+    "import": (Severity.INFO, Confidence.LOW),
+    # hygiene, not correctness
+    "no-untyped-def": (Severity.INFO, Confidence.LOW),
+    "no-untyped-call": (Severity.INFO, Confidence.LOW),
+    "var-annotated": (Severity.INFO, Confidence.LOW),
+    "type-arg": (Severity.INFO, Confidence.LOW),
+    "no-any-return": (Severity.INFO, Confidence.LOW),
+    "no-any-unimported": (Severity.INFO, Confidence.LOW),
+    "unused-ignore": (Severity.INFO, Confidence.LOW),
+    "unused-coroutine": (Severity.WARNING, Confidence.MEDIUM),
+    "redundant-cast": (Severity.INFO, Confidence.LOW),
+    "annotation-unchecked": (Severity.INFO, Confidence.LOW),
+    "empty-body": (Severity.INFO, Confidence.LOW),
+    "override": (Severity.WARNING, Confidence.LOW),
+    "no-redef": (Severity.WARNING, Confidence.MEDIUM),
+}
+DEFAULT = (Severity.WARNING, Confidence.LOW)
+
+
+def cache_dir(repo: Path, state: str) -> Path:
+    """Per repo and state, under the user's cache directory, never inside the repo."""
+    base = os.environ.get("GUARD_CACHE_DIR") or os.path.join(
+        os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "guard"
+    )
+    digest = hashlib.sha256(str(repo.resolve()).encode()).hexdigest()[:16]
+    return Path(base) / "mypy" / digest / state
+
+
+def run(job: ToolRun, cache: Path) -> tuple[list[Finding], str | None]:
+    """Findings, and a note when the repo's mypy configuration had to be set aside."""
+    if not job.paths:
+        return [], None
+    major, minor = max(job.target_version, PYTHON3_VERSION_MIN)
+    argv = [
+        sys.executable, "-m", "mypy", "--output", "json", "--show-column-numbers",
+        "--show-error-end", "--no-error-summary", "--no-pretty", "--follow-imports=silent",
+        "--check-untyped-defs", "--cache-dir", str(cache), "--python-version", f"{major}.{minor}",
+    ]  # fmt: skip
+    note = None
+    try:
+        out = run_tool(NAME, [*argv, "--", *job.paths], job.root, job.budget_s, ok_codes={0, 1})
+    except ToolFailure as failure:
+        if "did not finish" in str(failure):
+            raise
+        # A repo config that names an uninstalled plugin, an unknown option, ...: go on without it.
+        out = run_tool(
+            NAME, [*argv, "--config-file", "", "--", *job.paths], job.root, job.budget_s, ok_codes={0, 1}
+        )
+        note = f"mypy ran without the repo's configuration, which it could not use: {failure}"
+    return keep_paths(_parse(job.root, out), job.paths), note
+
+
+def _parse(root: Path, out: str) -> list[Finding]:
+    findings = []
+    for raw in out.splitlines():
+        if not raw.startswith("{"):
+            continue
+        try:
+            item = json.loads(raw)
+        except json.JSONDecodeError:
+            continue
+        if item.get("severity") != "error":
+            continue
+        code = item.get("code") or "misc"
+        severity, confidence = SEVERITY.get(code, DEFAULT)
+        message = item.get("message", "")
+        if item.get("hint"):
+            message = f"{message} ({item['hint']})"
+        findings.append(
+            Finding(
+                path=relative(root, item["file"]),
+                line=max(int(item.get("line", 1)), 1),
+                column=max(int(item.get("column", 0)), 0) + 1,
+                end_line=item.get("end_line"),
+                end_column=item.get("end_column"),
+                rule=code,
+                analyzer=NAME,
+                message=message,
+                severity=severity,
+                confidence=confidence,
+            )
+        )
+    return findings

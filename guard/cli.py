@@ -1,0 +1,148 @@
+"""The command line: parses arguments, calls the API, picks exit codes. Nothing else.
+
+Exit codes: 0 pass, 1 the patch is flagged, 2 usage or input error, 3 internal error.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import traceback
+from collections.abc import Callable
+from pathlib import Path
+from typing import NoReturn, TypeVar
+
+import click
+
+from guard import api
+from guard.config import ConfigError
+from guard.diff import PatchError
+from guard.workspace import InputError
+
+EXIT_PASS, EXIT_FAIL, EXIT_INPUT, EXIT_INTERNAL = 0, 1, 2, 3
+FORMATS = ("text", "json")
+
+F = TypeVar("F", bound=Callable[..., object])
+
+
+def _fail(message: str, code: int = EXIT_INPUT) -> NoReturn:
+    click.echo(f"guard: error: {message}", err=True)
+    sys.exit(code)
+
+
+def _guarded(func: F) -> F:
+    """Turn every error into one line on stderr and an exit code; never a traceback."""
+
+    def wrapper(*args: object, **kwargs: object) -> object:
+        try:
+            return func(*args, **kwargs)
+        except (PatchError, InputError, ConfigError) as exc:
+            _fail(str(exc))
+        except (SystemExit, click.exceptions.Exit, click.ClickException, KeyboardInterrupt):
+            raise
+        except Exception as exc:  # the last line of defence
+            if os.environ.get("GUARD_DEBUG"):
+                traceback.print_exc()
+            _fail(f"internal error: {type(exc).__name__}: {exc} (set GUARD_DEBUG=1 for details)", EXIT_INTERNAL)
+
+    wrapper.__name__ = func.__name__
+    wrapper.__doc__ = func.__doc__
+    return wrapper  # type: ignore[return-value]
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="guard")
+def main() -> None:
+    """guard: catch plausible-looking but wrong Python patches before they merge."""
+
+
+def _read_patch(patch: str) -> str:
+    if patch == "-":
+        data = sys.stdin.buffer.read()
+        where = "standard input"
+    else:
+        path = Path(patch)
+        if not path.is_file():
+            raise InputError(f"{patch}: no such patch file")
+        data = path.read_bytes()
+        where = patch
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise InputError(f"{where}: the patch is not UTF-8 (byte {exc.start})") from exc
+
+
+@main.command()
+@click.argument("patch", required=False)
+@click.option("--repo", type=click.Path(file_okay=False, path_type=Path), default=Path("."), show_default=True, help="The repository the patch is for.")
+@click.option("--base", metavar="REV", help="Without PATCH: check the change since the merge base of REV and HEAD.")
+@click.option("--staged", is_flag=True, help="Without PATCH: check the staged change (for pre-commit).")
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True)
+@click.option("--threshold", type=click.FloatRange(0, 1), help="Score at or above which the patch fails [default: 0.5, or [tool.guard] threshold].")
+@click.option("--disable", multiple=True, metavar="RULE", help="Do not report RULE (repeatable).")
+@click.option("--no-exec", is_flag=True, help="Do not run any code from the patch (no property tests).")
+@_guarded
+def check(
+    patch: str | None, repo: Path, base: str | None, staged: bool, fmt: str,
+    threshold: float | None, disable: tuple[str, ...], no_exec: bool,
+) -> None:  # fmt: skip
+    """Check PATCH (a unified diff file, or - for standard input) against the repo.
+
+    Without PATCH, check the repo's working tree against HEAD (or --base/--staged).
+    """
+    if not repo.is_dir():
+        raise InputError(f"{repo}: no such directory")
+    overrides: dict[str, object] = {"threshold": threshold}
+    if disable:
+        from guard.config import load_options
+
+        overrides["disable"] = load_options(repo).disable | frozenset(disable)
+    if no_exec:
+        overrides["execute"] = False
+    if patch is None:
+        diff, before = api.git_diff(repo.resolve(), base, staged)
+    else:
+        if base or staged:
+            raise click.UsageError("--base and --staged cannot be used with PATCH")
+        diff, before = _read_patch(patch), None
+    if not diff.strip():
+        click.echo("guard: nothing to check (empty diff)", err=True)
+    report = api.check_patch(diff, repo, before=before, **overrides)
+    if fmt == "json":
+        from guard.report import json as json_report
+
+        click.echo(json_report.render(report))
+    else:
+        from guard.report import text
+
+        click.echo(text.render(report, colour=sys.stdout.isatty()), color=sys.stdout.isatty())
+    sys.exit(EXIT_FAIL if report.failed else EXIT_PASS)
+
+
+@main.command(name="rules")
+@click.option("--all", "show_all", is_flag=True, help="Also list rules that are not in use, and why.")
+def rules_command(show_all: bool) -> None:
+    """List guard's own rules."""
+    from guard.rulekit import discover
+
+    active, dropped = discover()
+    for rule in active:
+        click.echo(f"{rule.ID:<24} {rule.SEVERITY.label:<8} {rule.MESSAGE}")
+    if show_all:
+        for d in dropped:
+            click.echo(f"{d.rule:<24} dropped  {d.reason}")
+
+
+@main.command()
+@click.argument("rule")
+def explain(rule: str) -> None:
+    """Print the documentation of RULE."""
+    from guard.rulekit import discover
+
+    active, _ = discover()
+    for r in active:
+        if r.ID == rule:
+            click.echo(f"{r.ID} ({r.SEVERITY.label}, confidence {r.CONFIDENCE.label})\n")
+            click.echo(r.doc())
+            return
+    _fail(f"no rule {rule!r}; `guard rules` lists them")

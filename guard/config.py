@@ -1,0 +1,169 @@
+"""Options: defaults, then ``[tool.guard]`` in the checked repo's pyproject.toml, then the caller's."""
+
+from __future__ import annotations
+
+import configparser
+import fnmatch
+import re
+import sys
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - exercised on 3.10 only
+    import tomli as tomllib
+
+
+class ConfigError(ValueError):
+    """A configuration value guard cannot use; the message names the key."""
+
+
+DEFAULT_BUDGETS: dict[str, float] = {
+    "ruff": 10.0,
+    "mypy": 30.0,
+    "bandit": 20.0,
+    "rules": 10.0,
+    "properties": 5.0,
+}
+
+
+@dataclass(frozen=True)
+class Options:
+    threshold: float = 0.5
+    disable: frozenset[str] = frozenset()
+    """Rule ids (guard's or a tool's, e.g. ``F841``, ``attr-defined``) never reported."""
+    per_path_ignores: tuple[tuple[str, frozenset[str]], ...] = ()
+    """(glob, rule ids) pairs; ``*`` as a rule id ignores every rule on matching paths."""
+    target_version: tuple[int, int] | None = None
+    budgets: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_BUDGETS))
+    execute: bool = True
+    analyzers: frozenset[str] = frozenset({"ruff", "mypy", "bandit", "rules", "properties"})
+
+    def ignores(self, rule: str, path: str) -> bool:
+        if rule in self.disable:
+            return True
+        return any(
+            fnmatch.fnmatch(path, glob) and ("*" in rules or rule in rules)
+            for glob, rules in self.per_path_ignores
+        )
+
+    def with_overrides(self, **overrides: Any) -> Options:
+        known = {f.name for f in fields(self)}
+        unknown = set(overrides) - known
+        if unknown:
+            raise ConfigError(f"unknown option(s): {', '.join(sorted(unknown))}")
+        given = {k: v for k, v in overrides.items() if v is not None}
+        if "budgets" in given:
+            given["budgets"] = {**self.budgets, **given["budgets"]}
+        return replace(self, **given)
+
+
+_KEYS = {
+    "threshold", "disable", "per-path-ignores", "target-version", "budgets", "execute",
+}  # fmt: skip
+
+
+def load_options(repo: Path) -> Options:
+    """Options from ``[tool.guard]``; a bad key or value raises :class:`ConfigError`."""
+    table = _pyproject(repo).get("tool", {}).get("guard", {})
+    if not isinstance(table, dict):
+        raise ConfigError("[tool.guard] must be a table")
+    unknown = set(table) - _KEYS
+    if unknown:
+        raise ConfigError(
+            f"[tool.guard]: unknown key(s) {', '.join(sorted(unknown))}; known: {', '.join(sorted(_KEYS))}"
+        )
+    opts = Options()
+    values: dict[str, Any] = {}
+    if "threshold" in table:
+        values["threshold"] = _threshold(table["threshold"], "[tool.guard] threshold")
+    if "disable" in table:
+        values["disable"] = frozenset(_str_list(table["disable"], "disable"))
+    if "per-path-ignores" in table:
+        ppi = table["per-path-ignores"]
+        if not isinstance(ppi, dict):
+            raise ConfigError("[tool.guard] per-path-ignores must be a table of glob = [rule ids]")
+        values["per_path_ignores"] = tuple(
+            (glob, frozenset(_str_list(rules, f"per-path-ignores.{glob}"))) for glob, rules in ppi.items()
+        )
+    if "target-version" in table:
+        values["target_version"] = parse_version(table["target-version"], "[tool.guard] target-version")
+    if "budgets" in table:
+        values["budgets"] = _budgets(table["budgets"])
+    if "execute" in table:
+        if not isinstance(table["execute"], bool):
+            raise ConfigError("[tool.guard] execute must be true or false")
+        values["execute"] = table["execute"]
+    return opts.with_overrides(**values)
+
+
+def _threshold(value: object, where: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 1:
+        raise ConfigError(f"{where} must be a number from 0 to 1, not {value!r}")
+    return float(value)
+
+
+def _str_list(value: object, key: str) -> list[str]:
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise ConfigError(f"[tool.guard] {key} must be a list of strings, not {value!r}")
+    return value
+
+
+def _budgets(value: object) -> dict[str, float]:
+    if not isinstance(value, dict):
+        raise ConfigError("[tool.guard] budgets must be a table of analyzer = seconds")
+    out = {}
+    for name, seconds in value.items():
+        if name not in DEFAULT_BUDGETS:
+            raise ConfigError(
+                f"[tool.guard] budgets.{name}: unknown analyzer; known: {', '.join(DEFAULT_BUDGETS)}"
+            )
+        if isinstance(seconds, bool) or not isinstance(seconds, int | float) or seconds <= 0:
+            raise ConfigError(f"[tool.guard] budgets.{name} must be a positive number of seconds")
+        out[name] = float(seconds)
+    return out
+
+
+def parse_version(value: object, where: str) -> tuple[int, int]:
+    text = str(value).strip().lower().removeprefix("py")
+    match = re.fullmatch(r"3\.?(\d+)", text)
+    if not match or isinstance(value, bool):
+        raise ConfigError(f"{where} must look like \"3.11\", not {value!r}")
+    return (3, int(match[1]))
+
+
+def _pyproject(repo: Path) -> dict[str, Any]:
+    path = repo / "pyproject.toml"
+    if not path.is_file():
+        return {}
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path.name}: cannot be read as TOML: {exc}") from exc
+
+
+def target_version(repo: Path, options: Options) -> tuple[int, int]:
+    """Python version the repo targets: guard's option, mypy's, requires-python, or ours."""
+    if options.target_version:
+        return options.target_version
+    data = _pyproject(repo)
+    mypy_version = data.get("tool", {}).get("mypy", {}).get("python_version")
+    if mypy_version:
+        return parse_version(mypy_version, "[tool.mypy] python_version")
+    for name in ("mypy.ini", ".mypy.ini", "setup.cfg"):
+        ini = repo / name
+        if ini.is_file():
+            parser = configparser.ConfigParser()
+            try:
+                parser.read(ini, encoding="utf-8")
+                if parser.has_option("mypy", "python_version"):
+                    return parse_version(parser.get("mypy", "python_version"), f"{name} python_version")
+            except (configparser.Error, ConfigError):
+                pass
+    requires = data.get("project", {}).get("requires-python", "")
+    match = re.search(r">=?\s*3\.(\d+)", str(requires))
+    if match:
+        return (3, int(match[1]))
+    return (sys.version_info.major, sys.version_info.minor)

@@ -1,0 +1,76 @@
+"""Audit hooks: defence in depth on top of the OS sandbox. They refuse, and record, what
+untrusted code has no business doing: writing outside the box, spawning, signalling, networking,
+loading native code. Hooks cannot be removed once added, so they stay on for the child's life."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+_FORBIDDEN = frozenset({
+    "os.system", "os.exec", "os.posix_spawn", "os.spawn", "os.fork", "os.forkpty",
+    "os.kill", "os.killpg", "subprocess.Popen", "pty.spawn",
+    "socket.connect", "socket.bind", "socket.sendto", "socket.sendmsg", "socket.getaddrinfo",
+    "urllib.Request", "webbrowser.open", "ftplib.connect", "smtplib.connect", "http.client.connect",
+    "os.symlink", "os.link", "os.chown", "os.setxattr", "os.removexattr",
+    "ctypes.dlopen", "ctypes.dlsym", "ctypes.call_function", "ctypes.cdata",
+    "ctypes.addressof", "ctypes.string_at", "ctypes.wstring_at", "mmap.__new__",
+    "os.chroot", "resource.setrlimit", "resource.prlimit",
+})
+_PATH_EVENTS = frozenset({
+    "os.remove", "os.rmdir", "os.rename", "os.truncate", "os.chmod", "os.mkdir", "os.utime",
+    "shutil.rmtree", "shutil.copyfile", "shutil.move", "os.chflags", "os.mkfifo", "os.mknod",
+})
+_WRITE_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_TRUNC | os.O_APPEND
+
+
+class SandboxViolation(PermissionError):
+    pass
+
+
+class Auditor:
+    """Collects violations; ``armed`` is switched on only around untrusted code."""
+
+    def __init__(self, allowed_root: str) -> None:
+        self.allowed = os.path.abspath(allowed_root) + os.sep
+        self.armed = False
+        self.violations: list[str] = []
+
+    def install(self) -> None:
+        sys.addaudithook(self._hook)
+
+    def _outside(self, path: object) -> bool:
+        if isinstance(path, int) or path is None:
+            return False
+        try:
+            text = os.fsdecode(os.fspath(path))  # type: ignore[arg-type]
+        except TypeError:
+            return True
+        return not os.path.abspath(text).startswith(self.allowed)
+
+    def _refuse(self, event: str, detail: object) -> None:
+        self.armed = False  # our own bookkeeping below must not re-enter the hook
+        try:
+            self.violations.append(f"{event} {str(detail)[:120]}")
+        finally:
+            self.armed = True
+        raise SandboxViolation(f"guard sandbox refused {event}")
+
+    def _hook(self, event: str, args: Sequence[Any]) -> None:
+        if not self.armed:
+            return
+        if event in _FORBIDDEN:
+            self._refuse(event, args[:2] if args else "")
+        elif event == "open":
+            path, mode, flags = (list(args) + [None, None, None])[:3]
+            writing = (isinstance(mode, str) and any(c in mode for c in "wax+")) or (
+                isinstance(flags, int) and flags & _WRITE_FLAGS
+            )
+            if writing and self._outside(path):
+                self._refuse(event, path)
+        elif event in _PATH_EVENTS:
+            paths = [a for a in args[:2] if isinstance(a, (str, bytes, os.PathLike))]
+            if any(self._outside(p) for p in paths):
+                self._refuse(event, paths)

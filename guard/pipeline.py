@@ -1,0 +1,198 @@
+"""Run the analyzers over a workspace and keep what the patch introduced.
+
+Each external tool runs first on the patched tree. Only when that run reports something in a file
+that existed before the patch does the same tool run on the original tree, so that old problems
+can be told apart from new ones; a clean patch costs one run per tool. Tools run concurrently, each
+within its own budget; one that fails becomes a :class:`ToolError` and the rest still count.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from guard import rulekit
+from guard.changes import FileChanges, analyse_file
+from guard.checks import bandit, mypy, ruff
+from guard.checks.base import ToolFailure, ToolRun
+from guard.config import Options
+from guard.findings import Finding, Note, ToolError
+from guard.newonly import new_only
+from guard.repo import importers, module_name
+from guard.workspace import State, Workspace
+
+
+@dataclass
+class Outcome:
+    findings: list[Finding] = field(default_factory=list)
+    tool_errors: list[ToolError] = field(default_factory=list)
+    notes: list[Note] = field(default_factory=list)
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass
+class _Plan:
+    """Which files each state of the tree offers to the tools, and how to read symbols."""
+
+    ws: Workspace
+    changes: dict[str, FileChanges]
+    target: tuple[int, int]
+    after_paths: list[str]
+    before_paths: list[str]
+    dependents: list[str]
+    renamed: dict[str, str]
+
+    def overlay(self, state: State) -> Path:
+        # Keep files the patch broke out of the tools' way: a syntax error stops mypy entirely.
+        broken: dict[str, str | None] = {
+            c.path: c.file.before
+            for c in self.changes.values()
+            if c.after is not None and c.after.syntax_error is not None and c.file.old_path == c.path
+        }
+        return self.ws.overlay(state, broken if state == "after" else None)
+
+    def with_symbols(self, findings: Sequence[Finding], state: State) -> list[Finding]:
+        by_path = {
+            (c.file.old_path if state == "before" else c.path): (c.before if state == "before" else c.after)
+            for c in self.changes.values()
+        }
+        out = []
+        for f in findings:
+            parsed = by_path.get(f.path)
+            symbol = parsed.enclosing(f.line) if parsed is not None else ""
+            out.append(_replace_symbol(f, symbol))
+        return out
+
+    def changed(self) -> dict[str, frozenset[int]]:
+        return {c.path: c.changed_lines for c in self.changes.values()}
+
+    def has_before(self, findings: Sequence[Finding]) -> bool:
+        """Could any of these findings be old? Not if all sit in files the patch created."""
+        new_files = {c.path for c in self.changes.values() if c.file.before is None}
+        return any(f.path not in new_files for f in findings)
+
+
+def _replace_symbol(f: Finding, symbol: str) -> Finding:
+    from dataclasses import replace
+
+    return replace(f, symbol=symbol)
+
+
+def plan(ws: Workspace, target: tuple[int, int]) -> _Plan:
+    changes = {f.path: analyse_file(f) for f in ws.files}
+    after_paths = [
+        c.path for c in changes.values() if c.after is not None and c.after.syntax_error is None
+    ]
+    before_paths = [
+        c.file.old_path
+        for c in changes.values()
+        if c.before is not None and c.before.syntax_error is None and c.file.old_path
+    ]
+    renamed = {
+        c.file.old_path: c.path for c in changes.values() if c.file.old_path and c.file.old_path != c.path
+    }
+    touched_modules = {
+        module_name(ws.repo, c.file.old_path or c.path)
+        for c in changes.values()
+        if _interface_may_change(c)
+    }
+    everything = set(after_paths) | set(before_paths) | set(renamed)
+    dependents = importers(ws.repo, touched_modules, exclude=everything) if touched_modules else []
+    return _Plan(ws, changes, target, after_paths, before_paths, dependents, renamed)
+
+
+def _interface_may_change(c: FileChanges) -> bool:
+    """True unless every change sits inside function bodies (which callers cannot see)."""
+    if c.after is None or c.before is None or c.file.old_path != c.path:
+        return True
+    import ast
+
+    try:
+        tree = ast.parse(c.after.text)
+    except (SyntaxError, ValueError):
+        return True
+    bodies: list[tuple[int, int]] = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node.body:
+            bodies.append((node.body[0].lineno, node.end_lineno or node.body[0].lineno))
+    return any(not any(a <= line <= b for a, b in bodies) for line in c.changed_lines)
+
+
+Runner = Callable[[ToolRun], list[Finding]]
+
+
+def _tool_stage(name: str, runner: Runner, p: _Plan, options: Options, out: Outcome, with_dependents: bool) -> None:
+    started = time.perf_counter()
+    budget = options.budgets.get(name, 30.0)
+    extra = p.dependents if with_dependents else []
+    try:
+        after = runner(ToolRun(p.overlay("after"), [*p.after_paths, *extra], p.target, budget))
+        after = p.with_symbols(after, "after")
+        before: list[Finding] = []
+        if after and p.has_before(after):
+            before = runner(ToolRun(p.overlay("before"), [*p.before_paths, *extra], p.target, budget))
+            before = p.with_symbols(before, "before")
+        out.findings.extend(new_only(after, before, p.changed(), p.renamed))
+    except ToolFailure as failure:
+        out.tool_errors.append(ToolError(name, str(failure)))
+        print(f"guard: {name}: {failure}", file=sys.stderr)
+    finally:
+        out.timings[name] = round(time.perf_counter() - started, 3)
+
+
+def _mypy_runner(p: _Plan, out: Outcome) -> Runner:
+    def run(job: ToolRun) -> list[Finding]:
+        state = "before" if job.root == p.overlay("before") else "after"
+        findings, note = mypy.run(job, mypy.cache_dir(p.ws.repo, state))
+        if note and not any(n.message == note for n in out.notes):
+            out.notes.append(Note("mypy", note))
+        return findings
+
+    return run
+
+
+def _rules_stage(p: _Plan, options: Options, out: Outcome) -> None:
+    started = time.perf_counter()
+    rules, _ = rulekit.discover(options.disable)
+    project = rulekit.Project(p.ws.repo, p.target, dict(p.changes))
+    try:
+        out.findings.extend(rulekit.run_rules(rules, project))
+    except Exception as exc:  # a bug in one rule must not take the whole check down
+        message = f"a rule crashed: {type(exc).__name__}: {exc}"
+        out.tool_errors.append(ToolError("guard", message))
+        print(f"guard: rules: {message}", file=sys.stderr)
+    finally:
+        out.timings["rules"] = round(time.perf_counter() - started, 3)
+
+
+def run_pipeline(ws: Workspace, options: Options, target: tuple[int, int]) -> Outcome:
+    out = Outcome()
+    started = time.perf_counter()
+    p = plan(ws, target)
+    for c in p.changes.values():
+        syntax = c.syntax_finding()
+        if syntax is not None:
+            out.findings.append(syntax)
+    # Overlays are built here, before threads start, so no two threads build one at once.
+    p.overlay("after")
+    p.overlay("before")
+    stages: list[Callable[[], None]] = []
+    if "ruff" in options.analyzers:
+        stages.append(lambda: _tool_stage("ruff", ruff.run, p, options, out, False))
+    if "bandit" in options.analyzers:
+        stages.append(lambda: _tool_stage("bandit", bandit.run, p, options, out, False))
+    if "mypy" in options.analyzers:
+        stages.append(lambda: _tool_stage("mypy", _mypy_runner(p, out), p, options, out, True))
+    with ThreadPoolExecutor(max_workers=max(len(stages), 1)) as pool:
+        futures = [pool.submit(stage) for stage in stages]
+        if "rules" in options.analyzers:
+            _rules_stage(p, options, out)
+        for future in futures:
+            future.result()
+    out.findings = sorted(f for f in set(out.findings) if not options.ignores(f.rule, f.path))
+    out.timings["total_s"] = round(time.perf_counter() - started, 3)
+    return out

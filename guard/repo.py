@@ -1,0 +1,98 @@
+"""Facts about the checked repository: its Python files, module names, and who imports whom."""
+
+from __future__ import annotations
+
+import ast
+import os
+import re
+from collections.abc import Iterable
+from pathlib import Path
+
+SKIP_DIRS = frozenset(
+    {
+        ".git", ".hg", ".svn", ".venv", "venv", "env", ".env", ".tox", ".nox", "node_modules",
+        "__pycache__", "build", "dist", ".eggs", "site-packages", ".mypy_cache", ".ruff_cache",
+        ".pytest_cache", ".hypothesis",
+    }
+)  # fmt: skip
+
+
+def python_files(repo: Path) -> list[str]:
+    """Repo-relative paths of the repo's own Python sources, sorted."""
+    found: list[str] = []
+    for dirpath, dirnames, filenames in os.walk(repo):
+        dirnames[:] = sorted(
+            d for d in dirnames if d not in SKIP_DIRS and not d.startswith(".") and not d.endswith(".egg-info")
+        )
+        rel_dir = os.path.relpath(dirpath, repo)
+        for name in filenames:
+            if name.endswith(".py"):
+                rel = name if rel_dir == "." else f"{rel_dir}/{name}"
+                found.append(rel.replace(os.sep, "/"))
+    return sorted(found)
+
+
+def module_name(repo: Path, rel_path: str) -> str:
+    """The dotted name Python gives ``rel_path``: packages are found by their ``__init__.py``."""
+    parts = rel_path[: -len(Path(rel_path).suffix)].split("/")
+    if parts[-1] == "__init__":
+        parts = parts[:-1]
+    directory = Path(rel_path).parent
+    root_depth = len(directory.parts)
+    while root_depth > 0 and (repo / Path(*directory.parts[:root_depth]) / "__init__.py").exists():
+        root_depth -= 1
+    return ".".join(parts[root_depth:]) or Path(rel_path).stem
+
+
+def resolve_relative(importer: str, is_package: bool, level: int, module: str | None) -> str:
+    """Absolute module named by ``from {'.' * level}{module} import ...`` inside ``importer``."""
+    base = importer.split(".") if is_package else importer.split(".")[:-1]
+    if level > 1:
+        base = base[: len(base) - (level - 1)]
+    return ".".join([*base, module] if module else base)
+
+
+def imported_modules(source: str, importer: str, is_package: bool) -> set[str]:
+    """Every module ``source`` imports, with ``from m import n`` also yielding ``m.n``."""
+    try:
+        tree = ast.parse(source)
+    except (SyntaxError, ValueError):
+        return set()
+    found: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found.update(a.name for a in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            base = (
+                resolve_relative(importer, is_package, node.level, node.module)
+                if node.level
+                else node.module or ""
+            )
+            found.add(base)
+            found.update(f"{base}.{a.name}" for a in node.names)
+    return found
+
+
+def importers(repo: Path, modules: Iterable[str], exclude: Iterable[str] = (), limit: int = 40) -> list[str]:
+    """Repo files that import any of ``modules`` (nearest first), at most ``limit``."""
+    wanted = set(modules)
+    if not wanted:
+        return []
+    leaves = {m.rsplit(".", 1)[-1] for m in wanted}
+    pattern = re.compile(r"\b(" + "|".join(sorted(map(re.escape, leaves))) + r")\b")
+    skip = set(exclude)
+    found: list[str] = []
+    for rel in python_files(repo):
+        if rel in skip:
+            continue
+        try:
+            text = (repo / rel).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError):
+            continue
+        if "import" not in text or not pattern.search(text):
+            continue
+        name = module_name(repo, rel)
+        if imported_modules(text, name, rel.endswith("__init__.py")) & wanted:
+            found.append(rel)
+    found.sort(key=lambda rel: (rel.count("/"), rel))
+    return found[:limit]

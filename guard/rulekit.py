@@ -1,0 +1,225 @@
+"""The frame for guard's own rules (``rules/``, shipped as ``guard.rules``).
+
+A rule is one small class in its own module: a libcst visitor whose data sits on the class (id,
+message, severity, confidence) together with its own examples, shaped like patches (before and
+after source, and the lines it must fire on). Every rule's examples become test cases. A rule
+never builds findings itself; it calls :meth:`Rule.report`, which handles positions, the
+enclosing definition, and keeps only what lies on lines the patch changed.
+
+All rules of a file run in one batched traversal of the patched tree. A rule that needs the
+original version reads ``self.context.before``.
+"""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+import pkgutil
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from importlib.metadata import entry_points
+from pathlib import Path
+from typing import Any, ClassVar, TypeVar
+
+import libcst as cst
+from libcst.metadata import PositionProvider
+
+from guard.changes import FileChanges, ParsedSource
+from guard.findings import Confidence, Finding, Severity
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Example:
+    """A rule's example, shaped like a patch: ``before`` (None for a new file) and ``after``.
+
+    For INVALID examples, ``lines`` are the lines of ``after`` the rule must report, exactly.
+    """
+
+    after: str
+    before: str | None = None
+    lines: tuple[int, ...] = ()
+    path: str = "pkg/mod.py"
+    files: tuple[tuple[str, str], ...] = ()
+    """Other files of the example repo, as (path, text), e.g. callers or a pyproject.toml."""
+
+
+@dataclass
+class Project:
+    """What rules may know about the repository beyond the file at hand; shared by all files."""
+
+    repo: Path
+    target_version: tuple[int, int]
+    files: dict[str, FileChanges] = field(default_factory=dict)
+    """Every touched Python file of the patch, by its (new) path."""
+    _memo: dict[str, Any] = field(default_factory=dict)
+
+    def memo(self, key: str, factory: Callable[[], T]) -> T:
+        """Compute once per check (e.g. an index of the repo's call sites), then share."""
+        if key not in self._memo:
+            self._memo[key] = factory()
+        value: T = self._memo[key]
+        return value
+
+
+@dataclass
+class RuleContext:
+    changes: FileChanges
+    project: Project
+
+    @property
+    def path(self) -> str:
+        return self.changes.path
+
+    @property
+    def before(self) -> ParsedSource | None:
+        return self.changes.before
+
+    @property
+    def after(self) -> ParsedSource | None:
+        return self.changes.after
+
+    @property
+    def changed_lines(self) -> frozenset[int]:
+        return self.changes.changed_lines
+
+    @property
+    def is_test_file(self) -> bool:
+        name = self.path.rsplit("/", 1)[-1]
+        return (
+            name.startswith("test_")
+            or name.endswith("_test.py")
+            or name == "conftest.py"
+            or "/tests/" in f"/{self.path}"
+        )
+
+
+class Rule(cst.BatchableCSTVisitor):
+    """Base class of guard's rules. Subclasses set the class data and visit the patched tree."""
+
+    ID: ClassVar[str] = ""
+    MESSAGE: ClassVar[str] = ""
+    SEVERITY: ClassVar[Severity] = Severity.ERROR
+    CONFIDENCE: ClassVar[Confidence] = Confidence.HIGH
+    VALID: ClassVar[Sequence[Example]] = ()
+    INVALID: ClassVar[Sequence[Example]] = ()
+    METADATA_DEPENDENCIES: ClassVar[tuple[Any, ...]] = (PositionProvider,)
+
+    def __init__(self, context: RuleContext) -> None:
+        super().__init__()
+        self.context = context
+        self.findings: list[Finding] = []
+
+    def report(
+        self,
+        node: cst.CSTNode | None = None,
+        message: str | None = None,
+        *,
+        line: int | None = None,
+        column: int = 0,
+        path: str | None = None,
+        severity: Severity | None = None,
+        confidence: Confidence | None = None,
+        evidence: Iterable[tuple[str, str]] = (),
+        anywhere: bool = False,
+    ) -> None:
+        """Report at ``node`` (or at ``line``/``column``, e.g. in another file via ``path``).
+
+        Unless ``anywhere``, a report on a line the patch did not change is dropped: rules look at
+        what the patch changed. ``anywhere`` is for effects of a change elsewhere (a call site
+        broken by a changed signature).
+        """
+        end_line = end_column = None
+        if node is not None:
+            pos = self.get_metadata(PositionProvider, node)
+            line, column = pos.start.line, pos.start.column + 1
+            end_line, end_column = pos.end.line, pos.end.column + 1
+        if line is None:
+            raise ValueError(f"{self.ID}: report() needs a node or a line")
+        target = path or self.context.path
+        if not anywhere and target == self.context.path and line not in self.context.changed_lines:
+            return
+        after = self.context.project.files.get(target)
+        symbol = after.after.enclosing(line) if after is not None and after.after is not None else ""
+        self.findings.append(
+            Finding(
+                path=target,
+                line=line,
+                column=column,
+                end_line=end_line,
+                end_column=end_column,
+                rule=self.ID,
+                analyzer="guard",
+                message=message or self.MESSAGE,
+                severity=severity if severity is not None else self.SEVERITY,
+                confidence=confidence if confidence is not None else self.CONFIDENCE,
+                symbol=symbol,
+                evidence=tuple(evidence),
+            )
+        )
+
+    def finish(self) -> None:
+        """Called after the traversal: for rules that compare with the original version."""
+
+    @classmethod
+    def doc(cls) -> str:
+        return inspect.cleandoc(cls.__doc__ or cls.MESSAGE)
+
+
+def is_rule(obj: object) -> bool:
+    return inspect.isclass(obj) and issubclass(obj, Rule) and obj is not Rule and bool(obj.ID)
+
+
+@dataclass(frozen=True)
+class Dropped:
+    """A rule found but not used, and why (for ``guard rules --all``)."""
+
+    rule: str
+    reason: str
+
+
+def discover(disabled: Iterable[str] = ()) -> tuple[list[type[Rule]], list[Dropped]]:
+    """Rules from the ``guard.rules`` package and the ``guard.rules`` entry point group."""
+    modules = []
+    import guard.rules as package
+
+    for info in sorted(pkgutil.iter_modules(package.__path__), key=lambda i: i.name):
+        if not info.name.startswith("_"):
+            modules.append(importlib.import_module(f"{package.__name__}.{info.name}"))
+    dropped: list[Dropped] = []
+    for ep in entry_points(group="guard.rules"):
+        try:
+            modules.append(ep.load())
+        except Exception as exc:  # a broken third-party pack must not break guard
+            dropped.append(Dropped(ep.name, f"entry point failed to load: {exc}"))
+    found: dict[str, type[Rule]] = {}
+    for mod in modules:
+        candidates = [mod] if is_rule(mod) else [v for _, v in inspect.getmembers(mod, is_rule)]
+        for rule in candidates:
+            if rule.ID in found and found[rule.ID] is not rule:
+                dropped.append(Dropped(rule.ID, f"duplicate id, also defined by {found[rule.ID].__module__}"))
+                continue
+            found[rule.ID] = rule
+    off = set(disabled)
+    active = []
+    for rule_id in sorted(found):
+        if rule_id in off:
+            dropped.append(Dropped(rule_id, "disabled by configuration"))
+        else:
+            active.append(found[rule_id])
+    return active, dropped
+
+
+def run_rules(rules: Sequence[type[Rule]], project: Project) -> list[Finding]:
+    """Run every rule over every touched file that parses, in one traversal per file."""
+    findings: list[Finding] = []
+    for changes in project.files.values():
+        if changes.after is None or changes.after.wrapper is None:
+            continue
+        visitors = [rule(RuleContext(changes, project)) for rule in rules]
+        changes.after.wrapper.visit_batched(visitors)
+        for visitor in visitors:
+            visitor.finish()
+            findings.extend(visitor.findings)
+    return sorted(set(findings))
