@@ -223,3 +223,40 @@ def run_rules(rules: Sequence[type[Rule]], project: Project) -> list[Finding]:
             visitor.finish()
             findings.extend(visitor.findings)
     return sorted(set(findings))
+
+
+def example_diff(example: Example) -> str:
+    """The example as a unified diff (a new file when ``before`` is None)."""
+    import difflib
+
+    before = example.before
+    old = before.splitlines(keepends=True) if before is not None else []
+    new = example.after.splitlines(keepends=True)
+    header = "" if before is not None else f"diff --git a/{example.path} b/{example.path}\nnew file mode 100644\n"
+    body = "".join(
+        line if line.endswith("\n") else line + "\n\\ No newline at end of file\n"
+        for line in difflib.unified_diff(
+            old,
+            new,
+            f"a/{example.path}" if before is not None else "/dev/null",
+            f"b/{example.path}",
+        )
+    )
+    return header + body
+
+
+def check_example(rule: type[Rule], example: Example, workdir: Path) -> list[Finding]:
+    """Run one rule on one example in a throwaway repo under ``workdir``; its findings."""
+    from guard.changes import analyse_file
+    from guard.diff import parse_patch
+    from guard.workspace import build_workspace
+
+    for rel, text in example.files:
+        (workdir / rel).parent.mkdir(parents=True, exist_ok=True)
+        (workdir / rel).write_text(text, encoding="utf-8")
+    if example.before is not None:
+        (workdir / example.path).parent.mkdir(parents=True, exist_ok=True)
+        (workdir / example.path).write_text(example.before, encoding="utf-8")
+    with build_workspace(workdir, parse_patch(example_diff(example))) as ws:
+        project = Project(workdir, (3, 10), {f.path: analyse_file(f) for f in ws.files})
+        return run_rules([rule], project)

@@ -1,0 +1,71 @@
+"""suppression-added: the patch silences a checker instead of fixing what it reports.
+
+A new ``# type: ignore``, ``# noqa``, ``# nosec`` or ``# pragma: no cover`` on a changed line hides
+exactly the kind of problem guard looks for: a model that cannot make mypy or bandit happy tends to
+silence them. A line that was only moved (it stood, identical, in the original file) is not new.
+
+Example::
+
+    -    return os.path.join(a, b)
+    +    return os.path.joinpath(a, b)  # type: ignore[attr-defined]
+"""
+
+from __future__ import annotations
+
+import re
+
+import libcst as cst
+
+from guard.findings import Confidence, Severity
+from guard.rulekit import Example, Rule, RuleContext
+
+_SUPPRESSION = re.compile(
+    r"#\s*(type:\s*ignore\b[^#]*|noqa\b[^#]*|nosec\b[^#]*|pragma:\s*no\s*cover\b)", re.IGNORECASE
+)
+
+
+class SuppressionAdded(Rule):
+    """A new ``# type: ignore``, ``# noqa``, ``# nosec`` or ``# pragma: no cover`` comment.
+
+    Why: a checker's complaint silenced in the same patch that caused it is the signature of a
+    hallucination papered over. Moved lines (identical in the original) are not reported.
+    """
+
+    ID = "suppression-added"
+    MESSAGE = "the patch adds a comment that silences a checker"
+    SEVERITY = Severity.WARNING
+    CONFIDENCE = Confidence.MEDIUM
+
+    VALID = (
+        Example(before="x = 1\n", after="x = 1  # the answer\n"),
+        Example(
+            before="import os  # noqa: F401\n",
+            after='"""Module."""\n\nimport os  # noqa: F401\n',
+        ),
+        Example(before="y = 2\n", after="y = 2\n# The type: of this is fine, nothing ignored.\n"),
+    )
+    INVALID = (
+        Example(before="x = f()\n", after="x = f()  # type: ignore\n", lines=(1,)),
+        Example(before="import os\n", after="import os\nimport sys  # noqa: F401\n", lines=(2,)),
+        Example(
+            before="def f():\n    return 1\n",
+            after="def f():  # pragma: no cover\n    return eval(s)  # nosec B307\n",
+            lines=(1, 2),
+        ),
+    )
+
+    def __init__(self, context: RuleContext) -> None:
+        super().__init__(context)
+        before = self.context.before
+        self._old_lines = {ln.strip() for ln in before.text.splitlines()} if before else set()
+        self._after_lines = self.context.after.text.splitlines() if self.context.after else []
+
+    def visit_Comment(self, node: cst.Comment) -> None:
+        match = _SUPPRESSION.search(node.value)
+        if not match:
+            return
+        pos = self.get_metadata(cst.metadata.PositionProvider, node)
+        line_text = self._after_lines[pos.start.line - 1].strip() if self._after_lines else ""
+        if line_text in self._old_lines:
+            return
+        self.report(node, f"the patch adds `# {match[1].strip()}`, silencing a checker on this line")
