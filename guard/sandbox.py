@@ -19,9 +19,9 @@ import signal
 import subprocess
 import tempfile
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 NOBODY = 65534
@@ -71,7 +71,7 @@ def open_box() -> Iterator[Box]:
         shutil.rmtree(root, ignore_errors=True)
 
 
-@lru_cache(maxsize=None)
+@cache
 def _unshare_prefix() -> tuple[str, ...]:
     """The ``unshare`` command line that works here, or () when none does."""
     exe = shutil.which("unshare")
@@ -92,7 +92,7 @@ def _unshare_prefix() -> tuple[str, ...]:
     return ()
 
 
-@lru_cache(maxsize=None)
+@cache
 def _setpriv() -> str | None:
     return shutil.which("setpriv")
 
@@ -100,7 +100,7 @@ def _setpriv() -> str | None:
 def _readable_by_others(path: Path) -> bool:
     """Whether ``nobody`` can reach and read ``path`` (every ancestor traversable)."""
     try:
-        if not os.stat(path).st_mode & 0o005 == 0o005:
+        if os.stat(path).st_mode & 0o005 != 0o005:
             return False
         return all(os.stat(p).st_mode & 0o001 for p in path.resolve().parents)
     except OSError:
@@ -182,7 +182,8 @@ def _preexec(limits: Limits, cgroup: _PidsCgroup) -> Callable[[], None]:
 
 
 def _command(
-    argv: Sequence[str], box: Box, readonly: Sequence[Path], isolation: list[str]
+    argv: Sequence[str], box: Box, readonly: Sequence[Path], readable: Sequence[Path],
+    isolation: list[str],
 ) -> list[str]:
     """Wrap ``argv`` in namespaces, read-only mounts and a privilege drop where possible."""
     prefix = _unshare_prefix()
@@ -198,7 +199,7 @@ def _command(
     setpriv = _setpriv()
     if setpriv is not None:
         drop = [setpriv, "--no-new-privs", "--bounding-set=-all", "--inh-caps=-all"]
-        if os.geteuid() == 0 and all(_readable_by_others(p) for p in readonly):
+        if os.geteuid() == 0 and all(_readable_by_others(p) for p in readable):
             os.chown(box.root, NOBODY, NOBODY)
             for d in (box.work, box.home, box.tmp):
                 os.chown(d, NOBODY, NOBODY)
@@ -217,29 +218,35 @@ def run(
     limits: Limits = Limits(),
     readonly: Sequence[Path] = (),
     stdin: bytes = b"",
+    env: Mapping[str, str] | None = None,
+    readable: Sequence[Path] = (),
 ) -> SandboxResult:
-    """Run ``argv`` in ``box.work``; never raises for anything the child does."""
+    """Run ``argv`` in ``box.work`` with ``readonly`` paths protected; ``env`` is added to the
+    scrubbed environment. As root, drop to ``nobody`` if it can read ``readable``.
+    Never raises for anything the child does."""
     isolation = ["rlimit-cpu", "rlimit-as", "rlimit-fsize", "scrubbed-env", "tmp-home", "tmp-cwd"]
     cgroup = _PidsCgroup(limits.nproc)
     if cgroup.path is not None:
         isolation.append("pids-cgroup")
     start = time.monotonic()
     try:
-        cmd = _command(argv, box, readonly, isolation)
+        cmd = _command(argv, box, readonly, readable, isolation)
         if os.geteuid() != 0 or "uid-nobody" in isolation:
             isolation.append("rlimit-nproc")
-        out, err, code, timed_out = _spawn(cmd, box, limits, cgroup, stdin)
+        environ = {**(env or {}), **_scrubbed_env(box)}
+        out, err, code, timed_out = _spawn(cmd, box, limits, cgroup, stdin, environ)
     finally:
         cgroup.close()
     return SandboxResult(code, timed_out, out, err, time.monotonic() - start, tuple(isolation))
 
 
 def _spawn(
-    cmd: list[str], box: Box, limits: Limits, cgroup: _PidsCgroup, stdin: bytes
+    cmd: list[str], box: Box, limits: Limits, cgroup: _PidsCgroup, stdin: bytes,
+    env: dict[str, str],
 ) -> tuple[bytes, bytes, int, bool]:
     try:
         proc = subprocess.Popen(
-            cmd, cwd=box.work, env=_scrubbed_env(box), stdin=subprocess.PIPE,
+            cmd, cwd=box.work, env=env, stdin=subprocess.PIPE,
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True,
             preexec_fn=_preexec(limits, cgroup), close_fds=True,
         )

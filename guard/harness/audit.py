@@ -44,10 +44,9 @@ class Auditor:
     def _outside(self, path: object) -> bool:
         if isinstance(path, int) or path is None:
             return False
-        try:
-            text = os.fsdecode(os.fspath(path))  # type: ignore[arg-type]
-        except TypeError:
+        if not isinstance(path, (str, bytes, os.PathLike)):
             return True
+        text = os.fsdecode(os.fspath(path))
         return not os.path.abspath(text).startswith(self.allowed)
 
     def _refuse(self, event: str, detail: object) -> None:
@@ -64,7 +63,7 @@ class Auditor:
         if event in _FORBIDDEN:
             self._refuse(event, args[:2] if args else "")
         elif event == "open":
-            path, mode, flags = (list(args) + [None, None, None])[:3]
+            path, mode, flags = [*args, None, None, None][:3]
             writing = (isinstance(mode, str) and any(c in mode for c in "wax+")) or (
                 isinstance(flags, int) and flags & _WRITE_FLAGS
             )

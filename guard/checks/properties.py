@@ -1,0 +1,217 @@
+"""Property-based and differential tests of the changed functions, run in a sandbox.
+
+Rules (analyzer ``properties``):
+
+- ``runtime-error``: the new version raises NameError, AttributeError, ImportError, TypeError or
+  UnboundLocalError from its own code where the old version did not.
+- ``behaviour-change``: old and new differ in return value, exception type or argument mutation
+  on the same input; the evidence holds the shrunk input and both results.
+- ``idempotence`` / ``round-trip``: a function named like a normaliser is not idempotent, or an
+  encode/decode pair no longer inverts, where the old version did.
+- ``timeout``, ``resource-exhausted``, ``sandbox-violation``: the new version hangs, exhausts
+  memory or recursion, crashes the interpreter, or tries to write outside its box, spawn
+  processes or reach the network.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import signal
+import sys
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import guard
+from guard import sandbox
+from guard.findings import Confidence, Finding, Note, Severity
+
+ANALYZER = "properties"
+RULES: dict[str, tuple[Severity, Confidence]] = {
+    "runtime-error": (Severity.ERROR, Confidence.HIGH),
+    "behaviour-change": (Severity.WARNING, Confidence.HIGH),
+    "idempotence": (Severity.WARNING, Confidence.MEDIUM),
+    "round-trip": (Severity.WARNING, Confidence.MEDIUM),
+    "timeout": (Severity.WARNING, Confidence.MEDIUM),
+    "resource-exhausted": (Severity.WARNING, Confidence.MEDIUM),
+    "sandbox-violation": (Severity.ERROR, Confidence.HIGH),
+}
+_STARTUP_MARGIN_S = 2.0
+"""Interpreter and Hypothesis start-up, on top of the stage budget, before the child is killed."""
+
+
+@dataclass(frozen=True)
+class ModuleVersions:
+    path: str
+    before: str | None
+    after: str | None
+
+
+@dataclass(frozen=True)
+class ChangedFunction:
+    path: str
+    qualname: str
+    is_new: bool
+
+
+@dataclass(frozen=True)
+class PropertyBudget:
+    per_function_s: float = 1.0
+    max_examples: int = 200
+    stage_s: float = 5.0
+
+
+@dataclass(frozen=True)
+class PropertyResult:
+    findings: tuple[Finding, ...]
+    notes: tuple[Note, ...]
+    isolation: tuple[str, ...]
+    elapsed_s: float
+
+
+@dataclass
+class _Outcome:
+    findings: list[Finding]
+    notes: list[Note]
+    isolation: tuple[str, ...] = ()
+
+
+def run_properties(
+    repo: Path,
+    modules: Sequence[ModuleVersions],
+    functions: Sequence[ChangedFunction],
+    budget: PropertyBudget = PropertyBudget(),
+) -> PropertyResult:
+    """Run the changed functions, old against new, in sandboxed children. Never raises for
+    anything the patched code does; a child that dies takes only its current function with it."""
+    start = time.monotonic()
+    sources = {m.path: m for m in modules if m.path.endswith(".py")}
+    result = _Outcome([], [])
+    pending = []
+    for fn in functions:
+        module = sources.get(fn.path)
+        if module is None or module.after is None:
+            result.notes.append(_note(fn, "no Python source after the patch"))
+        else:
+            pending.append(fn)
+    while pending:
+        left = budget.stage_s - (time.monotonic() - start)
+        if left <= 0.05:
+            result.notes += [_note(fn, "stage time budget used up") for fn in pending]
+            break
+        pending = _run_child(repo.resolve(), list(sources.values()), pending, budget, left, result)
+    return PropertyResult(tuple(sorted(result.findings)), tuple(result.notes),
+                          result.isolation, time.monotonic() - start)
+
+
+def _run_child(repo: Path, modules: list[ModuleVersions], functions: list[ChangedFunction],
+               budget: PropertyBudget, left_s: float, result: _Outcome) -> list[ChangedFunction]:
+    """One child over ``functions``; returns those it never reached."""
+    with sandbox.open_box() as box:
+        job = {
+            "repo": str(repo), "box": str(box.root), "results": str(box.work / "results.jsonl"),
+            "modules": [vars(m) for m in modules], "functions": [vars(f) for f in functions],
+            "budget": {**vars(budget), "stage_s": left_s},
+        }
+        (box.work / "job.json").write_text(json.dumps(job), encoding="utf-8")
+        limits = sandbox.Limits(wall_s=left_s + _STARTUP_MARGIN_S, cpu_s=int(left_s) + 3)
+        argv = [sys.executable, "-s", "-B", "-m", "guard.harness", str(box.work / "job.json")]
+        env = {"PYTHONPATH": str(Path(guard.__file__).resolve().parent.parent)}
+        run = sandbox.run(argv, box, limits, readonly=[repo, Path.home()], env=env,
+                          readable=[repo])
+        events = _read_events(box.work / "results.jsonl")
+    result.isolation = (*run.isolation, "audit-hooks")
+    started: int | None = None
+    done: set[int] = set()
+    for event in events:
+        index = event.get("index")
+        if not isinstance(index, int) or not 0 <= index < len(functions):
+            continue
+        if event.get("event") == "start":
+            started = index
+        elif event.get("event") == "done":
+            done.add(index)
+            _collect(functions[index], modules, event, result)
+    if started is not None and started not in done:
+        result.findings.append(_crash(functions[started], modules, run))
+        done.add(started)
+    elif not done and functions:
+        tail = run.stderr.decode(errors="replace").strip().splitlines()[-1:] or ["no output"]
+        result.notes += [_note(fn, f"the sandboxed child failed to start: {tail[0][:200]}")
+                         for fn in functions]
+        return []
+    return [fn for i, fn in enumerate(functions) if i not in done]
+
+
+def _read_events(path: Path) -> list[dict[str, Any]]:
+    events = []
+    try:
+        lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
+    except OSError:
+        return []
+    for line in lines:
+        try:
+            event = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(event, dict):
+            events.append(event)
+    return events
+
+
+def _collect(fn: ChangedFunction, modules: list[ModuleVersions], event: dict[str, Any],
+             result: _Outcome) -> None:
+    for note in event.get("notes") or []:
+        result.notes.append(Note(ANALYZER, str(note), fn.path, fn.qualname))
+    for raw in event.get("findings") or []:
+        rule = str(raw.get("rule"))
+        if rule in RULES:
+            evidence = tuple((str(k), str(v)) for k, v in raw.get("evidence") or [])
+            result.findings.append(_finding(fn, modules, rule, str(raw.get("message")), evidence))
+
+
+def _crash(fn: ChangedFunction, modules: list[ModuleVersions], run: sandbox.SandboxResult
+           ) -> Finding:
+    """The child died while running ``fn``: that is a finding about ``fn``."""
+    stderr = run.stderr.decode(errors="replace")
+    if run.timed_out or run.returncode in (-signal.SIGXCPU, -signal.SIGKILL) and not stderr:
+        rule, what = "timeout", "did not finish and was killed"
+    elif "MemoryError" in stderr or "Cannot allocate memory" in stderr:
+        rule, what = "resource-exhausted", "ran out of memory and took the interpreter down"
+    else:
+        rule, what = "sandbox-violation", f"crashed the interpreter (exit status {run.returncode})"
+    message = f"{fn.qualname} {what} in the sandbox"
+    evidence = (("exit_status", str(run.returncode)), ("stderr", stderr.strip()[-300:]))
+    return _finding(fn, modules, rule, message, evidence)
+
+
+def _finding(fn: ChangedFunction, modules: list[ModuleVersions], rule: str, message: str,
+             evidence: tuple[tuple[str, str], ...]) -> Finding:
+    severity, confidence = RULES[rule]
+    source = next((m.after for m in modules if m.path == fn.path), None) or ""
+    return Finding(path=fn.path, line=def_line(source, fn.qualname), column=0, rule=rule,
+                   analyzer=ANALYZER, message=message, severity=severity,
+                   confidence=confidence, symbol=fn.qualname, evidence=evidence)
+
+
+def def_line(source: str, qualname: str) -> int:
+    """The line of the ``def`` of ``qualname`` in ``source``; 1 when it cannot be found."""
+    try:
+        body: list[ast.stmt] = ast.parse(source).body
+    except SyntaxError:
+        return 1
+    line = 1
+    for part in qualname.split("."):
+        node = next((n for n in body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef,
+                                                       ast.ClassDef)) and n.name == part), None)
+        if node is None:
+            return line
+        line, body = node.lineno, node.body
+    return line
+
+
+def _note(fn: ChangedFunction, reason: str) -> Note:
+    return Note(ANALYZER, f"untested: {fn.path}::{fn.qualname} — {reason}", fn.path, fn.qualname)

@@ -1,0 +1,127 @@
+"""Comparing what the old and the new version did, across the two worlds.
+
+A class defined in a touched module exists twice (old and new module objects), so values are
+compared through a canonical form in which such objects are reduced to their qualified class
+name and their attributes."""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+import math
+import reprlib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from types import ModuleType
+from typing import Any
+
+_repr = reprlib.Repr()
+_repr.maxstring = 80
+_repr.maxother = 80
+_repr.maxlist = _repr.maxtuple = _repr.maxdict = _repr.maxset = 8
+
+
+@dataclass(frozen=True)
+class Outcome:
+    kind: str
+    """'return', 'raise', 'timeout' or 'violation'."""
+    value: Any = None
+    exc: BaseException | None = None
+    violations: tuple[str, ...] = ()
+
+    def shape(self) -> object:
+        if self.kind == "return":
+            return ("return", canon(self.value))
+        if self.kind == "raise":
+            return ("raise", type(self.exc).__name__)
+        return (self.kind,)
+
+    def describe(self) -> str:
+        if self.kind == "return":
+            return show(self.value)
+        if self.kind == "raise":
+            return f"raises {type(self.exc).__name__}: {show_text(str(self.exc))}"
+        if self.kind == "violation":
+            return "; ".join(self.violations)
+        return self.kind
+
+
+def show(value: object) -> str:
+    try:
+        return _repr.repr(value)
+    except Exception:
+        return f"<unrepresentable {type(value).__qualname__}>"
+
+
+def show_text(text: str) -> str:
+    return text if len(text) <= 160 else text[:157] + "..."
+
+
+def canon(value: object, depth: int = 0) -> object:
+    """A form of ``value`` whose ``==`` ignores which world a class came from."""
+    if depth > 30:
+        return ("...",)
+    t = type(value)
+    if value is None or t in (bool, int, str, bytes):
+        return value
+    if t is float:
+        return ("nan",) if math.isnan(value) else value  # type: ignore[arg-type]
+    if isinstance(value, enum.Enum):
+        return ("enum", t.__qualname__, value.name)
+    if isinstance(value, (list, tuple)):
+        return (t.__qualname__, tuple(canon(v, depth + 1) for v in value))
+    if isinstance(value, (set, frozenset)):
+        return (t.__qualname__, _sorted(canon(v, depth + 1) for v in value))
+    if isinstance(value, Mapping):
+        items = (canon((k, v), depth + 1) for k, v in value.items())
+        return (t.__qualname__, _sorted(items))
+    if dataclasses.is_dataclass(value) or (
+        hasattr(value, "__dict__") and t.__eq__ is object.__eq__
+    ):
+        return ("object", t.__qualname__, canon(vars(value), depth + 1))
+    if t.__eq__ is object.__eq__:
+        return ("opaque", t.__qualname__)
+    return ("eq", t.__qualname__, value)
+
+
+def _sorted(items: Any) -> tuple[object, ...]:
+    return tuple(sorted(items, key=repr))
+
+
+def same(a: object, b: object) -> bool:
+    try:
+        return bool(a == b)
+    except Exception:  # e.g. ambiguous array truth values: cannot tell, so do not accuse
+        return True
+
+
+def translator(new: Mapping[str, ModuleType], old: Mapping[str, ModuleType]) -> Callable[[Any], Any]:
+    """Map values whose classes live in new touched modules onto the old modules' classes."""
+
+    def twin(t: type) -> type | None:
+        mod = old.get(t.__module__)
+        if t.__module__ not in new or mod is None:
+            return None
+        found: Any = mod
+        for part in t.__qualname__.split("."):
+            found = getattr(found, part, None)
+        return found if isinstance(found, type) else None
+
+    def convert(value: Any, depth: int = 0) -> Any:
+        if depth > 30:
+            return value
+        t = type(value)
+        other = twin(t)
+        if other is not None and isinstance(value, enum.Enum):
+            return other[value.name]  # type: ignore[index]
+        if other is not None and hasattr(value, "__dict__"):
+            obj: Any = object.__new__(other)
+            obj.__dict__.update({k: convert(v, depth + 1) for k, v in vars(value).items()})
+            return obj
+        if t in (list, tuple, set, frozenset):
+            return t(convert(v, depth + 1) for v in value)
+        if t is dict:
+            return {convert(k, depth + 1): convert(v, depth + 1) for k, v in value.items()}
+        return value
+
+    return convert

@@ -1,0 +1,37 @@
+"""The child's entry point: read the job, set up guards and import paths, hand over to the
+session. Results are streamed one JSON line per event to the results file, so that a child
+killed half-way still tells the parent which function it was running."""
+
+from __future__ import annotations
+
+import json
+import signal
+import sys
+from pathlib import Path
+
+from guard.harness.audit import Auditor
+from guard.harness.loader import Touched, module_name
+from guard.harness.runtime import on_alarm
+from guard.harness.session import run_all
+
+
+def main(argv: list[str]) -> int:
+    job = json.loads(Path(argv[0]).read_text())
+    out = open(job["results"], "a", encoding="utf-8")  # noqa: SIM115 (lives as long as the child)
+    sys.stdout = sys.stderr  # untrusted prints must not look like results
+    signal.signal(signal.SIGALRM, on_alarm)
+    auditor = Auditor(job["box"])
+    auditor.install()
+    repo = Path(job["repo"])
+    touched_paths = {m["path"] for m in job["modules"]}
+    touched: list[Touched] = []
+    roots: list[str] = []
+    names: dict[str, str] = {}
+    for m in job["modules"]:
+        name, root = module_name(repo, m["path"], touched_paths)
+        names[m["path"]] = name
+        roots.append(str(root))
+        touched.append(Touched(name, str(repo / m["path"]), m["before"], m["after"],
+                               m["path"].endswith("__init__.py")))
+    sys.path[:0] = list(dict.fromkeys(roots))
+    return run_all(job, touched, names, auditor, out)

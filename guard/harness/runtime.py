@@ -1,0 +1,108 @@
+"""Calling untrusted code: every call under audit hooks and an alarm, every outcome captured."""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import json
+import signal
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from types import FrameType
+from typing import Any, TextIO
+
+from guard.harness.audit import Auditor
+from guard.harness.compare import Outcome, canon
+from guard.harness.loader import World, Worlds
+
+STOP_RULES = ("timeout", "sandbox-violation", "resource-exhausted")
+
+
+class CallTimeout(BaseException):
+    """Raised by SIGALRM inside untrusted code; a BaseException so plain ``except`` misses it."""
+
+
+class Stop(BaseException):
+    """Ends a Hypothesis run at once: shrinking a hang or an escape attempt only repeats it."""
+
+
+class _Alarm:
+    active = False
+
+
+def on_alarm(signum: int, frame: FrameType | None) -> None:
+    if _Alarm.active:
+        raise CallTimeout
+
+
+@dataclass(frozen=True)
+class Failure:
+    rule: str
+    message: str
+    evidence: tuple[tuple[str, str], ...]
+
+    def as_json(self) -> dict[str, Any]:
+        return {"rule": self.rule, "message": self.message, "evidence": list(self.evidence)}
+
+
+@dataclass
+class Runtime:
+    """Per-child state shared by all functions."""
+
+    worlds: Worlds
+    auditor: Auditor
+    convert: Callable[[Any], Any] = field(default=lambda v: v)
+
+    def call(self, world: World, run: Callable[[Any], tuple[Any, object]], inp: Any,
+             limit_s: float) -> tuple[Outcome, object]:
+        self.worlds.enter(world)
+        try:
+            args = copy.deepcopy(inp)
+        except Exception:
+            args = inp
+        before = len(self.auditor.violations)
+        with armed(self.auditor, limit_s):
+            outcome, state = _attempt(run, args)
+        found = tuple(self.auditor.violations[before:])
+        if found:
+            outcome = Outcome("violation", exc=outcome.exc, violations=found)
+        return outcome, _safe_canon(state)
+
+
+@contextlib.contextmanager
+def armed(auditor: Auditor, limit_s: float) -> Iterator[None]:
+    """Audit hooks on and a repeating alarm (repeating, in case untrusted code swallows one)."""
+    auditor.armed = True
+    _Alarm.active = True
+    signal.setitimer(signal.ITIMER_REAL, max(limit_s, 0.01), 0.05)
+    try:
+        yield
+    finally:
+        _Alarm.active = False
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        auditor.armed = False
+
+
+def _attempt(run: Callable[[Any], tuple[Any, object]], args: Any) -> tuple[Outcome, object]:
+    state: object = None
+    try:
+        value, state = run(args)
+        return Outcome("return", value), state
+    except CallTimeout:
+        _Alarm.active = False
+        return Outcome("timeout"), state
+    except BaseException as exc:  # untrusted code: every exception is an outcome
+        _Alarm.active = False
+        return Outcome("raise", exc=exc), state
+
+
+def _safe_canon(value: object) -> object:
+    try:
+        return canon(value)
+    except Exception:
+        return ("uncomparable",)
+
+
+def emit(out: TextIO, **event: Any) -> None:
+    out.write(json.dumps(event, default=str) + "\n")
+    out.flush()
