@@ -15,7 +15,7 @@ from typing import NoReturn, TypeVar
 import click
 
 from guard import api
-from guard.config import ConfigError
+from guard.config import ConfigError, load_options
 from guard.diff import PatchError
 from guard.workspace import InputError
 
@@ -92,11 +92,10 @@ def check(
     """
     if not repo.is_dir():
         raise InputError(f"{repo}: no such directory")
+    configured = load_options(repo)  # a bad [tool.guard] is reported before anything else
     overrides: dict[str, object] = {"threshold": threshold}
     if disable:
-        from guard.config import load_options
-
-        overrides["disable"] = load_options(repo).disable | frozenset(disable)
+        overrides["disable"] = configured.disable | frozenset(disable)
     if no_exec:
         overrides["execute"] = False
     if patch is None:

@@ -1,0 +1,142 @@
+"""The pipeline end to end through the library API, on small repos built per test."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import guard
+from guard.api import check_patch
+from tests.conftest import MakeRepo, diff_after_edit, tree_digest
+
+IO = """\
+import json
+import os
+
+
+def join(a, b):
+    return os.path.join(a, b)
+
+
+def dump(x):
+    return json.dumps(x, sort_keys=True)
+"""
+
+
+def fired(report: guard.Report) -> set[tuple[str, str, int]]:
+    return {(s.finding.rule, s.finding.path, s.finding.line) for s in report.findings if s.weight > 0}
+
+
+def test_nonexistent_attribute_is_flagged_at_file_and_line(make_repo: MakeRepo) -> None:
+    repo = make_repo({"pkg/__init__.py": "", "pkg/io.py": IO})
+    diff = diff_after_edit(repo, {"pkg/io.py": IO.replace("os.path.join(a, b)", "os.path.joinpath(a, b)")})
+    report = check_patch(diff, repo)
+    assert report.verdict == "fail"
+    assert ("attr-defined", "pkg/io.py", 6) in fired(report)
+    assert report.files == ("pkg/io.py",)
+
+
+def test_clean_refactor_of_the_same_file_passes(make_repo: MakeRepo) -> None:
+    repo = make_repo({"pkg/__init__.py": "", "pkg/io.py": IO})
+    refactor = IO.replace(
+        "def join(a, b):\n    return os.path.join(a, b)",
+        'def join(first, second):\n    """Join two path parts."""\n    joined = os.path.join(first, second)\n    return joined',
+    )
+    report = check_patch(diff_after_edit(repo, {"pkg/io.py": refactor}), repo)
+    assert report.verdict == "pass", report.findings
+    assert fired(report) == set()
+
+
+def test_old_problem_on_untouched_line_is_not_reported_but_a_new_copy_is(make_repo: MakeRepo) -> None:
+    old = IO + "\n\ndef legacy(p):\n    return os.path.joinpath(p, 'x')\n"
+    repo = make_repo({"pkg/__init__.py": "", "pkg/io.py": old})
+    unrelated = old.replace("sort_keys=True", "sort_keys=True, indent=2")
+    assert fired(check_patch(diff_after_edit(repo, {"pkg/io.py": unrelated}), repo)) == set()
+    again = old.replace("return os.path.join(a, b)", "return os.path.joinpath(a, b)")
+    assert fired(check_patch(diff_after_edit(repo, {"pkg/io.py": again}), repo)) == {
+        ("attr-defined", "pkg/io.py", 6)
+    }
+
+
+def test_mypy_error_at_unchanged_call_site_of_changed_function(make_repo: MakeRepo) -> None:
+    repo = make_repo(
+        {
+            "pkg/__init__.py": "",
+            "pkg/core.py": "def scale(x: int) -> int:\n    return x * 2\n",
+            "pkg/use.py": "from pkg.core import scale\n\n\ndef run() -> int:\n    return scale(3)\n",
+        }
+    )
+    diff = diff_after_edit(repo, {"pkg/core.py": "def scale(x: str) -> str:\n    return x * 2\n"})
+    found = fired(check_patch(diff, repo))
+    assert ("arg-type", "pkg/use.py", 5) in found
+    assert ("return-value", "pkg/use.py", 5) in found
+
+
+def test_syntax_error_is_a_finding_and_other_files_are_still_checked(make_repo: MakeRepo) -> None:
+    repo = make_repo({"pkg/__init__.py": "", "pkg/io.py": IO, "pkg/other.py": "import os\n\nX = os.sep\n"})
+    diff = diff_after_edit(
+        repo,
+        {
+            "pkg/other.py": "import os\n\nX = os.sep\nif X == '/'\n    pass\n",
+            "pkg/io.py": IO.replace("os.path.join(a, b)", "os.path.joinpath(a, b)"),
+        },
+    )
+    report = check_patch(diff, repo)
+    found = fired(report)
+    assert ("syntax-error", "pkg/other.py", 4) in found
+    assert ("attr-defined", "pkg/io.py", 6) in found
+    assert not report.tool_errors
+
+
+def test_a_tool_that_times_out_becomes_a_tool_error_and_the_rest_still_count(make_repo: MakeRepo) -> None:
+    repo = make_repo({"pkg/__init__.py": "", "pkg/io.py": IO})
+    diff = diff_after_edit(repo, {"pkg/io.py": IO + "\n\ndef f():\n    return undefined_helper()\n"})
+    report = check_patch(diff, repo, budgets={"mypy": 0.001})
+    assert [e.analyzer for e in report.tool_errors] == ["mypy"]
+    assert "budget" in report.tool_errors[0].message
+    assert ("F821", "pkg/io.py", 14) in fired(report)
+    assert report.verdict == "fail"
+
+
+def test_the_users_tree_is_never_written(make_repo: MakeRepo) -> None:
+    repo = make_repo({"pkg/__init__.py": "", "pkg/io.py": IO})
+    diff = diff_after_edit(repo, {"pkg/io.py": IO.replace("join(a, b)", "joinpath(a, b)"), "pkg/n.py": "Y = 1\n"})
+    digest = tree_digest(repo)
+    check_patch(diff, repo)
+    assert tree_digest(repo) == digest
+
+
+def test_style_findings_never_fail_a_patch(make_repo: MakeRepo) -> None:
+    files = {
+        "pkg/__init__.py": "",
+        "pkg/io.py": IO,
+        "pyproject.toml": '[project]\nname = "d"\n[tool.ruff.lint]\nselect = ["ALL"]\n',
+    }
+    repo = make_repo(files)
+    styled = IO + "\n\ndef   badlyFormatted( x ):\n    l = [1,2,3]  \n    return l\n"
+    report = check_patch(diff_after_edit(repo, {"pkg/io.py": styled}), repo)
+    assert report.verdict == "pass", fired(report)
+
+
+def test_empty_diff_passes_with_nothing_checked(make_repo: MakeRepo) -> None:
+    repo = make_repo({"pkg/io.py": IO})
+    report = check_patch("", repo)
+    assert (report.verdict, report.score, report.files) == ("pass", 0.0, ())
+
+
+def test_json_contract_keys(make_repo: MakeRepo) -> None:
+    repo = make_repo({"pkg/__init__.py": "", "pkg/io.py": IO})
+    diff = diff_after_edit(repo, {"pkg/io.py": IO.replace("os.path.join(a, b)", "os.path.joinpath(a, b)")})
+    data = check_patch(diff, repo).to_json()
+    assert {"version", "score", "verdict", "threshold", "findings", "files", "timings"} <= set(data)
+    assert data["version"] == 1 and 0 <= data["score"] <= 1 and data["verdict"] in {"pass", "fail"}
+    assert "total_s" in data["timings"]
+    finding = data["findings"][0]
+    assert {"rule", "analyzer", "path", "line", "column", "severity", "message", "weight"} <= set(finding)
+    assert finding["path"] == "pkg/io.py" and finding["severity"] in {"error", "warning", "info"}
+
+
+def test_importing_guard_has_no_side_effects() -> None:
+    code = "import sys, guard; print(sorted(m for m in ('libcst', 'mypy', 'click', 'guard.api') if m in sys.modules))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
