@@ -1,0 +1,141 @@
+"""Helpers for the rules that read a patch as a patch: the same definition before and after,
+where a removed line lands in the patched file, and small predicates on libcst nodes."""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterator
+
+import libcst as cst
+from libcst.metadata import PositionProvider
+
+from guard.changes import ParsedSource
+from guard.diff import FilePatch
+from guard.rulekit import Rule
+
+_EMPTY = cst.Module(body=[])
+
+
+def code(node: cst.CSTNode) -> str:
+    """The node's source, whitespace-normalised so that moved or re-indented code compares equal."""
+    return " ".join(_EMPTY.code_for_node(node).split())
+
+
+def span(rule: Rule, node: cst.CSTNode) -> range:
+    pos = rule.get_metadata(PositionProvider, node)
+    return range(pos.start.line, pos.end.line + 1)
+
+
+def touches(rule: Rule, node: cst.CSTNode) -> bool:
+    """Whether the patch changed any line of ``node``."""
+    return any(line in rule.context.changed_lines for line in span(rule, node))
+
+
+def qualname(rule: Rule, node: cst.FunctionDef | cst.ClassDef) -> str:
+    """The qualified name (as in :mod:`guard.changes`) of a definition of the patched tree."""
+    after = rule.context.after
+    start = rule.get_metadata(PositionProvider, node).start.line
+    if after is not None:
+        for d in after.definitions:
+            if d.start == start and d.qualname.rsplit(".", 1)[-1] == node.name.value:
+                return d.qualname
+    return node.name.value
+
+
+class _Collector(cst.CSTVisitor):
+    def __init__(self) -> None:
+        super().__init__()
+        self.found: dict[str, cst.FunctionDef] = {}
+        self._stack: list[str] = []
+
+    def visit_ClassDef(self, node: cst.ClassDef) -> None:
+        self._stack.append(node.name.value)
+
+    def leave_ClassDef(self, original_node: cst.ClassDef) -> None:
+        self._stack.pop()
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        self.found.setdefault(".".join([*self._stack, node.name.value]), node)
+        self._stack.append(f"{node.name.value}.<locals>")
+
+    def leave_FunctionDef(self, original_node: cst.FunctionDef) -> None:
+        self._stack.pop()
+
+
+def functions(rule: Rule, state: str) -> dict[str, cst.FunctionDef]:
+    """Every function of the file's ``before`` or ``after`` version, by qualified name."""
+    source: ParsedSource | None = getattr(rule.context, state)
+    if source is None or source.module is None:
+        return {}
+    module = source.module
+
+    def build() -> dict[str, cst.FunctionDef]:
+        collector = _Collector()
+        module.visit(collector)
+        return collector.found
+
+    return rule.context.project.memo(f"functions:{state}:{rule.context.path}:{id(module)}", build)
+
+
+def before_function(rule: Rule, node: cst.FunctionDef) -> cst.FunctionDef | None:
+    """The same function (by qualified name) in the original file, if it existed."""
+    return functions(rule, "before").get(qualname(rule, node))
+
+
+def new_line(patch: FilePatch, old_line: int) -> int:
+    """Where a line of the original file lands in the patched file (a removed line: the next one)."""
+    delta = 0
+    for hunk in patch.hunks:
+        if old_line < hunk.old_start:
+            break
+        old, new = hunk.old_start, hunk.new_start
+        for text in hunk.lines:
+            if text[0] in " -" and old == old_line:
+                return max(new, 1)
+            if text[0] in " -":
+                old += 1
+            if text[0] in " +":
+                new += 1
+        delta = new - old
+    return max(old_line + delta, 1)
+
+
+def statements(body: cst.BaseSuite) -> list[cst.BaseSmallStatement | cst.BaseCompoundStatement]:
+    """The statements of a suite, with the small statements of each simple line unpacked."""
+    out: list[cst.BaseSmallStatement | cst.BaseCompoundStatement] = []
+    lines = body.body if isinstance(body, cst.IndentedBlock) else [body]
+    for line in lines:
+        if isinstance(line, cst.SimpleStatementLine | cst.SimpleStatementSuite):
+            out.extend(line.body)
+        elif isinstance(line, cst.BaseCompoundStatement):
+            out.append(line)
+    return out
+
+
+def dotted(node: cst.BaseExpression) -> str:
+    """``a.b.c`` for a name or attribute chain (the callee for a call), '' for anything else."""
+    if isinstance(node, cst.Call):
+        return dotted(node.func)
+    if isinstance(node, cst.Name):
+        return node.value
+    if isinstance(node, cst.Attribute):
+        base = dotted(node.value)
+        return f"{base}.{node.attr.value}" if base else ""
+    return ""
+
+
+def literal(node: cst.BaseExpression) -> tuple[bool, object]:
+    """(True, value) when the expression is a literal (numbers, strings, constants, containers
+    of literals, unary minus); (False, None) otherwise."""
+    if isinstance(node, cst.FormattedString):
+        return False, None
+    try:
+        return True, ast.literal_eval(_EMPTY.code_for_node(node).strip())
+    except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
+        return False, None
+
+
+def walk(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
+    yield node
+    for child in node.children:
+        yield from walk(child)

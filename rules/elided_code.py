@@ -1,0 +1,227 @@
+"""elided-code: the patch leaves a placeholder where code was.
+
+A model that rewrites a long function often abbreviates what it did not mean to change:
+``# ... existing code ...``, ``# rest of the function unchanged``, ``...  # (unchanged)``. Applied
+as written, the patch deletes that code. Three shapes are reported on changed lines:
+
+* a comment or bare string that reads as an elision marker: an ellipsis with words about
+  existing, remaining or omitted code, or a short note that code is unchanged or omitted;
+* a function whose original body did real work and whose new body is only ``pass``, ``...``,
+  ``raise NotImplementedError`` or a docstring (abstract methods and overloads excepted);
+* a bare ``...`` statement added among the real statements of a function body.
+
+Example::
+
+       def parse(rows):
+    -      header = rows[0]
+    -      return [dict(zip(header, r)) for r in rows[1:]]
+    +      header = [h.lstrip("\\ufeff") for h in rows[0]]
+    +      # ... rest of the function unchanged ...
+"""
+
+from __future__ import annotations
+
+import re
+
+import libcst as cst
+
+from guard.findings import Confidence, Severity
+from guard.rulekit import Example, Rule, RuleContext
+from rules._patch import before_function, dotted, span, statements, touches
+
+_ELLIPSIS = re.compile(r"\.\.\.|…|\[\s*\.\.\s*\]")
+# Words saying that code was left out or kept as it was.
+_STATE = {
+    "unchanged", "omitted", "elided", "unmodified", "untouched", "brevity", "truncated",
+    "snipped", "snip", "abbreviated",
+}  # fmt: skip
+_AS_BEFORE = re.compile(r"\b(same\s+as|as)\s+(before|previously)\b", re.IGNORECASE)
+_POINTER = {"existing", "rest", "remaining", "remainder", "original", "previous", "other", "more"}
+_FILLER = {
+    "the", "of", "a", "an", "is", "are", "as", "above", "below", "here", "same", "before", "goes",
+    "go", "remains", "remain",
+    "stays", "stay", "kept", "keep", "not", "shown", "for", "to", "from", "all", "it", "this",
+    "that", "and", "in", "code", "function", "method", "class", "file", "module", "body",
+    "implementation", "logic", "lines", "line", "content", "contents", "check", "checks", "test",
+    "tests", "cases", "case", "handling", "branches", "definitions", "methods", "functions",
+    "statements", "block", "loop", "validation", "setup", "version", "etc", "like", "with",
+}  # fmt: skip
+_NOTE = re.compile(
+    r"\b(rest|remainder|remaining)\s+of\s+(the\s+)?(\w+\s+){0,2}?"
+    r"(is\s+|are\s+|remains?\s+|stays?\s+)?(unchanged|as\s+before|the\s+same|omitted|elided)\b"
+    r"|\b(omitted|elided|truncated|abbreviated)\s+for\s+brevity\b",
+    re.IGNORECASE,
+)
+
+
+def is_elision_marker(text: str) -> bool:
+    """Whether a comment or string reads as 'code left out here', by its shape."""
+    if _NOTE.search(text):
+        return True
+    words = re.findall(r"[a-z]+", text.lower())
+    if not words or len(words) > 8:
+        return False
+    strong = _STATE | _POINTER
+    if _ELLIPSIS.search(text) and any(w in strong for w in words):
+        return True
+    short_note = all(w in strong or w in _FILLER for w in words)
+    return short_note and (any(w in _STATE for w in words) or bool(_AS_BEFORE.search(text)))
+
+
+def _is_placeholder(stmt: cst.CSTNode) -> bool:
+    if isinstance(stmt, cst.Pass):
+        return True
+    if isinstance(stmt, cst.Expr):
+        return isinstance(stmt.value, cst.Ellipsis | cst.SimpleString | cst.ConcatenatedString)
+    if isinstance(stmt, cst.Raise) and stmt.exc is not None:
+        return dotted(stmt.exc).rsplit(".", 1)[-1] == "NotImplementedError"
+    return False
+
+
+def _is_stub_only(node: cst.FunctionDef) -> bool:
+    return all(_is_placeholder(s) for s in statements(node.body))
+
+
+_STUB_DECORATORS = {"abstractmethod", "overload", "abstractproperty", "abstractclassmethod"}
+
+
+class ElidedCode(Rule):
+    """An elision marker (``# ... existing code ...``) or a real body replaced by a stub.
+
+    Why: applied as written, the placeholder deletes the code it stands for; the patch reads well
+    and silently drops behaviour. Docstrings, abstract methods, overloads and ``...`` bodies that
+    were stubs before are not reported.
+    """
+
+    ID = "elided-code"
+    MESSAGE = "the patch leaves a placeholder where code was"
+    SEVERITY = Severity.ERROR
+    CONFIDENCE = Confidence.HIGH
+
+    VALID = (
+        Example(
+            before="def f(x):\n    return x + 1\n",
+            after="def f(x):\n    # Keep the existing keys unchanged; only add new ones.\n    return x + 1\n",
+        ),
+        Example(
+            before="from typing import Protocol\n",
+            after=(
+                "from typing import Protocol, overload\n\n\nclass Reader(Protocol):\n"
+                "    def read(self, n: int) -> bytes: ...\n\n\n@overload\ndef g(x: int) -> int: ...\n"
+            ),
+        ),
+        Example(
+            before="def load(path):\n    return open(path).read()\n",
+            after=(
+                'def load(path):\n    """Read the file; existing code calls this... unchanged API."""\n'
+                "    return open(path).read()\n"
+            ),
+        ),
+        Example(
+            before="import abc\n\n\nclass Base(abc.ABC):\n    def run(self):\n        return 1\n",
+            after=(
+                "import abc\n\n\nclass Base(abc.ABC):\n    @abc.abstractmethod\n    def run(self):\n"
+                "        raise NotImplementedError\n"
+            ),
+        ),
+        Example(
+            before="def todo():\n    pass\n",
+            after='def todo():\n    """Not written yet."""\n    raise NotImplementedError\n',
+        ),
+        Example(
+            before="def f(rows):\n    for r in rows:\n        yield r\n",
+            after="def f(rows):\n    # Skip the rest of the rows once a blank one is seen.\n    for r in rows:\n"
+            "        if not r:\n            break\n        yield r\n",
+        ),
+    )
+    INVALID = (
+        Example(
+            before="def f(rows):\n    rows = list(rows)\n    rows.sort()\n    return rows\n",
+            after="def f(rows):\n    rows = [r.strip() for r in rows]\n    # ... existing code ...\n",
+            lines=(3,),
+        ),
+        Example(
+            before="def f(x):\n    y = x * 2\n    return y + 1\n",
+            after="def f(x):\n    y = x * 3\n    # rest of the function unchanged\n",
+            lines=(3,),
+        ),
+        Example(
+            before="class C:\n    def clear(self):\n        self._data.clear()\n        self.hits = 0\n",
+            after="class C:\n    def clear(self):\n        ...  # (unchanged)\n",
+            lines=(3,),
+        ),
+        Example(
+            before="def g(a):\n    return sorted(a)\n",
+            after="def g(a):\n    pass  # TODO: implement\n",
+            lines=(2,),
+        ),
+        Example(
+            before="def h(a):\n    if a:\n        return 1\n    return 2\n",
+            after='def h(a):\n    """Pick."""\n    raise NotImplementedError("implementation omitted")\n',
+            lines=(3,),
+        ),
+        Example(
+            before="def k(a):\n    a.append(1)\n    a.sort()\n    return a\n",
+            after="def k(a):\n    a.append(2)\n    ...\n    return a\n",
+            lines=(3,),
+        ),
+        Example(
+            before="def v(d):\n    check_a(d)\n    check_b(d)\n",
+            after='def v(d):\n    check_c(d)\n    """... remaining validation as before ..."""\n',
+            lines=(3,),
+        ),
+    )
+
+    def __init__(self, context: RuleContext) -> None:
+        super().__init__(context)
+        self._docstrings: set[int] = set()
+        self._reported: set[int] = set()
+
+    def _report_once(self, node: cst.CSTNode, message: str) -> None:
+        line = span(self, node).start
+        if line not in self._reported and touches(self, node):
+            self._reported.add(line)
+            self.report(node, message)
+
+    def _note_docstring(self, body: cst.BaseSuite | cst.Module) -> None:
+        first = body.body[0] if isinstance(body, cst.Module | cst.IndentedBlock) and body.body else None
+        if isinstance(first, cst.SimpleStatementLine) and first.body:
+            self._docstrings.add(id(first.body[0]))
+
+    def visit_Module(self, node: cst.Module) -> None:
+        self._note_docstring(node)
+
+    def visit_ClassDef(self, node: cst.ClassDef) -> None:
+        self._note_docstring(node.body)
+
+    def visit_Comment(self, node: cst.Comment) -> None:
+        if is_elision_marker(node.value.lstrip("#")):
+            self._report_once(node, f"elision marker `{node.value.strip()}`: the code it stands for is deleted")
+
+    def visit_Expr(self, node: cst.Expr) -> None:
+        value = node.value
+        if id(node) in self._docstrings or not isinstance(value, cst.SimpleString):
+            return
+        text = value.evaluated_value
+        if isinstance(text, str) and is_elision_marker(text):
+            self._report_once(node, "a string used as an elision marker: the code it stands for is deleted")
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        self._note_docstring(node.body)
+        names = {dotted(d.decorator).rsplit(".", 1)[-1] for d in node.decorators}
+        if names & _STUB_DECORATORS or self.context.path.endswith(".pyi"):
+            return
+        body = statements(node.body)
+        old = before_function(self, node)
+        if old is not None and _is_stub_only(node) and not _is_stub_only(old):
+            first = next((s for s in body if not _is_docstring(s)), body[0])
+            self._report_once(first, f"the body of `{node.name.value}` was replaced by a stub")
+            return
+        if not _is_stub_only(node):
+            for stmt in body:
+                if isinstance(stmt, cst.Expr) and isinstance(stmt.value, cst.Ellipsis):
+                    self._report_once(stmt, "a bare `...` among real statements stands for elided code")
+
+
+def _is_docstring(stmt: cst.CSTNode) -> bool:
+    return isinstance(stmt, cst.Expr) and isinstance(stmt.value, cst.SimpleString | cst.ConcatenatedString)
