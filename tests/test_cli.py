@@ -133,3 +133,14 @@ def test_bad_config_names_the_key(make_repo: MakeRepo) -> None:
     repo = make_repo({"pyproject.toml": "[tool.guard]\nthreshhold = 0.4\n", "m.py": "x = 1\n"})
     result = run("check", "-", "--repo", str(repo), stdin="")
     assert result.exit_code == 2 and "threshhold" in one_error_line(result)
+
+
+def test_installed_command_works_outside_the_repo(tmp_path: Path) -> None:
+    """Rules must import as guard.rules.*, not as a top-level `rules` package of this checkout."""
+    import subprocess
+    import sys
+
+    guard_bin = Path(sys.executable).parent / "guard"
+    result = subprocess.run([str(guard_bin), "rules"], cwd=tmp_path, capture_output=True, text=True, check=False)
+    assert result.returncode == 0, result.stderr
+    assert "suppression-added" in result.stdout
