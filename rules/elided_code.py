@@ -24,10 +24,10 @@ from __future__ import annotations
 import re
 
 import libcst as cst
+from guard.rules._patch import before_function, dotted, span, statements, touches
 
 from guard.findings import Confidence, Severity
 from guard.rulekit import Example, Rule, RuleContext
-from rules._patch import before_function, dotted, span, statements, touches
 
 _ELLIPSIS = re.compile(r"\.\.\.|…|\[\s*\.\.\s*\]")
 # Words saying that code was left out or kept as it was.

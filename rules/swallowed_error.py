@@ -1,0 +1,192 @@
+"""swallowed-error: a new broad ``except`` that throws the error away.
+
+``except Exception: pass`` (or bare ``except:``, ``except BaseException``, ``contextlib.suppress(
+Exception)``) around real logic turns every failure, including the typos and wrong attributes of a
+hallucinated patch, into silently wrong results. Reported when the patch adds or changes the
+handler and its body only discards the error: ``pass``, ``...``, ``continue``, ``break``, ``return``,
+``return None``, or returning a literal or a freshly built default (``return Config()``). A
+narrow handler (``except KeyError: pass``), one that logs, records or re-raises, and best-effort
+cleanup (``close()``, ``unlink()`` and the like in the ``try``) are fine.
+
+bandit's B110/B112 see only ``pass`` and ``continue``, at low severity; this rule also sees the
+returns, ``...`` and ``suppress``, and only reports handlers the patch wrote.
+
+Example::
+
+         for tx in transactions:
+    -        out.append(convert(tx, rates))
+    +        try:
+    +            out.append(convert(tx, rates))
+    +        except Exception:
+    +            continue
+"""
+
+from __future__ import annotations
+
+import libcst as cst
+from guard.rules._patch import code, dotted, literal, statements, touches
+
+from guard.findings import Confidence, Severity
+from guard.rulekit import Example, Rule, RuleContext
+
+_BROAD = {"Exception", "BaseException", "builtins.Exception", "builtins.BaseException"}
+# Calls that are commonly allowed to fail silently: releasing resources at the end of their life.
+_CLEANUP = {
+    "close", "unlink", "remove", "rmdir", "rmtree", "kill", "terminate", "cancel", "shutdown",
+    "release", "disconnect", "cleanup", "stop", "join", "wait", "flush", "__del__", "__exit__",
+}  # fmt: skip
+
+
+def _is_broad(kind: cst.BaseExpression | None) -> bool:
+    if kind is None:
+        return True
+    if isinstance(kind, cst.Tuple):
+        return any(_is_broad(e.value) for e in kind.elements)
+    return dotted(kind) in _BROAD
+
+
+def _discards(stmt: cst.CSTNode) -> str | None:
+    """How a handler statement discards the error ('' for silently), or None if it does not."""
+    if isinstance(stmt, cst.Pass | cst.Continue | cst.Break):
+        return type(stmt).__name__.lower()
+    if isinstance(stmt, cst.Expr) and isinstance(stmt.value, cst.Ellipsis | cst.SimpleString):
+        return "..."
+    if isinstance(stmt, cst.Return):
+        value = stmt.value
+        if value is None or literal(value)[0]:
+            return "return" if value is None else "return a constant"
+        if isinstance(value, cst.Call) and not value.args and dotted(value):
+            return "return a default"
+    return None
+
+
+def _is_cleanup(body: cst.BaseSuite) -> bool:
+    calls = [s for s in statements(body) if isinstance(s, cst.Expr) and isinstance(s.value, cst.Call)]
+    return bool(calls) and len(calls) == len(statements(body)) and all(
+        dotted(c.value).rsplit(".", 1)[-1] in _CLEANUP for c in calls
+    )
+
+
+class SwallowedError(Rule):
+    """A broad ``except`` (bare, ``Exception``, ``BaseException``) whose body discards the error.
+
+    Why: it hides every failure of the code it wraps, including the patch's own mistakes, and turns
+    them into wrong results. Narrow handlers, logging, re-raising and cleanup are not reported.
+    """
+
+    ID = "swallowed-error"
+    MESSAGE = "a broad except discards the error"
+    SEVERITY = Severity.ERROR
+    CONFIDENCE = Confidence.HIGH
+
+    VALID = (
+        Example(
+            before="def get(d, k):\n    return d[k]\n",
+            after="def get(d, k):\n    try:\n        return d[k]\n    except KeyError:\n        return None\n",
+        ),
+        Example(
+            before="def run(job):\n    job()\n",
+            after=(
+                "import logging\n\nlog = logging.getLogger(__name__)\n\n\ndef run(job):\n    try:\n"
+                "        job()\n    except Exception:\n        log.exception('job failed')\n"
+            ),
+        ),
+        Example(
+            before="import os\n\n\ndef drop(p):\n    os.unlink(p)\n",
+            after=(
+                "import contextlib\nimport os\n\n\ndef drop(p):\n"
+                "    with contextlib.suppress(FileNotFoundError):\n        os.unlink(p)\n"
+            ),
+        ),
+        Example(
+            before="def stop(conn):\n    conn.close()\n",
+            after="def stop(conn):\n    try:\n        conn.close()\n    except Exception:\n        pass\n",
+        ),
+        Example(
+            before="def f(x):\n    try:\n        return g(x)\n    except Exception:\n        pass\n",
+            after="def f(x):\n    try:\n        return g(x) + 1\n    except Exception:\n        pass\n",
+        ),
+        Example(
+            before="def f(x):\n    return g(x)\n",
+            after="def f(x):\n    try:\n        return g(x)\n    except Exception as exc:\n"
+            "        raise ValueError(x) from exc\n",
+        ),
+    )
+    INVALID = (
+        Example(
+            before="def fire(cb, k):\n    cb(k)\n",
+            after="def fire(cb, k):\n    try:\n        cb(k)\n    except Exception:\n        pass\n",
+            lines=(4,),
+        ),
+        Example(
+            before="def conv(items):\n    return [f(i) for i in items]\n",
+            after=(
+                "def conv(items):\n    out = []\n    for i in items:\n        try:\n            out.append(f(i))\n"
+                "        except Exception:\n            continue\n    return out\n"
+            ),
+            lines=(6,),
+        ),
+        Example(
+            before="def load(p):\n    return Config.read(p)\n",
+            after="def load(p):\n    try:\n        return Config.read(p)\n    except:\n        return Config()\n",
+            lines=(4,),
+        ),
+        Example(
+            before="def n(s):\n    return int(s)\n",
+            after="def n(s):\n    try:\n        return int(s)\n    except (ValueError, BaseException):\n"
+            "        return -1\n",
+            lines=(4,),
+        ),
+        Example(
+            before="import contextlib\n\n\ndef w(p, t):\n    p.write_text(t)\n",
+            after=(
+                "import contextlib\n\n\ndef w(p, t):\n    with contextlib.suppress(Exception):\n"
+                "        p.write_text(t)\n"
+            ),
+            lines=(5,),
+        ),
+        Example(
+            before="def f(x):\n    try:\n        return g(x)\n    except Exception:\n        raise\n",
+            after="def f(x):\n    try:\n        return g(x)\n    except Exception:\n        ...\n",
+            lines=(4,),
+        ),
+    )
+
+    def __init__(self, context: RuleContext) -> None:
+        super().__init__(context)
+        self._tries: dict[int, cst.Try] = {}
+
+    def visit_ExceptHandler(self, node: cst.ExceptHandler) -> None:
+        if not _is_broad(node.type) or not touches(self, node):
+            return
+        ways = [_discards(s) for s in statements(node.body)]
+        if not ways or None in ways:
+            return
+        try_node = self._tries.get(id(node))
+        if try_node is not None and _is_cleanup(try_node.body):
+            return
+        kind = "bare except" if node.type is None else f"except {dotted(node.type) or '(...)'}"
+        how = next(w for w in ways if w != "...") if any(w != "..." for w in ways) else "..."
+        broad = node.type is None or "BaseException" in code(node.type)
+        returns_value = how in ("return a constant", "return a default")
+        self.report(
+            node,
+            f"{kind}: {how} discards every error raised in the try block",
+            anywhere=True,  # the handler is new or changed, though maybe not its first line
+            severity=Severity.WARNING if returns_value and not broad else None,
+            confidence=Confidence.MEDIUM if returns_value and not broad else None,
+        )
+
+    def visit_With(self, node: cst.With) -> None:
+        for item in node.items:
+            call = item.item
+            if (
+                isinstance(call, cst.Call)
+                and dotted(call).rsplit(".", 1)[-1] == "suppress"
+                and any(_is_broad(a.value) for a in call.args)
+                and touches(self, item)
+            ):
+                self.report(item, "suppress(Exception) discards every error raised in the block")
+
+    def visit_Try(self, node: cst.Try) -> None:
+        self._tries.update((id(h), node) for h in node.handlers)
