@@ -41,7 +41,7 @@ def cases(repo_filter: str | None) -> list[Path]:
 
 
 def touched_python(diff: str) -> list[str]:
-    paths = re.findall(r"^\+\+\+ b/(\S+\.py)$", diff, flags=re.M)
+    paths = re.findall(r"^\+\+\+ b/(\S+\.py)(?:\t.*)?$", diff, flags=re.M)
     return sorted(set(paths))
 
 
