@@ -42,13 +42,17 @@ def qualname(rule: Rule, node: cst.FunctionDef | cst.ClassDef) -> str:
     return node.name.value
 
 
+Definition = cst.FunctionDef | cst.ClassDef
+
+
 class _Collector(cst.CSTVisitor):
     def __init__(self) -> None:
         super().__init__()
-        self.found: dict[str, cst.FunctionDef] = {}
+        self.found: dict[str, Definition] = {}
         self._stack: list[str] = []
 
     def visit_ClassDef(self, node: cst.ClassDef) -> None:
+        self.found.setdefault(".".join([*self._stack, node.name.value]), node)
         self._stack.append(node.name.value)
 
     def leave_ClassDef(self, original_node: cst.ClassDef) -> None:
@@ -62,24 +66,30 @@ class _Collector(cst.CSTVisitor):
         self._stack.pop()
 
 
-def functions(rule: Rule, state: str) -> dict[str, cst.FunctionDef]:
-    """Every function of the file's ``before`` or ``after`` version, by qualified name."""
+def definitions(rule: Rule, state: str) -> dict[str, Definition]:
+    """Every function and class of the file's ``before`` or ``after`` version, by qualified name."""
     source: ParsedSource | None = getattr(rule.context, state)
     if source is None or source.module is None:
         return {}
     module = source.module
 
-    def build() -> dict[str, cst.FunctionDef]:
+    def build() -> dict[str, Definition]:
         collector = _Collector()
         module.visit(collector)
         return collector.found
 
-    return rule.context.project.memo(f"functions:{state}:{rule.context.path}:{id(module)}", build)
+    return rule.context.project.memo(f"definitions:{state}:{rule.context.path}:{id(module)}", build)
 
 
 def before_function(rule: Rule, node: cst.FunctionDef) -> cst.FunctionDef | None:
     """The same function (by qualified name) in the original file, if it existed."""
-    return functions(rule, "before").get(qualname(rule, node))
+    old = definitions(rule, "before").get(qualname(rule, node))
+    return old if isinstance(old, cst.FunctionDef) else None
+
+
+def before_class(rule: Rule, node: cst.ClassDef) -> cst.ClassDef | None:
+    old = definitions(rule, "before").get(qualname(rule, node))
+    return old if isinstance(old, cst.ClassDef) else None
 
 
 def new_line(patch: FilePatch, old_line: int) -> int:

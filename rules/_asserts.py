@@ -1,0 +1,146 @@
+"""What a test checks, read from its source: every assert, unittest ``assert*`` call, ``raises``
+context and helper check, with the object it checks and how strictly."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import libcst as cst
+
+from ._patch import code, dotted, literal, walk
+
+EXACT, SIZE, LOOSE, NONE = 3, 2, 1, 0
+"""How strictly a check pins its subject: equality of content, equality of a size, anything weaker."""
+
+_EQUAL_CALLS = {
+    "assertEqual", "assertEquals", "assertListEqual", "assertDictEqual", "assertTupleEqual",
+    "assertSetEqual", "assertSequenceEqual", "assertMultiLineEqual", "assertCountEqual",
+    "assertAlmostEqual", "assertIs", "assertIsNone",
+}  # fmt: skip
+_LOOSE_CALLS = {
+    "assertTrue", "assertIsNotNone", "assertIsInstance", "assertIn", "assertNotIn", "assertGreater",
+    "assertGreaterEqual", "assertLess", "assertLessEqual", "assertNotEqual", "assertFalse",
+}  # fmt: skip
+_RAISES = {"raises", "warns", "assertRaises", "assertRaisesRegex", "assertWarns", "assertWarnsRegex"}
+_WRAPPERS = {"len", "list", "sorted", "set", "tuple", "dict", "str", "repr", "frozenset", "bool"}
+BROAD = {"Exception", "BaseException", "builtins.Exception", "builtins.BaseException"}
+
+
+@dataclass(frozen=True)
+class Check:
+    node: cst.CSTNode
+    text: str
+    level: int
+    roots: tuple[str, ...]
+    """The objects checked: ``cache`` for ``len(cache) == 2`` and ``"c" in cache``."""
+    raises: str = ""
+    """For a ``raises`` context: the exception type as written."""
+    tautology: str = ""
+    """Why the check cannot fail, if it cannot."""
+
+
+def root(node: cst.BaseExpression) -> str:
+    """The object an expression looks into: ``cache`` for ``cache.keys()`` or ``cache["a"]``."""
+    if isinstance(node, cst.Call):
+        name = dotted(node.func)
+        if name in _WRAPPERS and node.args:
+            return root(node.args[0].value)
+        return root(node.func.value) if isinstance(node.func, cst.Attribute) else ""
+    if isinstance(node, cst.Subscript):
+        return root(node.value)
+    if isinstance(node, cst.Attribute):
+        base = root(node.value)
+        return f"self.{node.attr.value}" if base == "self" else base
+    return node.value if isinstance(node, cst.Name) else ""
+
+
+def _is_len(node: cst.BaseExpression) -> bool:
+    return isinstance(node, cst.Call) and dotted(node.func) == "len"
+
+
+def _subjects(*nodes: cst.BaseExpression) -> tuple[str, ...]:
+    return tuple(r for n in nodes if not literal(n)[0] and (r := root(n)))
+
+
+def _truthy_literal(node: cst.BaseExpression) -> bool:
+    ok, value = literal(node)
+    return ok and bool(value)
+
+
+def _from_assert(node: cst.Assert) -> Check:
+    test, text = node.test, code(node)
+    if _truthy_literal(test) or (isinstance(test, cst.Tuple) and test.elements):
+        return Check(node, text, NONE, (), tautology="it asserts a non-empty constant")
+    if (
+        isinstance(test, cst.BooleanOperation)
+        and isinstance(test.operator, cst.Or)
+        and (_truthy_literal(test.left) or _truthy_literal(test.right))
+    ):
+        return Check(node, text, NONE, (), tautology="one side of its `or` is a true constant")
+    if isinstance(test, cst.Comparison) and len(test.comparisons) == 1:
+        op, right = test.comparisons[0].operator, test.comparisons[0].comparator
+        same = code(test.left) == code(right)
+        if same and isinstance(op, cst.Equal | cst.Is | cst.GreaterThanEqual | cst.LessThanEqual):
+            return Check(node, text, NONE, (), tautology="it compares an expression with itself")
+        if isinstance(op, cst.Equal | cst.Is):
+            sized = _is_len(test.left) or _is_len(right)
+            return Check(node, text, SIZE if sized else EXACT, _subjects(test.left, right))
+        if isinstance(op, cst.In | cst.NotIn):
+            container = right if not literal(right)[0] else test.left
+            return Check(node, text, LOOSE, _subjects(container))
+        return Check(node, text, LOOSE, _subjects(test.left, right))
+    if isinstance(test, cst.Call) and dotted(test.func) == "isinstance" and test.args:
+        return Check(node, text, LOOSE, _subjects(test.args[0].value))
+    if isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not):
+        return Check(node, text, LOOSE, _subjects(test.expression))
+    return Check(node, text, LOOSE, _subjects(test))
+
+
+def _from_call(node: cst.Call) -> Check | None:
+    name = dotted(node.func).rsplit(".", 1)[-1]
+    args = [a.value for a in node.args if a.keyword is None]
+    text = code(node)
+    if name in _RAISES:
+        kind = code(args[0]) if args else ""
+        return Check(node, text, EXACT, (), raises=kind)
+    if name in _EQUAL_CALLS and args:
+        if len(args) >= 2 and code(args[0]) == code(args[1]):
+            return Check(node, text, NONE, (), tautology="it compares an expression with itself")
+        sized = any(_is_len(a) for a in args[:2])
+        return Check(node, text, SIZE if sized else EXACT, _subjects(*args[:2]))
+    if name in _LOOSE_CALLS and args:
+        if name == "assertTrue" and _truthy_literal(args[0]):
+            return Check(node, text, NONE, (), tautology="it asserts a true constant")
+        return Check(node, text, LOOSE, _subjects(*args[:2]))
+    if name.lstrip("_").startswith(("assert", "check", "verify", "expect")) or name == "fail":
+        return Check(node, text, NONE, ())
+    return None
+
+
+def checks(fn: cst.FunctionDef) -> list[Check]:
+    """Every check in a test function, in source order."""
+    found: list[Check] = []
+    for node in walk(fn.body):
+        if isinstance(node, cst.Assert):
+            found.append(_from_assert(node))
+        elif isinstance(node, cst.Call) and (check := _from_call(node)) is not None:
+            found.append(check)
+    return found
+
+
+def best_levels(found: list[Check]) -> dict[str, int]:
+    """For each checked object, the strictest check on it."""
+    best: dict[str, int] = {}
+    for check in found:
+        for r in check.roots:
+            best[r] = max(best.get(r, NONE), check.level)
+    return best
+
+
+def names_in(node: cst.CSTNode) -> set[str]:
+    """Every name and attribute name a piece of code mentions."""
+    out: set[str] = set()
+    for n in walk(node):
+        if isinstance(n, cst.Name):
+            out.add(n.value)
+    return out

@@ -1,0 +1,345 @@
+"""test-tampering: the patch makes the tests easier to pass instead of making the code right.
+
+A model whose change breaks a test is tempted to change the test. In test files, reported on
+changed lines:
+
+* a skip or xfail added to a test that existed (``@pytest.mark.skip``, ``skipif(True)``,
+  ``xfail``, ``unittest.skip``, ``expectedFailure``, a ``pytestmark``), or an unconditional
+  ``pytest.skip()`` / ``self.skipTest()`` at the top of its body;
+* an assertion that cannot fail: ``assert True``, ``assert "msg"``, ``assert (x, "msg")``,
+  ``assert x == x``, ``assert x or True``, ``self.assertTrue(1)``;
+* an exact check loosened: the strictest check on an object drops from equality of its content
+  to equality of a size, or to ``is not None``, ``isinstance``, ``in``, ``>=`` or truthiness;
+* ``pytest.raises(ValueError)`` (or ``assertRaises``) broadened to ``Exception``;
+* checks deleted from a test that still runs, or a whole test deleted while the code it tested
+  is still there (a test removed together with its subject is fine).
+
+Example::
+
+         cache["c"] = 3
+    -    assert cache.keys() == ["a", "c"]
+    +    assert len(cache) == 2
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Sequence
+
+import libcst as cst
+
+from guard.findings import Confidence, Severity
+from guard.rulekit import Example, Project, Rule, RuleContext
+
+from ._asserts import BROAD, LOOSE, NONE, Check, best_levels, checks, names_in
+from ._patch import (
+    before_class,
+    before_function,
+    code,
+    definitions,
+    dotted,
+    literal,
+    new_line,
+    span,
+    statements,
+    touches,
+)
+
+_MARKERS = {"skip", "xfail", "skipif", "skipIf", "skipUnless", "expectedFailure"}
+_SKIP_CALLS = {"pytest.skip", "pytest.xfail", "self.skipTest", "skip", "xfail", "pytest.exit"}
+_T = "import sys\nimport unittest\n\nimport pytest\n"  # the examples' common imports
+
+
+def _is_test(name: str) -> bool:
+    return name.startswith("test")
+
+
+def skip_marker(decorator: cst.Decorator) -> bool:
+    """Whether a decorator always skips (or expects to fail) what it decorates."""
+    expr = decorator.decorator
+    name = dotted(expr)
+    parts = name.split(".")
+    if parts[-1] not in _MARKERS or not (len(parts) == 1 or parts[0] in ("pytest", "unittest", "mark")):
+        return False
+    args = [a.value for a in expr.args if a.keyword is None] if isinstance(expr, cst.Call) else []
+    if parts[-1] in ("skipif", "skipIf", "skipUnless", "xfail") and args:
+        ok, value = literal(args[0])
+        return ok and bool(value) != (parts[-1] == "skipUnless") and not isinstance(value, str)
+    return parts[-1] not in ("skipif", "skipIf", "skipUnless")
+
+
+def _gone_names(project: Project) -> set[str]:
+    """Names defined or imported in some touched file before the patch and no longer after it."""
+
+    def names(text: str | None) -> set[str]:
+        if text is None:
+            return set()
+        try:
+            tree = ast.parse(text)
+        except (SyntaxError, ValueError):
+            return set()
+        found: set[str] = set()
+        for node in ast.walk(tree):
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+                found.add(node.name)
+            elif isinstance(node, ast.Import | ast.ImportFrom):
+                found.update((a.asname or a.name).split(".")[0] for a in node.names)
+        return found
+
+    gone: set[str] = set()
+    for changes in project.files.values():
+        gone |= names(changes.file.before) - names(changes.file.after)
+    return gone
+
+
+class TamperedTests(Rule):
+    """Tests made easier to pass: skips added, tautologies, loosened or deleted checks.
+
+    Why: a patch that weakens the tests that would catch it is worse than one that fails them.
+    Only test files are read; new tests may skip, and tests removed with their subject are fine.
+    """
+
+    ID = "test-tampering"
+    MESSAGE = "the patch weakens a test"
+    SEVERITY = Severity.ERROR
+    CONFIDENCE = Confidence.HIGH
+
+    VALID = (
+        Example(
+            path="tests/test_money.py",
+            before=_T + "from pkg.money import clamp, fmt\n\n\ndef test_clamp():\n    assert clamp(5, 0, 3) == 3\n"
+            "\n\ndef test_fmt():\n    assert fmt(1) == '1.00'\n",
+            after=_T + "from pkg.money import fmt\n\n\ndef test_fmt():\n    assert fmt(1) == '1.00'\n",
+        ),
+        Example(
+            path="tests/test_io.py",
+            before=_T + "def test_link(tmp_path):\n    if sys.platform == 'win32':\n        pytest.skip('no symlinks')\n"
+            "    assert link(tmp_path) == 1\n",
+            after=_T + "def test_link(tmp_path):\n    if sys.platform == 'win32':\n        pytest.skip('no symlinks')\n"
+            "    assert link(tmp_path / 'a') == 1\n",
+        ),
+        Example(
+            path="tests/test_io.py",
+            before=_T + "def test_mode(tmp_path):\n    assert mode(tmp_path) == 0o644\n",
+            after=_T + "@pytest.mark.skipif(sys.platform == 'win32', reason='POSIX modes')\n"
+            "def test_mode(tmp_path):\n    assert mode(tmp_path) == 0o600\n",
+        ),
+        Example(
+            path="tests/test_parse.py",
+            before=_T + "def test_bad():\n    with pytest.raises(ValueError):\n        parse('x')\n",
+            after=_T + "def test_bad():\n    with pytest.raises(ValueError, match='line 1'):\n        parse('x')\n"
+            "\n\n@pytest.mark.skip(reason='needs network')\ndef test_fetch():\n    assert fetch() == {}\n",
+        ),
+        Example(
+            path="tests/test_cache.py",
+            before=_T + "def test_len():\n    c = make()\n    assert len(c) == 2\n",
+            after=_T + "def test_len_after_insert():\n    c = make()\n    c['z'] = 1\n    assert len(c) == 3\n"
+            "    assert c['z'] == 1\n",
+        ),
+        Example(
+            path="pkg/checks.py",
+            before="def ok(x):\n    assert x == 1\n",
+            after="def ok(x):\n    assert True\n",
+        ),
+    )
+    INVALID = (
+        Example(
+            path="tests/test_ttl.py",
+            before=_T + "def test_boundary():\n    assert expired(10, now=10)\n",
+            after=_T + "@pytest.mark.xfail(reason='flaky')\ndef test_boundary():\n    assert expired(10, now=10)\n",
+            lines=(5,),
+        ),
+        Example(
+            path="tests/test_sum.py",
+            before=_T + "def test_total():\n    assert total([1, 2]) == 3\n",
+            after=_T + "def test_total():\n    total([1, 2])\n    assert True\n",
+            lines=(6, 7),
+        ),
+        Example(
+            path="tests/test_val.py",
+            before=_T + "def test_problems():\n    problems = check({})\n    assert len(problems) == 3\n",
+            after=_T + "def test_problems():\n    problems = check({})\n    assert problems\n",
+            lines=(7,),
+        ),
+        Example(
+            path="tests/test_parse.py",
+            before=_T + "def test_bad_row():\n    with pytest.raises(ValueError, match='line 5'):\n        parse(R)\n",
+            after=_T + "def test_bad_row():\n    with pytest.raises(Exception):\n        parse(R)\n",
+            lines=(6,),
+        ),
+        Example(
+            path="tests/test_lru.py",
+            before=_T + "def test_evict():\n    c = lru(2)\n    assert c.keys() == ['a', 'c']\n"
+            "    assert c.evicted == ['b']\n",
+            after=_T + "def test_evict():\n    c = lru(2)\n    assert c.keys() == ['a', 'c']\n",
+            lines=(7,),
+        ),
+        Example(
+            path="tests/test_lru.py",
+            before=_T + "def test_a():\n    assert f(1) == 2\n\n\ndef test_b():\n    assert f(2) == 3\n",
+            after=_T + "def test_a():\n    assert f(1) == 2\n",
+            lines=(6,),
+        ),
+        Example(
+            path="tests/test_lru.py",
+            before=_T + "class TestF(unittest.TestCase):\n    def test_f(self):\n        self.assertEqual(f(1), 2)\n",
+            after=_T + "class TestF(unittest.TestCase):\n    def test_f(self):\n        self.skipTest('later')\n"
+            "        self.assertEqual(f(1), f(1))\n",
+            lines=(7, 8),
+        ),
+    )
+
+    def __init__(self, context: RuleContext) -> None:
+        super().__init__(context)
+        self._reported: set[int] = set()
+
+    def _emit(
+        self,
+        node: cst.CSTNode | None,
+        message: str,
+        *,
+        line: int | None = None,
+        weak: bool = False,
+        anywhere: bool = False,
+    ) -> None:
+        """Report once per line; ``weak`` for heuristic findings (warning, medium confidence)."""
+        where = span(self, node).start if node is not None else line
+        if where in self._reported:
+            return
+        count = len(self.findings)
+        severity, confidence = (Severity.WARNING, Confidence.MEDIUM) if weak else (None, None)
+        self.report(
+            node, message, line=line, severity=severity, confidence=confidence, anywhere=anywhere
+        )
+        if len(self.findings) > count:
+            self._reported.add(self.findings[-1].line)
+
+    def _gone(self) -> set[str]:
+        project = self.context.project
+        return project.memo("test-tampering:gone", lambda: _gone_names(project))
+
+    def visit_ClassDef(self, node: cst.ClassDef) -> None:
+        if self.context.is_test_file:
+            old = before_class(self, node)
+            self._markers(node, old.decorators if old is not None else None)
+
+    def visit_Assign(self, node: cst.Assign) -> None:
+        targets = {dotted(t.target) for t in node.targets}
+        value = cst.Decorator(decorator=node.value)
+        if self.context.is_test_file and "pytestmark" in targets and skip_marker(value):
+            self._emit(node, "a module-wide skip marker (`pytestmark`) is added")
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        if not self.context.is_test_file:
+            return
+        old = before_function(self, node)
+        self._markers(node, old.decorators if old is not None else None)
+        if not _is_test(node.name.value):
+            return
+        now = checks(node)
+        for check in now:
+            if check.tautology:
+                self._emit(check.node, f"`{check.text}` can never fail: {check.tautology}")
+        if old is None:
+            return
+        was = checks(old)
+        self._skip_calls(node, old)
+        self._broadened(now, was)
+        if not self._loosened(now, was):
+            self._deleted(node, now, was)
+
+    def _markers(self, node: cst.FunctionDef | cst.ClassDef, old: Sequence[cst.Decorator] | None) -> None:
+        if old is None:
+            return  # a new test may be skipped from the start
+        existing = {code(d) for d in old}
+        for decorator in node.decorators:
+            if skip_marker(decorator) and code(decorator) not in existing:
+                self._emit(decorator, f"`{code(decorator)}` is added to `{node.name.value}`, which used to run")
+
+    def _skip_calls(self, node: cst.FunctionDef, old: cst.FunctionDef) -> None:
+        existing = {code(s) for s in statements(old.body)}
+        for stmt in statements(node.body):
+            call = stmt.value if isinstance(stmt, cst.Expr) else None
+            if isinstance(call, cst.Call) and dotted(call.func) in _SKIP_CALLS and code(stmt) not in existing:
+                self._emit(stmt, f"`{code(stmt)}` now skips `{node.name.value}` unconditionally")
+
+    def _broadened(self, now: list[Check], was: list[Check]) -> None:
+        narrow = [c.raises for c in was if c.raises and not _broad(c.raises)]
+        for check in now:
+            if narrow and _broad(check.raises) and touches(self, check.node):
+                self._emit(
+                    check.node, f"the expected exception is broadened from `{narrow[0]}` to `{check.raises}`"
+                )
+
+    def _loosened(self, now: list[Check], was: list[Check]) -> bool:
+        before, after = best_levels(was), best_levels(now)
+        found = False
+        for obj, level in before.items():
+            kept = after.get(obj, NONE)
+            if not LOOSE <= kept < level:
+                continue
+            strict = next(c for c in was if obj in c.roots and c.level == level)
+            for check in now:
+                if obj in check.roots and check.level < level and touches(self, check.node):
+                    self._emit(
+                        check.node,
+                        f"the check on `{obj}` is loosened: `{strict.text}` became `{check.text}`",
+                        weak=True,
+                    )
+                    found = True
+                    break
+        return found
+
+    def _deleted(self, node: cst.FunctionDef, now: list[Check], was: list[Check]) -> None:
+        real_now = [c for c in now if not c.tautology]
+        real_was = [c for c in was if not c.tautology]
+        if len(real_now) >= len(real_was):
+            return
+        texts = {c.text for c in real_now}
+        missing = [c for c in real_was if c.text not in texts]
+        if any(names_in(c.node) & self._gone() for c in missing):
+            return
+        lines = span(self, node)
+        # A removal at the end of the body is marked on the line after it.
+        changed = [ln for ln in range(lines.start, lines.stop + 1) if ln in self.context.changed_lines]
+        example = f" (e.g. `{missing[0].text}`)" if missing else ""
+        if changed:
+            self._emit(
+                None,
+                f"`{node.name.value}` still runs but lost {len(real_was) - len(real_now)} of its "
+                f"{len(real_was)} checks{example}",
+                line=min(changed[0], lines.stop - 1),
+                weak=True,
+                anywhere=True,
+            )
+
+    def finish(self) -> None:
+        if not self.context.is_test_file or self.context.before is None:
+            return
+        old_defs, new_defs = definitions(self, "before"), definitions(self, "after")
+        removed = {
+            q: d for q, d in old_defs.items()
+            if q not in new_defs and isinstance(d, cst.FunctionDef) and _is_test(d.name.value)
+        }  # fmt: skip
+        added = [
+            d for q, d in new_defs.items()
+            if q not in old_defs and isinstance(d, cst.FunctionDef) and _is_test(d.name.value)
+        ]  # fmt: skip
+        orphaned = {q: d for q, d in removed.items() if not names_in(d.body) & self._gone()}
+        lost = sum(len(checks(d)) for d in orphaned.values())
+        if not orphaned or sum(len(checks(d)) for d in added) >= lost:
+            return  # removed with their subject, or rewritten as new tests
+        lines = {d.qualname: d.line for d in self.context.before.definitions}
+        last = len(self.context.after.text.splitlines()) if self.context.after else 1
+        for qual, fn in orphaned.items():
+            self.report(
+                line=min(new_line(self.context.changes.file.patch, lines.get(qual, 1)), max(last, 1)),
+                message=f"`{fn.name.value}` is deleted, but what it tested is still there",
+                severity=Severity.WARNING,
+                confidence=Confidence.MEDIUM,
+                anywhere=True,
+            )
+
+
+def _broad(kind: str) -> bool:
+    return any(part.strip(" ()") in BROAD for part in kind.split(","))
