@@ -107,6 +107,13 @@ def _readable_by_others(path: Path) -> bool:
         return False
 
 
+def _chown_tree(root: Path, uid: int) -> None:
+    os.chown(root, uid, uid)
+    for parent, dirs, files in os.walk(root):
+        for name in dirs + files:
+            os.chown(os.path.join(parent, name), uid, uid, follow_symlinks=False)
+
+
 def _scrubbed_env(box: Box) -> dict[str, str]:
     return {
         "PATH": "/usr/local/bin:/usr/bin:/bin",
@@ -200,9 +207,7 @@ def _command(
     if setpriv is not None:
         drop = [setpriv, "--no-new-privs", "--bounding-set=-all", "--inh-caps=-all"]
         if os.geteuid() == 0 and all(_readable_by_others(p) for p in readable):
-            os.chown(box.root, NOBODY, NOBODY)
-            for d in (box.work, box.home, box.tmp):
-                os.chown(d, NOBODY, NOBODY)
+            _chown_tree(box.root, NOBODY)
             drop += ["--reuid", str(NOBODY), "--regid", str(NOBODY), "--clear-groups"]
             isolation.append("uid-nobody")
         inner = [*drop, "--", *inner]

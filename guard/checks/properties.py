@@ -16,7 +16,11 @@ Rules (analyzer ``properties``):
 from __future__ import annotations
 
 import ast
+import contextlib
+import gzip
 import json
+import os
+import shutil
 import signal
 import sys
 import time
@@ -39,6 +43,9 @@ RULES: dict[str, tuple[Severity, Confidence]] = {
     "resource-exhausted": (Severity.WARNING, Confidence.MEDIUM),
     "sandbox-violation": (Severity.ERROR, Confidence.HIGH),
 }
+_MEMORY_BYTES = 512 << 20
+"""Address space for the child: ~10x what the harness needs, small enough that a runaway
+allocation fails within the per-function budget (touching memory is slow in VMs)."""
 _STARTUP_MARGIN_S = 2.0
 """Interpreter and Hypothesis start-up, on top of the stage budget, before the child is killed."""
 
@@ -117,12 +124,15 @@ def _run_child(repo: Path, modules: list[ModuleVersions], functions: list[Change
             "budget": {**vars(budget), "stage_s": left_s},
         }
         (box.work / "job.json").write_text(json.dumps(job), encoding="utf-8")
-        limits = sandbox.Limits(wall_s=left_s + _STARTUP_MARGIN_S, cpu_s=int(left_s) + 3)
+        _seed_unicode_cache(box.work)
+        limits = sandbox.Limits(wall_s=left_s + _STARTUP_MARGIN_S, cpu_s=int(left_s) + 3,
+                                memory_bytes=_MEMORY_BYTES)
         argv = [sys.executable, "-s", "-B", "-m", "guard.harness", str(box.work / "job.json")]
         env = {"PYTHONPATH": str(Path(guard.__file__).resolve().parent.parent)}
         run = sandbox.run(argv, box, limits, readonly=[repo, Path.home()], env=env,
                           readable=[repo])
         events = _read_events(box.work / "results.jsonl")
+        _keep_unicode_cache(box.work)
     result.isolation = (*run.isolation, "audit-hooks")
     started: int | None = None
     done: set[int] = set()
@@ -144,6 +154,35 @@ def _run_child(repo: Path, modules: list[ModuleVersions], functions: list[Change
                          for fn in functions]
         return []
     return [fn for i, fn in enumerate(functions) if i not in done]
+
+
+def _unicode_cache() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "guard" / "hypothesis-unicode"
+
+
+def _seed_unicode_cache(work: Path) -> None:
+    """Hypothesis tabulates Unicode (~1 s) before generating text; reuse its table."""
+    cache = _unicode_cache()
+    if cache.is_dir():
+        with contextlib.suppress(OSError):
+            shutil.copytree(cache, work / ".hypothesis" / "unicode_data")
+
+
+def _keep_unicode_cache(work: Path) -> None:
+    """Keep the child's tables if we have none. They are only data, checked to parse as
+    such (the child also ran untrusted code, so nothing else is taken from it)."""
+    made, cache = work / ".hypothesis" / "unicode_data", _unicode_cache()
+    if cache.exists() or not made.is_dir():
+        return
+    try:
+        for path in made.rglob("*.json.gz"):
+            if not isinstance(json.loads(gzip.decompress(path.read_bytes())), (list, dict)):
+                return
+        cache.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copytree(made, cache, ignore=shutil.ignore_patterns("*.tmp", "tmp*"))
+    except (OSError, ValueError):
+        return
 
 
 def _read_events(path: Path) -> list[dict[str, Any]]:
@@ -177,7 +216,7 @@ def _crash(fn: ChangedFunction, modules: list[ModuleVersions], run: sandbox.Sand
            ) -> Finding:
     """The child died while running ``fn``: that is a finding about ``fn``."""
     stderr = run.stderr.decode(errors="replace")
-    if run.timed_out or run.returncode in (-signal.SIGXCPU, -signal.SIGKILL) and not stderr:
+    if run.timed_out or (run.returncode in (-signal.SIGXCPU, -signal.SIGKILL) and not stderr):
         rule, what = "timeout", "did not finish and was killed"
     elif "MemoryError" in stderr or "Cannot allocate memory" in stderr:
         rule, what = "resource-exhausted", "ran out of memory and took the interpreter down"

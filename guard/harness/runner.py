@@ -9,6 +9,9 @@ import signal
 import sys
 from pathlib import Path
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from guard.harness.audit import Auditor
 from guard.harness.loader import Touched, module_name
 from guard.harness.runtime import on_alarm
@@ -34,4 +37,16 @@ def main(argv: list[str]) -> int:
         touched.append(Touched(name, str(repo / m["path"]), m["before"], m["after"],
                                m["path"].endswith("__init__.py")))
     sys.path[:0] = list(dict.fromkeys(roots))
+    _warm_up()
     return run_all(job, touched, names, auditor, out)
+
+
+def _warm_up() -> None:
+    """Let Hypothesis build its Unicode tables now, before any untrusted code has run, instead
+    of inside the first function's time budget."""
+    @settings(database=None, max_examples=1, derandomize=True)
+    @given(st.text(min_size=1))
+    def draw(text: str) -> None:
+        pass
+
+    draw()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import copy
 import json
+import resource
 import signal
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -15,7 +16,8 @@ from guard.harness.audit import Auditor
 from guard.harness.compare import Outcome, canon
 from guard.harness.loader import World, Worlds
 
-STOP_RULES = ("timeout", "sandbox-violation", "resource-exhausted")
+_AS_LIMIT = resource.getrlimit(resource.RLIMIT_AS)[0]
+_MEMORY_LIMIT = _AS_LIMIT if _AS_LIMIT != resource.RLIM_INFINITY else 1 << 30
 
 
 class CallTimeout(BaseException):
@@ -61,11 +63,16 @@ class Runtime:
         except Exception:
             args = inp
         before = len(self.auditor.violations)
+        peak = _peak_bytes()
         with armed(self.auditor, limit_s):
             outcome, state = _attempt(run, args)
         found = tuple(self.auditor.violations[before:])
         if found:
             outcome = Outcome("violation", exc=outcome.exc, violations=found)
+        elif outcome.kind == "timeout" and _peak_bytes() - peak > _MEMORY_LIMIT // 4:
+            # Filling memory is slow in VMs: a hog may meet the clock before the limit.
+            grew = (_peak_bytes() - peak) >> 20
+            outcome = Outcome("raise", exc=MemoryError(f"still allocating ({grew} MiB) at timeout"))
         return outcome, _safe_canon(state)
 
 
@@ -94,6 +101,10 @@ def _attempt(run: Callable[[Any], tuple[Any, object]], args: Any) -> tuple[Outco
     except BaseException as exc:  # untrusted code: every exception is an outcome
         _Alarm.active = False
         return Outcome("raise", exc=exc), state
+
+
+def _peak_bytes() -> int:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
 
 
 def _safe_canon(value: object) -> object:

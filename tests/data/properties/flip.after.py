@@ -1,0 +1,3 @@
+# ruff: noqa
+def is_below(x: int, limit: int) -> bool:
+    return x <= limit

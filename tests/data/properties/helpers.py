@@ -1,0 +1,3 @@
+# ruff: noqa
+def double(x: int) -> int:
+    return 2 * x

@@ -1,0 +1,189 @@
+"""The properties stage end to end: fixture pairs in tests/data/properties, real sandbox."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import tempfile
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from guard.checks.properties import (
+    ChangedFunction,
+    ModuleVersions,
+    PropertyBudget,
+    PropertyResult,
+    def_line,
+    run_properties,
+)
+
+DATA = Path(__file__).parent / "data" / "properties"
+
+
+@pytest.fixture
+def repo() -> Iterator[Path]:
+    # Not tmp_path: pytest's base dir is private to its user, and the sandbox may drop to nobody.
+    root = Path(tempfile.mkdtemp(prefix="guard-props-"))
+    root.chmod(0o755)
+    (root / "pkg").mkdir()
+    (root / "pkg" / "__init__.py").write_text("")
+    shutil.copy(DATA / "helpers.py", root / "pkg" / "helpers.py")
+    for p in root.rglob("*"):
+        p.chmod(0o755 if p.is_dir() else 0o644)
+    yield root
+    shutil.rmtree(root, ignore_errors=True)
+
+
+def fixture(case: str, **fill: object) -> tuple[str, str]:
+    def load(name: str) -> str:
+        text = (DATA / f"{case}.{name}.py").read_text()
+        for key, value in fill.items():
+            text = text.replace("{" + key + "}", str(value))
+        return text
+
+    return load("before"), load("after")
+
+
+def check(repo: Path, case: str, names: list[str], *, new: tuple[str, ...] = (),
+          budget: PropertyBudget | None = None, **fill: object) -> PropertyResult:
+    before, after = fixture(case, **fill)
+    (repo / "pkg" / "mod.py").write_text(before)  # the checkout holds the old version
+    modules = [ModuleVersions("pkg/mod.py", before, after)]
+    functions = [ChangedFunction("pkg/mod.py", n, n in new) for n in names]
+    return run_properties(repo, modules, functions, budget or PropertyBudget())
+
+
+def rules(result: PropertyResult) -> set[tuple[str, str]]:
+    return {(f.symbol, f.rule) for f in result.findings}
+
+
+def test_flipped_comparison_is_caught_with_shrunk_counterexample(repo: Path) -> None:
+    result = check(repo, "flip", ["is_below"])
+    [finding] = result.findings
+    assert (finding.rule, finding.symbol, finding.line) == ("behaviour-change", "is_below", 2)
+    assert "False" in finding.message and "True" in finding.message
+    evidence = finding.evidence_dict()
+    assert evidence["old"] == "False" and evidence["new"] == "True"
+    assert evidence["input"] == "is_below(x=0, limit=0)"
+
+
+def test_same_patch_gives_same_findings(repo: Path) -> None:
+    first = check(repo, "flip", ["is_below"])
+    second = check(repo, "flip", ["is_below"])
+    assert [(f, f.evidence) for f in first.findings] == [(f, f.evidence) for f in second.findings]
+
+
+def test_missing_helper_reached_only_on_some_inputs_is_a_runtime_error(repo: Path) -> None:
+    result = check(repo, "dynamic", ["transform", "scaled"])
+    assert rules(result) == {("transform", "runtime-error"), ("scaled", "runtime-error")}
+    by_symbol = {f.symbol: f for f in result.findings}
+    assert "AttributeError" in by_symbol["transform"].evidence_dict()["new"]
+    assert by_symbol["transform"].evidence_dict()["input"] == "transform(x=101)"
+    assert "AttributeError" in by_symbol["scaled"].evidence_dict()["new"]
+    after = fixture("dynamic")[1].splitlines()
+    assert after[by_symbol["transform"].line - 1].startswith("def transform(")
+
+
+@pytest.mark.parametrize("run", range(3))
+def test_behaviour_preserving_refactor_is_quiet(repo: Path, run: int) -> None:
+    names = ["squares_of_evens", "count_words", "normalize_spaces", "Basket.total"]
+    result = check(repo, "refactor", names)
+    assert result.findings == ()
+    assert not [n for n in result.notes if "untested" in n.message]
+
+
+@pytest.mark.slow
+def test_behaviour_preserving_refactor_is_quiet_across_20_runs(repo: Path) -> None:
+    names = ["squares_of_evens", "count_words", "normalize_spaces", "Basket.total"]
+    for _ in range(20):
+        assert check(repo, "refactor", names).findings == ()
+
+
+def test_new_function_is_fuzzed_for_crashes_and_unsafe_parameters_are_noted(repo: Path) -> None:
+    result = check(repo, "misc", ["encode_pair", "clean_level", "apply", "fresh"],
+                   new=("apply", "fresh"))
+    found = rules(result)
+    assert ("fresh", "runtime-error") in found
+    assert ("encode_pair", "round-trip") in found
+    assert ("clean_level", "idempotence") in found
+    assert any("apply" in n.message and "Callable" in n.message for n in result.notes)
+
+
+class Listener:
+    def __init__(self) -> None:
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen()
+        self.sock.settimeout(0.2)
+        self.port = self.sock.getsockname()[1]
+        self.accepted = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._serve, daemon=True)
+        self._thread.start()
+
+    def _serve(self) -> None:
+        while not self._stop.is_set():
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                continue
+            self.accepted += 1
+            conn.close()
+
+    def close(self) -> None:
+        self._stop.set()
+        self._thread.join()
+        self.sock.close()
+
+
+def test_hostile_code_is_contained(repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    home = Path(tempfile.mkdtemp(prefix="guard-home-"))
+    monkeypatch.setenv("HOME", str(home))
+    canaries = [repo / "canary.txt", home / "canary.txt"]
+    for canary in canaries:
+        canary.write_text("alive")
+    listener = Listener()
+    budget = PropertyBudget()
+    procs_before = len(os.listdir("/proc"))
+    start = time.monotonic()
+    try:
+        result = check(repo, "hostile", ["spin", "hog", "breed", "vandal", "phone_home"],
+                       CANARY_REPO=canaries[0], CANARY_HOME=canaries[1], PORT=listener.port)
+    finally:
+        listener.close()
+    elapsed = time.monotonic() - start
+    assert all(c.read_text() == "alive" for c in canaries)
+    assert listener.accepted == 0
+    assert rules(result) == {
+        ("spin", "timeout"), ("hog", "resource-exhausted"), ("breed", "sandbox-violation"),
+        ("vandal", "sandbox-violation"), ("phone_home", "sandbox-violation"),
+    }
+    assert elapsed < budget.stage_s + 2.5
+    assert len(os.listdir("/proc")) <= procs_before + 5
+    shutil.rmtree(home, ignore_errors=True)
+
+
+def test_interpreter_exit_is_a_finding_and_the_rest_still_runs(repo: Path) -> None:
+    result = check(repo, "crash", ["leave", "clamp"])
+    assert rules(result) == {("leave", "sandbox-violation"), ("clamp", "behaviour-change")}
+
+
+def test_stage_budget_leaves_explicit_notes(repo: Path) -> None:
+    budget = PropertyBudget(per_function_s=1.0, stage_s=1.0)
+    result = check(repo, "hostile", ["spin", "hog"], budget=budget,
+                   CANARY_REPO="/nonexistent", CANARY_HOME="/nonexistent", PORT=9)
+    assert ("spin", "timeout") in rules(result)
+    assert any("budget" in n.message and n.symbol == "hog" for n in result.notes)
+    assert result.elapsed_s < budget.stage_s + 2.5
+
+
+def test_def_line_follows_qualname() -> None:
+    source = "x = 1\nclass A:\n    @staticmethod\n    def f():\n        pass\ndef f():\n    pass\n"
+    assert def_line(source, "A.f") == 4
+    assert def_line(source, "f") == 6
+    assert def_line(source, "missing") == 1
