@@ -20,7 +20,7 @@ from guard.diff import PatchError
 from guard.workspace import InputError
 
 EXIT_PASS, EXIT_FAIL, EXIT_INPUT, EXIT_INTERNAL = 0, 1, 2, 3
-FORMATS = ("text", "json")
+FORMATS = ("text", "json", "sarif", "github")
 
 F = TypeVar("F", bound=Callable[..., object])
 
@@ -81,10 +81,11 @@ def _read_patch(patch: str) -> str:
 @click.option("--threshold", type=click.FloatRange(0, 1), help="Score at or above which the patch fails [default: 0.5, or [tool.guard] threshold].")
 @click.option("--disable", multiple=True, metavar="RULE", help="Do not report RULE (repeatable).")
 @click.option("--no-exec", is_flag=True, help="Do not run any code from the patch (no property tests).")
+@click.option("-v", "--verbose", is_flag=True, help="Text format: also show findings that do not count.")
 @_guarded
 def check(
     patch: str | None, repo: Path, base: str | None, staged: bool, fmt: str,
-    threshold: float | None, disable: tuple[str, ...], no_exec: bool,
+    threshold: float | None, disable: tuple[str, ...], no_exec: bool, verbose: bool,
 ) -> None:  # fmt: skip
     """Check PATCH (a unified diff file, or - for standard input) against the repo.
 
@@ -111,10 +112,18 @@ def check(
         from guard.report import json as json_report
 
         click.echo(json_report.render(report))
+    elif fmt == "sarif":
+        from guard.report import sarif
+
+        click.echo(sarif.render(report, repo))
+    elif fmt == "github":
+        from guard.report import github
+
+        click.echo(github.render(report))
     else:
         from guard.report import text
 
-        click.echo(text.render(report, colour=sys.stdout.isatty()), color=sys.stdout.isatty())
+        click.echo(text.render(report, colour=sys.stdout.isatty(), verbose=verbose), color=sys.stdout.isatty())
     sys.exit(EXIT_FAIL if report.failed else EXIT_PASS)
 
 

@@ -157,7 +157,10 @@ def _mypy_runner(p: _Plan, out: Outcome) -> Runner:
 
 def _rules_stage(p: _Plan, options: Options, out: Outcome) -> None:
     started = time.perf_counter()
-    rules, _ = rulekit.discover(options.disable)
+    rules, dropped = rulekit.discover(options.disable)
+    for d in dropped:
+        if d.reason.startswith(("failed to import", "entry point failed")):
+            out.tool_errors.append(ToolError("guard", f"rule {d.rule} is unavailable: {d.reason}"))
     project = rulekit.Project(p.ws.repo, p.target, dict(p.changes))
     try:
         out.findings.extend(rulekit.run_rules(rules, project))

@@ -182,12 +182,15 @@ class Dropped:
 def discover(disabled: Iterable[str] = ()) -> tuple[list[type[Rule]], list[Dropped]]:
     """Rules from the ``guard.rules`` package and the ``guard.rules`` entry point group."""
     modules = []
+    dropped: list[Dropped] = []
     import guard.rules as package
 
     for info in sorted(pkgutil.iter_modules(package.__path__), key=lambda i: i.name):
         if not info.name.startswith("_"):
-            modules.append(importlib.import_module(f"{package.__name__}.{info.name}"))
-    dropped: list[Dropped] = []
+            try:
+                modules.append(importlib.import_module(f"{package.__name__}.{info.name}"))
+            except Exception as exc:  # one broken rule module must not take the others down
+                dropped.append(Dropped(info.name, f"failed to import: {type(exc).__name__}: {exc}"))
     for ep in entry_points(group="guard.rules"):
         try:
             modules.append(ep.load())

@@ -24,12 +24,14 @@ def headline(report: Report) -> str:
     return f"PASS  nothing suspicious ({report.score:.2f}) in {len(report.files)} file(s)"
 
 
-def render(report: Report, colour: bool = False) -> str:
+def render(report: Report, colour: bool = False, verbose: bool = False) -> str:
+    """The report as text; findings that do not count (weight 0) only with ``verbose``."""
     def style(text: str, **kw: object) -> str:
         return click.style(text, **kw) if colour else text  # type: ignore[arg-type]
 
     lines = [style(headline(report), fg="red" if report.failed else "green", bold=True)]
-    ordered = sorted(report.findings, key=lambda s: (s.finding.path, s.finding.line, s.finding.column))
+    shown = [s for s in report.findings if verbose or s.weight > 0]
+    ordered = sorted(shown, key=lambda s: (s.finding.path, s.finding.line, s.finding.column))
     for path, group in groupby(ordered, key=lambda s: s.finding.path):
         lines.append("")
         lines.append(style(path, bold=True))
@@ -39,6 +41,10 @@ def render(report: Report, colour: bool = False) -> str:
             lines.append(f"  {f.line}:{f.column:<4} {sev} {f.rule:<24} {f.message}  [{f.analyzer}, {s.weight:.2f}]")
             for key, value in f.evidence:
                 lines.append(f"        {key}: {value}")
+    hidden = len(report.findings) - len(shown)
+    if hidden:
+        lines.append("")
+        lines.append(f"{hidden} informational finding(s) that do not count are hidden (--verbose shows them)")
     if report.skipped:
         lines.append("")
         lines.append("skipped: " + ", ".join(f"{p} ({r})" for p, r in report.skipped))
