@@ -163,11 +163,11 @@ def _rules_stage(p: _Plan, options: Options, out: Outcome) -> None:
             out.tool_errors.append(ToolError("guard", f"rule {d.rule} is unavailable: {d.reason}"))
     project = rulekit.Project(p.ws.repo, p.target, dict(p.changes))
     try:
-        out.findings.extend(rulekit.run_rules(rules, project))
-    except Exception as exc:  # a bug in one rule must not take the whole check down
-        message = f"a rule crashed: {type(exc).__name__}: {exc}"
-        out.tool_errors.append(ToolError("guard", message))
-        print(f"guard: rules: {message}", file=sys.stderr)
+        findings, errors = rulekit.run_rules(rules, project)
+        out.findings.extend(findings)
+        for message in errors:
+            out.tool_errors.append(ToolError("guard", message))
+            print(f"guard: {message}", file=sys.stderr)
     finally:
         out.timings["rules"] = round(time.perf_counter() - started, 3)
 

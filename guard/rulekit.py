@@ -214,18 +214,37 @@ def discover(disabled: Iterable[str] = ()) -> tuple[list[type[Rule]], list[Dropp
     return active, dropped
 
 
-def run_rules(rules: Sequence[type[Rule]], project: Project) -> list[Finding]:
-    """Run every rule over every touched file that parses, in one traversal per file."""
+def run_rules(rules: Sequence[type[Rule]], project: Project) -> tuple[list[Finding], list[str]]:
+    """Run every rule over every touched file that parses, in one traversal per file.
+
+    Returns the findings and one message per rule that crashed. A crash costs only the rule that
+    crashed: the file is then visited once per rule to tell the culprit from the others.
+    """
     findings: list[Finding] = []
+    errors: list[str] = []
     for changes in project.files.values():
         if changes.after is None or changes.after.wrapper is None:
             continue
+        wrapper = changes.after.wrapper
         visitors = [rule(RuleContext(changes, project)) for rule in rules]
-        changes.after.wrapper.visit_batched(visitors)
-        for visitor in visitors:
-            visitor.finish()
+        try:
+            wrapper.visit_batched(visitors)
+            for visitor in visitors:
+                visitor.finish()
+                findings.extend(visitor.findings)
+            continue
+        except Exception:
+            pass
+        for rule in rules:
+            visitor = rule(RuleContext(changes, project))
+            try:
+                wrapper.visit_batched([visitor])
+                visitor.finish()
+            except Exception as exc:
+                errors.append(f"rule {rule.ID} crashed on {changes.path}: {type(exc).__name__}: {exc}")
+                continue
             findings.extend(visitor.findings)
-    return sorted(set(findings))
+    return sorted(set(findings)), errors
 
 
 def example_diff(example: Example) -> str:
@@ -262,4 +281,7 @@ def check_example(rule: type[Rule], example: Example, workdir: Path) -> list[Fin
         (workdir / example.path).write_text(example.before, encoding="utf-8")
     with build_workspace(workdir, parse_patch(example_diff(example))) as ws:
         project = Project(workdir, (3, 10), {f.path: analyse_file(f) for f in ws.files})
-        return run_rules([rule], project)
+        findings, errors = run_rules([rule], project)
+        if errors:
+            raise RuntimeError("; ".join(errors))
+        return findings
