@@ -1,0 +1,359 @@
+"""The Environment: what exists, as the patched code would see it — stdlib, repo, installed, declared.
+
+Answers are three-valued. A name resolves (to a module, class, function or value), is *missing*
+(its owner is fully known and does not bind it), or is *unknown* (anything we cannot read for
+certain). Rules report only what is missing.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from guard.repo import module_name, python_files
+from guard.resolve import locate
+from guard.resolve.summary import Binding, ClassInfo, FunctionInfo, ModuleSummary, summarize
+
+Origin = Literal["repo", "stdlib", "installed", "declared"]
+_SKIPPED_BASES = frozenset(
+    f"{m}.{n}" for m in ("typing", "typing_extensions") for n in ("Generic", "Protocol")
+)
+
+
+@dataclass(frozen=True, eq=False)
+class Module:
+    name: str
+
+
+@dataclass(frozen=True, eq=False)
+class Klass:
+    info: ClassInfo
+    qualname: str
+
+
+@dataclass(frozen=True, eq=False)
+class Func:
+    info: FunctionInfo
+    module: str
+    qualname: str
+    stub: bool
+    owner: Klass | None = None
+
+
+@dataclass(frozen=True, eq=False)
+class Value:
+    qualname: str
+
+
+@dataclass(frozen=True, eq=False)
+class Missing:
+    owner: str
+    """What lacks the name, for messages: ``module 'os.path'``, ``class 'date'``."""
+    name: str
+    known: tuple[str, ...] = ()
+    """The names the owner does have (for "did you mean")."""
+
+    def suggestion(self) -> str:
+        close = difflib.get_close_matches(self.name, self.known, n=1, cutoff=0.6)
+        return f"; did you mean '{close[0]}'?" if close else ""
+
+
+@dataclass(frozen=True, eq=False)
+class Unknown:
+    pass
+
+
+UNKNOWN = Unknown()
+Resolved = Module | Klass | Func | Value | Missing | Unknown
+
+
+@lru_cache(maxsize=2048)
+def _summary_from_file(
+    path: str, mtime: int, name: str, is_package: bool, stub: bool, target: tuple[int, int]
+) -> ModuleSummary | None:
+    text = Path(path).read_text(encoding="utf-8", errors="replace")
+    return summarize(text, name, is_package, stub, target)
+
+
+def _file_summary(path: Path, name: str, stub: bool, target: tuple[int, int]) -> ModuleSummary | None:
+    try:
+        mtime = path.stat().st_mtime_ns
+    except OSError:
+        return None
+    return _summary_from_file(str(path), mtime, name, path.stem == "__init__", stub, target)
+
+
+@dataclass
+class Environment:
+    repo: Path
+    target: tuple[int, int]
+    overlay: Mapping[str, str | None] = field(default_factory=dict)
+    """Repo-relative path → text as the patch leaves it (None: deleted by the patch)."""
+
+    def __post_init__(self) -> None:
+        self.paths = locate.site_dirs(self.repo)
+        self._repo: dict[str, str] | None = None
+        self._summaries: dict[tuple[str, bool], ModuleSummary | None] = {}
+        self._where: dict[str, Origin | None] = {}
+        self._declared: frozenset[str] | None = None
+        self._resolved: dict[str, Resolved] = {}
+
+    # -- modules ---------------------------------------------------------------------------
+
+    def repo_modules(self) -> dict[str, str]:
+        """Module name → repo-relative path, for the tree as the patch leaves it."""
+        if self._repo is None:
+            paths = set(python_files(self.repo)) if self.repo.is_dir() else set()
+            paths |= {p for p, text in self.overlay.items() if text is not None and p.endswith(".py")}
+            paths -= {p for p, text in self.overlay.items() if text is None}
+            found: dict[str, str] = {}
+            for rel in sorted(paths):
+                for name in _importable_names(self.repo, rel):
+                    found.setdefault(name, rel)
+            self._repo = found
+        return self._repo
+
+    def repo_packages(self) -> frozenset[str]:
+        names: set[str] = set()
+        for mod in self.repo_modules():
+            parts = mod.split(".")
+            names.update(".".join(parts[:i]) for i in range(1, len(parts)))
+        return frozenset(names)
+
+    def declared_imports(self) -> frozenset[str]:
+        if self._declared is None:
+            self._declared = frozenset(
+                name for dist in locate.declared_distributions(self.repo) for name in locate.import_names(dist)
+            )
+        return self._declared
+
+    def unmapped_declared(self) -> bool:
+        """Whether a declared distribution is not installed, so its import name is a guess."""
+        installed = locate.installed_top_levels(self.paths)
+        return any(
+            not (locate.import_names(d) & installed) for d in locate.declared_distributions(self.repo)
+        )
+
+    def where(self, module: str) -> Origin | None:
+        if module not in self._where:
+            self._where[module] = self._locate(module)
+        return self._where[module]
+
+    def _locate(self, module: str) -> Origin | None:
+        in_repo = module in self.repo_modules() or module in self.repo_packages()
+        if in_repo and self._shadows_stdlib(module):
+            return "repo"
+        if locate.is_stdlib(module, self.target):
+            return "stdlib"
+        if in_repo:
+            return "repo"
+        if locate.find_installed(module, self.paths) is not None:
+            return "installed"
+        top = module.split(".")[0]
+        if locate.find_installed(top, self.paths) is not None:
+            return None  # installed, and we can see it has no such submodule
+        if top in locate.installed_top_levels(self.paths):
+            return "installed"  # e.g. an editable install behind a custom finder: contents unknown
+        if top in self.declared_imports():
+            return "declared"
+        return None
+
+    def _shadows_stdlib(self, module: str) -> bool:
+        """A repo module hides a stdlib one only from the root (or ``src/``), where sys.path points."""
+        top = module.split(".")[0]
+        return any(
+            rel in {f"{top}.py", f"src/{top}.py"} or rel.startswith((f"{top}/", f"src/{top}/"))
+            for rel in self.repo_modules().values()
+        )
+
+    def known_top_levels(self) -> frozenset[str]:
+        """Every top-level module name that exists here: for near-miss suggestions."""
+        stdlib = {n.split(".")[0] for n in locate.typeshed_versions() if self.where(n.split(".")[0]) == "stdlib"}
+        repo = {m.split(".")[0] for m in self.repo_modules()}
+        return frozenset(stdlib | repo | locate.installed_top_levels(self.paths) | self.declared_imports())
+
+    def summary(self, module: str, source: bool = False) -> ModuleSummary | None:
+        """What ``module`` binds (for the stdlib: its typeshed stub, or with ``source`` its code)."""
+        key = (module, source)
+        if key not in self._summaries:
+            self._summaries[key] = self._summarize(module, source)
+        return self._summaries[key]
+
+    def _summarize(self, module: str, source: bool) -> ModuleSummary | None:
+        origin = self.where(module)
+        if origin == "repo":
+            rel = self.repo_modules().get(module)
+            if rel is None:
+                return ModuleSummary(module, True, False)  # a namespace directory: submodules only
+            text = self.overlay.get(rel)
+            if text is None:
+                return _file_summary(self.repo / rel, module, False, self.target)
+            return summarize(text, module, rel.endswith("__init__.py"), False, self.target)
+        if origin == "stdlib":
+            path = locate.stdlib_source(module) if source else locate.stub_path(module)
+            return _file_summary(path, module, not source, self.target) if path else None
+        if origin == "installed":
+            path = locate.find_installed(module, self.paths)
+            if path is None:
+                return None
+            if path.is_dir():
+                return ModuleSummary(module, True, False)
+            if path.suffix != ".py":
+                stub = path.with_name(path.name.split(".")[0] + ".pyi")
+                return _file_summary(stub, module, True, self.target) if stub.is_file() else None
+            return _file_summary(path, module, False, self.target)
+        return None
+
+    # -- names -----------------------------------------------------------------------------
+
+    def resolve(self, dotted: str) -> Resolved:
+        """Resolve an absolute dotted name such as ``os.path.join`` or ``datetime.date.now``."""
+        if dotted not in self._resolved:
+            self._resolved[dotted] = UNKNOWN  # guards against import cycles
+            self._resolved[dotted] = self._resolve(dotted)
+        return self._resolved[dotted]
+
+    def _resolve(self, dotted: str) -> Resolved:
+        if self.where(dotted):
+            return Module(dotted)
+        head, _, rest = dotted.rpartition(".")
+        if not head:
+            return Missing("the environment", dotted)
+        owner = self.resolve(head)
+        return self.attribute(owner, rest)
+
+    def attribute(self, owner: Resolved, name: str) -> Resolved:
+        if isinstance(owner, Module):
+            return self._module_attribute(owner.name, name)
+        if isinstance(owner, Klass):
+            return self.member(owner, name)
+        return UNKNOWN
+
+    def _module_attribute(self, module: str, name: str, seen: frozenset[str] = frozenset()) -> Resolved:
+        summary = self.summary(module)
+        binding = summary.names.get(name) if summary is not None else None
+        if binding is not None:
+            return self._binding(binding, f"{module}.{name}", module, summary.stub if summary else False)
+        if self.where(f"{module}.{name}"):
+            return Module(f"{module}.{name}")
+        if summary is None or summary.open or name.startswith("__"):
+            return UNKNOWN
+        if summary.all is not None and name in summary.all:
+            return Value(f"{module}.{name}")
+        for star in summary.star_imports:
+            if star in seen or self.where(star) is None:
+                return UNKNOWN
+            found = self._module_attribute(star, name, seen | {module})
+            if not isinstance(found, Missing):
+                return found
+        return Missing(f"module '{module}'", name, tuple(self.exports(module)))
+
+    def exports(self, module: str) -> list[str]:
+        summary = self.summary(module)
+        if summary is None:
+            return []
+        names = set(summary.names)
+        for star in summary.star_imports:
+            star_summary = self.summary(star)
+            if star_summary is not None:
+                names |= set(star_summary.all if star_summary.all is not None else star_summary.names)
+        names |= {m.rsplit(".", 1)[-1] for m in self.repo_modules() if m.rpartition(".")[0] == module}
+        return sorted(n for n in names if not n.startswith("_"))
+
+    def _binding(self, binding: Binding, qualname: str, module: str, stub: bool, owner: Klass | None = None) -> Resolved:
+        if binding.kind == "import" and binding.target:
+            if self.where(binding.target):
+                return Module(binding.target)
+            return self.resolve(binding.target) if binding.target != qualname else UNKNOWN
+        if binding.kind == "alias" and binding.target:
+            if owner is not None:
+                found = self._lookup(owner, binding.target, set()) if "." not in binding.target else None
+                return found if found is not None else UNKNOWN
+            return self.resolve_in(module, binding.target)[1]
+        if binding.kind == "class" and binding.cls is not None:
+            return Klass(binding.cls, qualname)
+        if binding.kind == "function" and binding.function is not None:
+            return Func(binding.function, module, qualname, stub, owner)
+        return Value(qualname)
+
+    def resolve_in(self, module: str, local: str) -> tuple[str, Resolved]:
+        """A dotted name as written inside ``module`` (e.g. a base class): absolute name, resolution."""
+        head, _, rest = local.partition(".")
+        summary = self.summary(module)
+        binding = summary.names.get(head) if summary is not None else None
+        if binding is None:
+            if summary is not None and (summary.star_imports or summary.open):
+                return local, UNKNOWN
+            absolute = f"builtins.{local}"
+        elif binding.kind == "import" and binding.target:
+            absolute = binding.target + (f".{rest}" if rest else "")
+        else:
+            absolute = f"{module}.{local}"
+        return absolute, self.resolve(absolute)
+
+    # -- classes ---------------------------------------------------------------------------
+
+    def member(self, klass: Klass, name: str) -> Resolved:
+        """``name`` on a class or its instances, through its bases (UNKNOWN if any base is)."""
+        found = self._lookup(klass, name, set())
+        if found is None:
+            if name.startswith("__") and name.endswith("__"):
+                return UNKNOWN
+            return Missing(f"class '{klass.info.name}'", name, tuple(sorted(self.members(klass))))
+        return found
+
+    def _lookup(self, klass: Klass, name: str, seen: set[str]) -> Resolved | None:
+        if klass.qualname in seen:
+            return None  # already searched through another base
+        seen.add(klass.qualname)
+        binding = klass.info.members.get(name)
+        if binding is not None:
+            return self._binding(binding, f"{klass.qualname}.{name}", klass.info.module, klass.info.stub, klass)
+        if klass.info.open:
+            return UNKNOWN
+        bases = klass.info.bases or ([] if klass.qualname == "builtins.object" else ["object"])
+        for base in bases:
+            if base is None:
+                return UNKNOWN
+            absolute, resolved = self.resolve_in(klass.info.module, base)
+            if absolute in _SKIPPED_BASES:
+                continue
+            if not isinstance(resolved, Klass):
+                return UNKNOWN
+            found = self._lookup(resolved, name, seen)
+            if found is not None:
+                return found
+        if klass.info.metaclass:
+            # Attributes of the metaclass are reachable through the class itself.
+            meta = self.resolve_in(klass.info.module, klass.info.metaclass)[1]
+            return self._lookup(meta, name, seen) if isinstance(meta, Klass) else UNKNOWN
+        return None
+
+    def members(self, klass: Klass, seen: set[str] | None = None) -> set[str]:
+        seen = seen if seen is not None else set()
+        if klass.qualname in seen:
+            return set()
+        seen.add(klass.qualname)
+        names = {n for n in klass.info.members if not n.startswith("_")}
+        for base in klass.info.bases:
+            if base is not None:
+                resolved = self.resolve_in(klass.info.module, base)[1]
+                if isinstance(resolved, Klass):
+                    names |= self.members(resolved, seen)
+        return names
+
+
+def _importable_names(repo: Path, rel: str) -> list[str]:
+    """Names a repo file is importable as: its package-derived name, and its path from the root
+    (and from ``src/``), since test runners and src-layouts put those directories on sys.path."""
+    stem = rel[: -len(".py")]
+    if stem.endswith("/__init__"):
+        stem = stem[: -len("/__init__")]
+    names = [module_name(repo, rel), stem.replace("/", ".")]
+    if stem.startswith("src/"):
+        names.append(stem[len("src/") :].replace("/", "."))
+    return [n for n in names if n and "-" not in n]

@@ -1,0 +1,193 @@
+"""Shared by the rules that resolve code against reality: from a libcst node to what it names.
+
+Only expressions whose meaning is certain are resolved: a dotted chain of names bound by imports
+or module-level definitions, a literal, a constructor call, or a local bound only to those.
+Code under ``hasattr``/``getattr`` tests, ``except AttributeError``/``ImportError`` and version or
+platform checks is left alone: it is written for an environment other than the one we see.
+"""
+
+from __future__ import annotations
+
+import libcst as cst
+from libcst.metadata import (
+    Assignment,
+    ParentNodeProvider,
+    QualifiedNameProvider,
+    QualifiedNameSource,
+    ScopeProvider,
+)
+
+from guard.repo import module_name
+from guard.resolve import UNKNOWN, Environment, Klass, Resolved, environment_for
+from guard.resolve.signature import CallShape
+from guard.rulekit import Rule
+
+METADATA = (QualifiedNameProvider, ParentNodeProvider, ScopeProvider)
+
+_LITERAL_TYPES: dict[type[cst.CSTNode], str] = {
+    cst.SimpleString: "str", cst.ConcatenatedString: "str", cst.FormattedString: "str",
+    cst.Integer: "int", cst.Float: "float", cst.Imaginary: "complex",
+    cst.List: "list", cst.ListComp: "list", cst.Dict: "dict", cst.DictComp: "dict",
+    cst.Set: "set", cst.SetComp: "set", cst.Tuple: "tuple",
+}  # fmt: skip
+_GUARD_EXCEPTIONS = frozenset({"AttributeError", "ImportError", "ModuleNotFoundError", "Exception", "BaseException"})
+
+
+class Resolving:
+    """Mixin state for a rule: the environment and the patched file's module name."""
+
+    def __init__(self, rule: Rule) -> None:
+        self.rule = rule
+        ctx = rule.context
+        self.env: Environment = environment_for(ctx.project)
+        self.module = module_name(ctx.project.repo, ctx.path)
+        self.is_package = ctx.path.endswith("__init__.py")
+        self._assigned: dict[int, cst.BaseExpression] = {}
+        if ctx.after is not None and ctx.after.module is not None:
+            ctx.after.module.visit(_AssignCollector(self._assigned))
+
+    def absolute(self, qualified: str) -> str | None:
+        """A libcst qualified name as an absolute dotted name; None for function locals."""
+        if "<locals>" in qualified:
+            return None
+        if qualified.startswith("."):
+            level = len(qualified) - len(qualified.lstrip("."))
+            parts = self.module.split(".")
+            base = parts if self.is_package else parts[:-1]
+            base = base[: len(base) - (level - 1)] if level > 1 else base
+            rest = qualified[level:]
+            return ".".join([*base, rest]) if rest else ".".join(base)
+        return qualified
+
+    def dotted(self, node: cst.BaseExpression) -> str | None:
+        """The absolute name a plain ``a.b.c`` chain refers to, when exactly one."""
+        inner: cst.BaseExpression = node
+        while isinstance(inner, cst.Attribute):
+            inner = inner.value
+        if not isinstance(inner, cst.Name):
+            return None
+        names = self.rule.get_metadata(QualifiedNameProvider, node, set())
+        if len(names) != 1:
+            return None
+        (qn,) = names
+        if qn.source == QualifiedNameSource.LOCAL:
+            absolute = self.absolute(qn.name)
+            return f"{self.module}.{absolute}" if absolute else None
+        return self.absolute(qn.name)
+
+    def resolve_expr(self, node: cst.BaseExpression) -> tuple[Resolved, bool]:
+        """What ``node`` evaluates to, and whether it is an instance (not the class itself)."""
+        literal = _literal_type(node)
+        if literal:
+            return self.env.resolve(f"builtins.{literal}"), True
+        if isinstance(node, cst.Call):
+            ctor = self.resolve_expr(node.func)
+            if isinstance(ctor[0], Klass) and not ctor[1] and self._plain_constructor(ctor[0]):
+                return ctor[0], True
+            return UNKNOWN, False
+        if isinstance(node, cst.Name):
+            local = self._local_value(node)
+            if local is not None:
+                return self.resolve_expr(local)
+        name = self.dotted(node) if isinstance(node, cst.Name | cst.Attribute) else None
+        if name is None:
+            return UNKNOWN, False
+        return self.env.resolve(name), False
+
+    def _plain_constructor(self, klass: Klass) -> bool:
+        """Calling the class yields an instance of it (no ``__new__`` or metaclass tricks)."""
+        if klass.info.stub:
+            return True
+        return not klass.info.metaclass and "__new__" not in klass.info.members
+
+    def _local_value(self, node: cst.Name) -> cst.BaseExpression | None:
+        """The one kind of value every binding of a function-local name gives it, if all agree."""
+        scope = self.rule.get_metadata(ScopeProvider, node, None)
+        if scope is None:
+            return None
+        assignments = scope[node.value]
+        values = []
+        for a in assignments:
+            if not isinstance(a, Assignment):
+                return None
+            value = self._assigned.get(id(a.node))
+            if value is None:
+                return None
+            values.append(value)
+        kinds = {_literal_type(v) or self._ctor_name(v) for v in values}
+        if len(kinds) != 1 or None in kinds:
+            return None
+        return values[0]
+
+    def _ctor_name(self, value: cst.BaseExpression) -> str | None:
+        return self.dotted(value.func) if isinstance(value, cst.Call) and isinstance(value.func, cst.Name | cst.Attribute) else None
+
+    def guarded(self, node: cst.CSTNode) -> bool:
+        """Inside code written for another environment (feature tests, fallbacks)."""
+        current: cst.CSTNode | None = node
+        while current is not None:
+            parent = self.rule.get_metadata(ParentNodeProvider, current, None)
+            if isinstance(parent, cst.If | cst.IfExp | cst.While) and _is_feature_test(parent.test):
+                return True
+            if isinstance(parent, cst.BooleanOperation) and _is_feature_test(parent.left):
+                return True
+            if isinstance(parent, cst.Try) and current is parent.body and any(
+                _catches(h.type) for h in parent.handlers
+            ):
+                return True
+            current = parent
+        return False
+
+
+def call_shape(call: cst.Call) -> CallShape:
+    positional = sum(1 for a in call.args if a.keyword is None and not a.star)
+    keywords = tuple(a.keyword.value for a in call.args if a.keyword is not None)
+    return CallShape(
+        positional, keywords, any(a.star == "*" for a in call.args), any(a.star == "**" for a in call.args)
+    )
+
+
+def _literal_type(node: cst.CSTNode) -> str | None:
+    kind = _LITERAL_TYPES.get(type(node))
+    if kind == "str" and isinstance(node, cst.SimpleString) and node.prefix.lower().replace("r", "") == "b":
+        return "bytes"
+    if kind == "str" and isinstance(node, cst.ConcatenatedString):
+        return _literal_type(node.left)
+    return kind
+
+
+def _is_feature_test(test: cst.BaseExpression) -> bool:
+    for sub in _walk(test):
+        if isinstance(sub, cst.Name) and sub.value in {"hasattr", "getattr", "TYPE_CHECKING"}:
+            return True
+        if isinstance(sub, cst.Attribute) and sub.attr.value in {"version_info", "platform", "TYPE_CHECKING"}:
+            return True
+    return False
+
+
+def _catches(handler_type: cst.BaseExpression | None) -> bool:
+    if handler_type is None:
+        return True
+    return any(isinstance(n, cst.Name) and n.value in _GUARD_EXCEPTIONS for n in _walk(handler_type))
+
+
+def _walk(node: cst.CSTNode) -> list[cst.CSTNode]:
+    out = [node]
+    for child in node.children:
+        out.extend(_walk(child))
+    return out
+
+
+class _AssignCollector(cst.CSTVisitor):
+    def __init__(self, out: dict[int, cst.BaseExpression]) -> None:
+        super().__init__()
+        self.out = out
+
+    def visit_Assign(self, node: cst.Assign) -> None:
+        for target in node.targets:
+            if isinstance(target.target, cst.Name):
+                self.out[id(target.target)] = node.value
+
+    def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
+        if isinstance(node.target, cst.Name) and node.value is not None:
+            self.out[id(node.target)] = node.value

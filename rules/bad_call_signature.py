@@ -1,0 +1,133 @@
+"""bad-call-signature: the patch calls a real function with keywords it does not take, or with
+more (or fewer) positional arguments than it can accept.
+
+The callee must resolve: a stdlib function or class (typeshed, for the target Python), a
+third-party one (its installed source, typed or not), or the repo's own (as the patch leaves it).
+Overloads count as alternatives; ``*args``/``**kwargs`` accept anything, except that ``**kwargs``
+handed on verbatim to another resolvable callable is followed one level (``json.dumps(**kw)``
+forwards to ``JSONEncoder``, which takes no ``sort``). Decorated functions are checked only when
+every decorator is known to keep the signature (``staticmethod``, ``classmethod``,
+``functools.cache``/``lru_cache``, ``abstractmethod``, ``overload``); dataclasses and classes with
+metaclasses are skipped, since their constructors are generated.
+
+Example::
+
+    -    return sorted(items, reverse=True)
+    +    return sorted(items, reversed=True)
+"""
+
+from __future__ import annotations
+
+import libcst as cst
+from libcst.metadata import ParentNodeProvider, PositionProvider
+
+from guard.findings import Confidence, Severity
+from guard.resolve import Func, Klass
+from guard.resolve.calls import check_call
+from guard.resolve.nodes import METADATA, Resolving, call_shape
+from guard.rulekit import Example, Rule, RuleContext
+
+
+class BadCallSignature(Rule):
+    """A call whose arguments cannot bind to the resolved callee's parameters.
+
+    Why: ``json.dumps(x, sort=True)``, ``sorted(xs, reversed=True)`` and a helper called with the
+    wrong arity look right and raise ``TypeError`` on first use.
+    """
+
+    ID = "bad-call-signature"
+    MESSAGE = "the call does not fit the callee's signature"
+    SEVERITY = Severity.ERROR
+    CONFIDENCE = Confidence.HIGH
+    METADATA_DEPENDENCIES = (PositionProvider, *METADATA)
+
+    VALID = (
+        Example(before="import json\n", after="import json\n\ns = json.dumps({}, sort_keys=True, indent=2)\n"),
+        Example(before="x = 1\n", after="xs = sorted([3, 1], key=abs, reverse=True)\n"),
+        Example(
+            before="import functools\n",
+            after="import functools\n\n\ndef deco(f):\n    @functools.wraps(f)\n    def inner(*a, **k):\n        return f(*a, **k)\n    return inner\n\n\n@deco\ndef g(a):\n    return a\n\n\ng(1, 2, 3, extra=4)\n",
+        ),
+        Example(
+            before="import json\n",
+            after="import json\n\n\nclass Enc(json.JSONEncoder):\n    pass\n\n\ns = json.dumps({}, cls=Enc, custom=1)\n",
+        ),
+        Example(
+            before="def f(a, b=1):\n    return a + b\n",
+            after="def f(a, b=1, *, c=0):\n    return a + b + c\n\n\ny = f(1, c=2)\n",
+        ),
+        Example(
+            before="x = 1\n",
+            after="from dataclasses import dataclass\n\n\n@dataclass\nclass P:\n    x: int\n\n\np = P(x=1)\n",
+        ),
+        Example(before="x = 1\n", after="args = (1, 2)\nv = divmod(*args)\nd = dict(a=1, b=2)\n"),
+    )
+    INVALID = (
+        Example(
+            before="import json\n\n\ndef dump(x):\n    return json.dumps(x, sort_keys=True)\n",
+            after="import json\n\n\ndef dump(x):\n    return json.dumps(x, sort=True)\n",
+            lines=(5,),
+        ),
+        Example(before="x = [3, 1]\n", after="x = [3, 1]\ny = sorted(x, reversed=True)\n", lines=(2,)),
+        Example(
+            before="def area(w, h):\n    return w * h\n",
+            after="def area(w, h):\n    return w * h\n\n\nprint(area(1, 2, 3))\n",
+            lines=(5,),
+        ),
+        Example(before="import os\n", after="import os\n\np = os.path.exists('a', 'b')\n", lines=(3,)),
+        Example(
+            before="x = 1\n",
+            after="from collections import OrderedDict\n\nd = OrderedDict()\nd.move_to_end('k', first=True)\n",
+            lines=(4,),
+        ),
+        Example(
+            before="class A:\n    def f(self, x):\n        return x\n",
+            after="class A:\n    def f(self, x):\n        return x\n\n    def g(self):\n        return self.f(1, 2)\n",
+            lines=(6,),
+        ),
+        Example(
+            before="x = 1\n",
+            after="import helper\n\nhelper.run(retries=3)\n",
+            lines=(3,),
+            files=(("helper.py", "def run(times=1):\n    return times\n"),),
+        ),
+    )
+
+    def __init__(self, context: RuleContext) -> None:
+        super().__init__(context)
+        self.r = Resolving(self)
+
+    def visit_Call(self, node: cst.Call) -> None:
+        if self.r.guarded(node):
+            return
+        callee = node.func
+        instance = False
+        if isinstance(callee, cst.Attribute) and isinstance(callee.value, cst.Name) and callee.value.value == "self":
+            target = self._self_method(callee)
+            instance = True
+        elif isinstance(callee, cst.Attribute):
+            owner, instance = self.r.resolve_expr(callee.value)
+            target = self.r.env.attribute(owner, callee.attr.value) if isinstance(owner, Klass) and instance else self.r.resolve_expr(callee)[0]
+        else:
+            target = self.r.resolve_expr(callee)[0]
+        if not isinstance(target, Func | Klass):
+            return
+        bad = check_call(self.r.env, target, call_shape(node), via_instance=instance)
+        if bad is not None:
+            name = cst.Module([]).code_for_node(callee)
+            self.report(node, bad.message(name))
+
+    def _self_method(self, callee: cst.Attribute) -> object:
+        current: cst.CSTNode | None = callee
+        depth = 0
+        while current is not None:
+            current = self.get_metadata(ParentNodeProvider, current, None)
+            if isinstance(current, cst.FunctionDef):
+                depth += 1
+            if isinstance(current, cst.ClassDef):
+                parent = self.get_metadata(ParentNodeProvider, current, None)
+                if depth != 1 or not isinstance(parent, cst.Module):
+                    return None
+                klass = self.r.env.resolve(f"{self.r.module}.{current.name.value}")
+                return self.r.env.attribute(klass, callee.attr.value) if isinstance(klass, Klass) else None
+        return None

@@ -1,0 +1,186 @@
+"""nonexistent-attribute: the patch uses an attribute, method or name that its owner does not have.
+
+Resolved against reality: typeshed's stubs for the stdlib and builtin types (for the target
+Python version), the installed package's own source for third-party code (following ``__all__``,
+re-exports and star-imports), and the repo as the patch leaves it. Covers ``mod.attr`` for
+imported modules (aliases included), ``from mod import name`` when ``mod`` exists (a missing
+*module* is ``unresolved-import``'s), methods of literals and of locals bound only to literals or
+constructor calls, and ``self.method()``/``Class.attr`` on the repo's own classes. Whenever a
+module or class could grow names at run time (module ``__getattr__``, ``globals()`` writes, an
+unreadable base class or metaclass) the rule stays quiet, as it does inside ``hasattr`` tests,
+``except AttributeError`` blocks and version checks.
+
+Example::
+
+    -    return os.path.join(root, name)
+    +    return os.path.joinpath(root, name)
+"""
+
+from __future__ import annotations
+
+import libcst as cst
+from libcst.metadata import ParentNodeProvider, PositionProvider
+
+from guard.findings import Confidence, Severity
+from guard.resolve import Klass, Missing, Module, Resolved
+from guard.resolve.nodes import METADATA, Resolving
+from guard.resolve.removals import removal_for
+from guard.rulekit import Example, Rule, RuleContext
+
+
+class NonexistentAttribute(Rule):
+    """An attribute, method or imported name that does not exist on the object it is taken from.
+
+    Why: ``os.path.joinpath``, ``"x".contains``, ``date.now`` read naturally and fail at run time.
+    The owner must resolve completely (stdlib stub, installed source, or repo code) before
+    anything is reported; names removed from the stdlib are left to ``removed-api``.
+    """
+
+    ID = "nonexistent-attribute"
+    MESSAGE = "the attribute does not exist"
+    SEVERITY = Severity.ERROR
+    CONFIDENCE = Confidence.HIGH
+    METADATA_DEPENDENCIES = (PositionProvider, *METADATA)
+
+    VALID = (
+        Example(before="import os\n", after="import os\n\np = os.path.join('a', 'b')\n"),
+        Example(
+            before="x = 1\n",
+            after="import os\n\nif hasattr(os, 'getcwdu'):\n    cwd = os.getcwdu()\n",
+        ),
+        Example(
+            before="x = 1\n",
+            after="import json\n\ndef f(s):\n    s = json.loads(s)\n    return s.contains('a')\n",
+        ),
+        Example(
+            before="x = 1\n",
+            after="from pkg import extra\n\nv = extra.anything\n",
+            files=(("pkg/__init__.py", "def __getattr__(name):\n    return name\n"), ("pkg/other.py", "")),
+        ),
+        Example(
+            before="class A:\n    def f(self):\n        return 1\n",
+            after="class A:\n    def f(self):\n        return self.g()\n\n    def g(self):\n        return 2\n",
+        ),
+        Example(
+            before="x = 1\n",
+            after="import sys\n\nif sys.version_info >= (3, 12):\n    from itertools import batched\n",
+        ),
+        Example(
+            before="x = 1\n",
+            after="import mod_b\n\nv = getattr(mod_b, 'dynamic', None)\nw = mod_b.helper\n",
+            files=(("mod_b.py", "from os.path import *\nfrom json import dumps as helper\n"),),
+        ),
+        Example(
+            before="class A(Base):\n    pass\n",
+            after="class A(Base):\n    def f(self):\n        return self.unknown_in_base()\n",
+        ),
+    )
+    INVALID = (
+        Example(
+            before="import os\n\n\ndef f(a, b):\n    return os.path.join(a, b)\n",
+            after="import os\n\n\ndef f(a, b):\n    return os.path.joinpath(a, b)\n",
+            lines=(5,),
+        ),
+        Example(before="x = 1\n", after="x = 1\nok = 'abc'.contains('a')\n", lines=(2,)),
+        Example(
+            before="def f():\n    return []\n",
+            after="def f():\n    items = []\n    items.push(1)\n    return items\n",
+            lines=(3,),
+        ),
+        Example(
+            before="import datetime as dt\n",
+            after="import datetime as dt\n\ntoday = dt.date.now()\n",
+            lines=(3,),
+        ),
+        Example(before="x = 1\n", after="from json import dumps, loadz\n", lines=(1,)),
+        Example(
+            before="class A:\n    def f(self):\n        return 1\n",
+            after="class A:\n    def f(self):\n        return self.g()\n",
+            lines=(3,),
+        ),
+        Example(
+            before="x = 1\n",
+            after="import helpers\n\nv = helpers.make()\n",
+            lines=(3,),
+            files=(("helpers.py", "def build():\n    return 1\n"),),
+        ),
+        Example(
+            before="from collections import OrderedDict\n",
+            after="from collections import OrderedDict\n\nd = OrderedDict()\nd.move_to_front('k')\n",
+            lines=(4,),
+        ),
+    )
+
+    def __init__(self, context: RuleContext) -> None:
+        super().__init__(context)
+        self.r = Resolving(self)
+
+    def visit_ImportFrom(self, node: cst.ImportFrom) -> None:
+        if isinstance(node.names, cst.ImportStar) or self.r.guarded(node):
+            return
+        base = self.r.absolute("." * len(node.relative) + (_dotted_name(node.module) or ""))
+        if not base or not isinstance(self.r.env.resolve(base), Module):
+            return
+        for alias in node.names:
+            name = alias.name.value if isinstance(alias.name, cst.Name) else None
+            if name is None or removal_for(f"{base}.{name}", self.context.project.target_version):
+                continue
+            found = self.r.env.attribute(Module(base), name)
+            if isinstance(found, Missing):
+                self.report(alias, f"module '{base}' has no attribute or submodule '{name}'{found.suggestion()}")
+
+    def visit_Attribute(self, node: cst.Attribute) -> None:
+        parent = self.get_metadata(ParentNodeProvider, node, None)
+        if isinstance(parent, cst.ImportFrom | cst.Import | cst.ImportAlias):
+            return
+        if isinstance(parent, cst.AssignTarget | cst.AugAssign | cst.Del) or self.r.guarded(node):
+            return
+        attr = node.attr.value
+        owner: Resolved | None
+        owner, instance = self.r.resolve_expr(node.value)
+        if isinstance(node.value, cst.Name) and node.value.value in {"self", "cls"}:
+            owner, instance = self._enclosing_class(node), True
+            if not isinstance(parent, cst.Call) or parent.func is not node:
+                return  # instance attributes may be set from anywhere; methods may not
+        if not isinstance(owner, Module | Klass):
+            return
+        dotted = self.r.dotted(node)
+        if dotted and removal_for(dotted, self.context.project.target_version):
+            return
+        found = self.r.env.attribute(owner, attr)
+        if isinstance(found, Missing):
+            what = _describe(owner, instance)
+            self.report(node, f"{what} has no attribute '{attr}'{found.suggestion()}")
+
+    def _enclosing_class(self, node: cst.CSTNode) -> Klass | None:
+        current: cst.CSTNode | None = node
+        in_function = False
+        while current is not None:
+            current = self.get_metadata(ParentNodeProvider, current, None)
+            if isinstance(current, cst.FunctionDef):
+                if in_function:
+                    return None  # a nested function: 'self' may be anything
+                in_function = True
+            if isinstance(current, cst.ClassDef):
+                found = self.r.env.resolve(f"{self.r.module}.{current.name.value}")
+                parent = self.get_metadata(ParentNodeProvider, current, None)
+                return found if isinstance(found, Klass) and isinstance(parent, cst.Module) else None
+        return None
+
+
+def _describe(owner: Module | Klass, instance: bool) -> str:
+    if isinstance(owner, Module):
+        return f"module '{owner.name}'"
+    kind = "object" if instance else "class"
+    return f"'{owner.info.name}' {kind}"
+
+
+def _dotted_name(node: cst.Attribute | cst.Name | None) -> str | None:
+    if node is None:
+        return None
+    if isinstance(node, cst.Name):
+        return node.value
+    base = _dotted_name(node.value) if isinstance(node.value, cst.Attribute | cst.Name) else None
+    return f"{base}.{node.attr.value}" if base else None
+
+

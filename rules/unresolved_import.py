@@ -1,0 +1,204 @@
+"""unresolved-import: the patch imports a module that exists nowhere the code will run.
+
+A module resolves when it is in the stdlib of the target Python version (typeshed's VERSIONS and
+``sys.stdlib_module_names``), in the repo as the patch leaves it (new files count; src-layout
+too), installed (found on the site-packages path without importing it), or provided by a
+dependency the repo declares (pyproject, setup.cfg, setup.py, requirements files; mapped to import
+names from installed metadata, by normalising the distribution name otherwise). A name one or two
+edits away from a real one (``reqeusts``, ``yamll``, ``clik``) is reported as a near miss: the
+typosquat shape, worse than a plain miss. ``from pkg import name`` where ``pkg`` exists but
+``name`` does not belongs to ``nonexistent-attribute``; stdlib modules the target Python removed
+belong to ``removed-api``. Optional imports (``try``/``except ImportError``, version checks) are
+left alone, as is ``importlib.import_module``.
+
+Example::
+
+    -import requests
+    +import reqeusts
+"""
+
+from __future__ import annotations
+
+import libcst as cst
+from libcst.metadata import PositionProvider
+
+from guard.findings import Confidence, Severity
+from guard.resolve import Missing, Module
+from guard.resolve.locate import stdlib_span
+from guard.resolve.nodes import METADATA, Resolving
+from guard.resolve.removals import removal_for
+from guard.rulekit import Example, Rule, RuleContext
+
+
+def distance(a: str, b: str) -> int:
+    """Edit distance with adjacent transpositions (optimal string alignment)."""
+    prev2: list[int] = []
+    prev = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        cur = [i] + [0] * len(b)
+        for j, cb in enumerate(b, 1):
+            cur[j] = min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (ca != cb))
+            if i > 1 and j > 1 and ca == b[j - 2] and a[i - 2] == cb:
+                cur[j] = min(cur[j], prev2[j - 2] + 1)
+        prev2, prev = prev, cur
+    return prev[-1]
+
+
+def near_miss(name: str, known: frozenset[str]) -> str | None:
+    """The real name ``name`` most plausibly mistypes (1 edit for short names, 2 for long ones)."""
+    limit = 1 if len(name) <= 5 else 2
+    best: tuple[int, str] | None = None
+    for candidate in known:
+        if candidate == name or abs(len(candidate) - len(name)) > limit or candidate.startswith("_"):
+            continue
+        d = distance(name.lower(), candidate.lower())
+        if d <= limit and (best is None or (d, candidate) < best):
+            best = (d, candidate)
+    return best[1] if best else None
+
+
+class UnresolvedImport(Rule):
+    """An imported module found in neither the stdlib of the target Python, the repo, the
+    installed environment nor the declared dependencies; near misses of real names called out.
+
+    Why: an invented module (``requests_retry``) or a typo of a real one (``reqeusts`` — a name
+    a typosquatter may own) fails at import time, or worse, installs someone else's code.
+    """
+
+    ID = "unresolved-import"
+    MESSAGE = "the imported module does not exist"
+    SEVERITY = Severity.ERROR
+    CONFIDENCE = Confidence.HIGH
+    METADATA_DEPENDENCIES = (PositionProvider, *METADATA)
+
+    VALID = (
+        Example(before="x = 1\n", after="import json\nimport os.path\nfrom collections import abc\n"),
+        Example(
+            before="x = 1\n",
+            after="import requests\n",
+            files=(("pyproject.toml", '[project]\nname = "p"\ndependencies = ["requests>=2"]\n'),),
+        ),
+        Example(
+            before="x = 1\n",
+            after="import yaml\nimport dateutil\n",
+            files=(("requirements.txt", "PyYAML==6.0\npython-dateutil>=2.8\n"),),
+        ),
+        Example(
+            path="src/pkg/mod.py",
+            before="x = 1\n",
+            after="from pkg.helpers import clean\n",
+            files=(("src/pkg/__init__.py", ""), ("src/pkg/helpers.py", "def clean(s):\n    return s\n")),
+        ),
+        Example(
+            before="x = 1\n",
+            after="try:\n    import ujson as json\nexcept ImportError:\n    import json\n",
+        ),
+        Example(
+            before="x = 1\n",
+            after="import sys\n\nif sys.version_info >= (3, 11):\n    import tomllib\nelse:\n    import tomli as tomllib\n",
+        ),
+        Example(
+            before="x = 1\n",
+            after="from typing import TYPE_CHECKING\n\nif TYPE_CHECKING:\n    from _typeshed import SupportsRead\n",
+        ),
+        Example(before="x = 1\n", after="import importlib\n\nmod = importlib.import_module('not_a_module')\n"),
+        Example(
+            path="pkg/a.py",
+            before="x = 1\n",
+            after="from . import b\nfrom .b import thing\n",
+            files=(("pkg/__init__.py", ""), ("pkg/b.py", "thing = 1\n")),
+        ),
+    )
+    INVALID = (
+        Example(before="x = 1\n", after="x = 1\nimport requests_retry_session\n", lines=(2,)),
+        Example(
+            before="import click\n",
+            after="import click\nimport clik\n",
+            lines=(2,),
+        ),
+        Example(
+            before="x = 1\n",
+            after="import reqeusts\n",
+            lines=(1,),
+            files=(("pyproject.toml", '[project]\nname = "p"\ndependencies = ["requests>=2"]\n'),),
+        ),
+        Example(
+            path="pkg/a.py",
+            before="x = 1\n",
+            after="from .utils import clean_text\n",
+            lines=(1,),
+            files=(("pkg/__init__.py", ""),),
+        ),
+        Example(
+            before="from pkg import core\n",
+            after="from pkg import core\nfrom pkg.clock import monotonic\n",
+            lines=(2,),
+            files=(("pkg/__init__.py", ""), ("pkg/core.py", "")),
+        ),
+        Example(before="x = 1\n", after="import tomllib\n", lines=(1,)),
+    )
+
+    def __init__(self, context: RuleContext) -> None:
+        super().__init__(context)
+        self.r = Resolving(self)
+
+    def visit_Import(self, node: cst.Import) -> None:
+        for alias in node.names:
+            self._check(alias, _name(alias.name), node)
+
+    def visit_ImportFrom(self, node: cst.ImportFrom) -> None:
+        written = "." * len(node.relative) + (_name(node.module) if node.module else "")
+        module = self.r.absolute(written)
+        if module:
+            self._check(node, module, node)
+
+    def _check(self, at: cst.CSTNode, module: str, statement: cst.CSTNode) -> None:
+        env = self.r.env
+        target = self.context.project.target_version
+        if env.where(module) is not None or removal_for(module, target) or self.r.guarded(statement):
+            return
+        parts = module.split(".")
+        known = next((".".join(parts[:i]) for i in range(len(parts) - 1, 0, -1) if env.where(".".join(parts[:i]))), None)
+        if known is not None:
+            self._missing_submodule(at, module, known)
+            return
+        span = stdlib_span(module)
+        if span is not None:
+            low, high = span
+            when = f"added in Python {low[0]}.{low[1]}" if target < low else f"removed after Python {high[0]}.{high[1]}" if high else "not available"
+            self.report(at, f"'{module}' is a stdlib module {when}; the project targets Python {target[0]}.{target[1]}")
+            return
+        top = parts[0]
+        close = near_miss(top, env.known_top_levels())
+        if close is not None:
+            self.report(
+                at,
+                f"no module named '{top}': a near miss of '{close}' ({env.where(close)}); a typo, or a typosquatted package",
+                confidence=Confidence.HIGH,
+            )
+            return
+        guessed = env.unmapped_declared()
+        self.report(
+            at,
+            f"no module named '{top}' in the stdlib, the repo, the installed environment or the declared dependencies",
+            severity=Severity.WARNING if guessed else Severity.ERROR,
+            confidence=Confidence.LOW if guessed else Confidence.HIGH,
+        )
+
+    def _missing_submodule(self, at: cst.CSTNode, module: str, known: str) -> None:
+        origin = self.r.env.where(known)
+        if origin == "declared":
+            return  # declared but not installed: its contents are unknown
+        missing = module[len(known) + 1 :].split(".")[0]
+        found = self.r.env.attribute(Module(known), missing)
+        if not isinstance(found, Missing):
+            return  # an attribute, not a module: ``import`` fails, but often it is a re-export
+        self.report(at, f"module '{known}' has no submodule '{missing}'{found.suggestion()}")
+
+
+def _name(node: cst.BaseExpression) -> str:
+    if isinstance(node, cst.Name):
+        return node.value
+    if isinstance(node, cst.Attribute):
+        return f"{_name(node.value)}.{node.attr.value}"
+    return ""
