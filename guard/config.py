@@ -13,12 +13,14 @@ from typing import Any
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover - exercised on 3.10 only
-    import tomli as tomllib
+    import tomli as tomllib  # type: ignore[import-not-found, unused-ignore]
 
 
 class ConfigError(ValueError):
     """A configuration value guard cannot use; the message names the key."""
 
+
+ANALYZERS = frozenset({"ruff", "mypy", "bandit", "rules", "properties"})
 
 DEFAULT_BUDGETS: dict[str, float] = {
     "ruff": 10.0,
@@ -39,7 +41,8 @@ class Options:
     target_version: tuple[int, int] | None = None
     budgets: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_BUDGETS))
     execute: bool = True
-    analyzers: frozenset[str] = frozenset({"ruff", "mypy", "bandit", "rules", "properties"})
+    analyzers: frozenset[str] = ANALYZERS
+    """Analyzers that run; ``[tool.guard.analyzers]`` turns single ones off (``bandit = false``)."""
 
     def ignores(self, rule: str, path: str) -> bool:
         if rule in self.disable:
@@ -61,7 +64,7 @@ class Options:
 
 
 _KEYS = {
-    "threshold", "disable", "per-path-ignores", "target-version", "budgets", "execute",
+    "threshold", "disable", "per-path-ignores", "target-version", "budgets", "execute", "analyzers",
 }  # fmt: skip
 
 
@@ -96,6 +99,8 @@ def load_options(repo: Path) -> Options:
         if not isinstance(table["execute"], bool):
             raise ConfigError("[tool.guard] execute must be true or false")
         values["execute"] = table["execute"]
+    if "analyzers" in table:
+        values["analyzers"] = _analyzers(table["analyzers"])
     return opts.with_overrides(**values)
 
 
@@ -126,6 +131,22 @@ def _budgets(value: object) -> dict[str, float]:
     return out
 
 
+def _analyzers(value: object) -> frozenset[str]:
+    if not isinstance(value, dict):
+        raise ConfigError("[tool.guard] analyzers must be a table of analyzer = true/false")
+    on = set(ANALYZERS)
+    for name, enabled in value.items():
+        if name not in ANALYZERS:
+            raise ConfigError(
+                f"[tool.guard] analyzers.{name}: unknown analyzer; known: {', '.join(sorted(ANALYZERS))}"
+            )
+        if not isinstance(enabled, bool):
+            raise ConfigError(f"[tool.guard] analyzers.{name} must be true or false, not {enabled!r}")
+        if not enabled:
+            on.discard(name)
+    return frozenset(on)
+
+
 def parse_version(value: object, where: str) -> tuple[int, int]:
     text = str(value).strip().lower().removeprefix("py")
     match = re.fullmatch(r"3\.?(\d+)", text)
@@ -139,9 +160,10 @@ def _pyproject(repo: Path) -> dict[str, Any]:
     if not path.is_file():
         return {}
     try:
-        return tomllib.loads(path.read_text(encoding="utf-8"))
+        data: dict[str, Any] = tomllib.loads(path.read_text(encoding="utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{path.name}: cannot be read as TOML: {exc}") from exc
+    return data
 
 
 def target_version(repo: Path, options: Options) -> tuple[int, int]:
