@@ -172,6 +172,45 @@ def _rules_stage(p: _Plan, options: Options, out: Outcome) -> None:
         out.timings["rules"] = round(time.perf_counter() - started, 3)
 
 
+def _is_test_path(path: str) -> bool:
+    name = path.rsplit("/", 1)[-1]
+    return name.startswith("test_") or name.endswith("_test.py") or name == "conftest.py" or (
+        "tests/" in f"/{path}" or "/test/" in f"/{path}"
+    )
+
+
+def _properties_stage(p: _Plan, options: Options, out: Outcome) -> None:
+    """Run the changed functions, old against new, in the sandbox (tests are not functions to fuzz)."""
+    from guard.checks import properties
+
+    started = time.perf_counter()
+    modules = [
+        properties.ModuleVersions(c.path, c.file.before, c.file.after)
+        for c in p.changes.values()
+        if not _is_test_path(c.path)
+    ]
+    functions = []
+    for c in p.changes.values():
+        if _is_test_path(c.path) or c.after is None or c.after.syntax_error is not None:
+            continue
+        old = {d.qualname for d in c.before.definitions} if c.before is not None else set()
+        for d in c.changed_definitions:
+            if d.kind == "function" and "<locals>" not in d.qualname:
+                functions.append(properties.ChangedFunction(c.path, d.qualname, d.qualname not in old))
+    try:
+        if functions:
+            budget = properties.PropertyBudget(stage_s=options.budgets.get("properties", 5.0))
+            result = properties.run_properties(p.ws.repo, modules, functions, budget)
+            out.findings.extend(result.findings)
+            out.notes.extend(result.notes)
+            out.notes.append(Note("properties", "isolation: " + ", ".join(result.isolation)))
+    except Exception as exc:  # the stage must never take the check down
+        out.tool_errors.append(ToolError("properties", f"{type(exc).__name__}: {exc}"))
+        print(f"guard: properties: {exc}", file=sys.stderr)
+    finally:
+        out.timings["properties"] = round(time.perf_counter() - started, 3)
+
+
 def run_pipeline(ws: Workspace, options: Options, target: tuple[int, int]) -> Outcome:
     out = Outcome()
     started = time.perf_counter()
@@ -190,6 +229,10 @@ def run_pipeline(ws: Workspace, options: Options, target: tuple[int, int]) -> Ou
         stages.append(lambda: _tool_stage("bandit", bandit.run, p, options, out, False))
     if "mypy" in options.analyzers:
         stages.append(lambda: _tool_stage("mypy", _mypy_runner(p, out), p, options, out, True))
+    if "properties" in options.analyzers and options.execute:
+        stages.append(lambda: _properties_stage(p, options, out))
+    elif not options.execute:
+        out.notes.append(Note("properties", "changed functions were not executed (execution is off)"))
     with ThreadPoolExecutor(max_workers=max(len(stages), 1)) as pool:
         futures = [pool.submit(stage) for stage in stages]
         if "rules" in options.analyzers:
