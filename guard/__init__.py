@@ -12,15 +12,15 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
-__all__ = ["Finding", "Report", "check_patch", "check_repo"]
+__all__ = ["Finding", "Report", "Session", "check_patch", "check_repo"]
 
 if TYPE_CHECKING:
-    from guard.api import Report, check_patch, check_repo
+    from guard.api import Report, Session, check_patch, check_repo
     from guard.findings import Finding
 
 
 def __getattr__(name: str) -> Any:
-    if name in {"Report", "check_patch", "check_repo"}:
+    if name in {"Report", "Session", "check_patch", "check_repo"}:
         from guard import api
 
         return getattr(api, name)

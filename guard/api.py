@@ -3,77 +3,13 @@
 from __future__ import annotations
 
 import subprocess
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
-from guard.config import Options, load_options, target_version
-from guard.diff import PatchError, parse_patch
-from guard.findings import Finding, Note, ToolError
-from guard.pipeline import run_pipeline
-from guard.score import Scored, score
-from guard.workspace import InputError, Reader, build_workspace, git_reader
-
-JSON_VERSION = 1
-
-
-@dataclass(frozen=True)
-class Report:
-    score: float
-    verdict: Literal["pass", "fail"]
-    threshold: float
-    findings: tuple[Scored, ...]
-    """Every finding the patch introduced with its weight in the score, heaviest first."""
-    files: tuple[str, ...]
-    """Python files the patch touches (repo-relative), whether or not anything was found."""
-    skipped: tuple[tuple[str, str], ...]
-    tool_errors: tuple[ToolError, ...]
-    notes: tuple[Note, ...]
-    timings: dict[str, float]
-
-    @property
-    def failed(self) -> bool:
-        return self.verdict == "fail"
-
-    def to_json(self) -> dict[str, Any]:
-        """The stable JSON contract of DESIGN.md; keys may be added, never renamed or removed."""
-        return {
-            "version": JSON_VERSION,
-            "score": self.score,
-            "verdict": self.verdict,
-            "threshold": self.threshold,
-            "findings": [_finding_json(s) for s in self.findings],
-            "files": list(self.files),
-            "timings": self.timings,
-            "skipped": [{"path": p, "reason": r} for p, r in self.skipped],
-            "tool_errors": [{"analyzer": e.analyzer, "message": e.message} for e in self.tool_errors],
-            "notes": [
-                {"analyzer": n.analyzer, "message": n.message, "path": n.path, "symbol": n.symbol}
-                for n in self.notes
-            ],
-        }
-
-
-def _finding_json(s: Scored) -> dict[str, Any]:
-    f = s.finding
-    data: dict[str, Any] = {
-        "rule": f.rule,
-        "analyzer": f.analyzer,
-        "path": f.path,
-        "line": f.line,
-        "column": f.column,
-        "severity": f.severity.label,
-        "message": f.message,
-        "weight": s.weight,
-        "confidence": f.confidence.label,
-        "end_line": f.end_line,
-        "end_column": f.end_column,
-        "symbol": f.symbol,
-    }
-    if f.evidence:
-        data["evidence"] = f.evidence_dict()
-    return data
-
+from guard.diff import PatchError
+from guard.result import JSON_VERSION, Report
+from guard.session import Session
+from guard.workspace import InputError, Reader, git_reader
 
 def check_patch(
     diff: str,
@@ -90,27 +26,11 @@ def check_patch(
     ``disable=frozenset({"F841"})``, ...) and win over ``[tool.guard]`` in the repo.
 
     Raises :class:`PatchError` or :class:`InputError` for input guard cannot use, and
-    :class:`guard.config.ConfigError` for a bad configuration.
+    :class:`guard.config.ConfigError` for a bad configuration. For many checks of one repo, keep a
+    :class:`guard.Session` instead: it keeps caches warm between checks.
     """
-    root = Path(repo).resolve()
-    if not root.is_dir():
-        raise InputError(f"{repo}: not a directory")
-    options = load_options(root).with_overrides(**overrides)
-    patch = parse_patch(diff)
-    with build_workspace(root, patch, before=before) as ws:
-        outcome = run_pipeline(ws, options, target_version(root, options))
-        total, scored = score(outcome.findings)
-        return Report(
-            score=total,
-            verdict="fail" if total >= options.threshold else "pass",
-            threshold=options.threshold,
-            findings=tuple(scored),
-            files=tuple(f.path for f in ws.files),
-            skipped=tuple(ws.skipped),
-            tool_errors=tuple(outcome.tool_errors),
-            notes=tuple(outcome.notes),
-            timings=outcome.timings,
-        )
+    with Session(repo, warm=False) as session:
+        return session.check(diff, before=before, **overrides)
 
 
 def _git(repo: Path, *args: str) -> str:
@@ -180,4 +100,4 @@ def check_repo(repo: Path | str = ".", *, base: str | None = None, staged: bool 
     return check_patch(diff, root, before=before, **overrides)
 
 
-__all__ = ["InputError", "PatchError", "Report", "check_patch", "check_repo", "git_diff"]
+__all__ = ["JSON_VERSION", "InputError", "PatchError", "Report", "Session", "check_patch", "check_repo", "git_diff"]

@@ -8,8 +8,11 @@ within its own budget; one that fails becomes a :class:`ToolError` and the rest 
 
 from __future__ import annotations
 
+import hashlib
 import sys
+import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -22,7 +25,7 @@ from guard.checks.base import ToolFailure, ToolRun
 from guard.config import Options
 from guard.findings import Finding, Note, ToolError
 from guard.newonly import new_only
-from guard.repo import importers, module_name
+from guard.repo import importers, module_name, python_files
 from guard.workspace import State, Workspace
 
 
@@ -125,6 +128,55 @@ def _interface_may_change(c: FileChanges) -> bool:
 Runner = Callable[[ToolRun], list[Finding]]
 
 
+class ToolCache:
+    """Tool results keyed by what they depend on, kept across the checks of a warm session.
+
+    ruff and bandit look at one file at a time: their key is the checked files' content. mypy
+    also reads every module those files import, so its key includes a stamp of the whole repo.
+    """
+
+    def __init__(self, size: int = 512) -> None:
+        self._data: OrderedDict[str, list[Finding]] = OrderedDict()
+        self._size = size
+        self._lock = threading.Lock()
+        self.hits = 0
+
+    def wrap(self, name: str, runner: Runner, repo_stamp: Callable[[], str] | None = None) -> Runner:
+        def run(job: ToolRun) -> list[Finding]:
+            digest = hashlib.sha256(f"{name}{job.target_version}".encode())
+            if repo_stamp is not None:
+                digest.update(repo_stamp().encode())
+            for path in job.paths:
+                digest.update(path.encode() + b"\0")
+                digest.update(hashlib.sha256((job.root / path).read_bytes()).digest())
+            key = digest.hexdigest()
+            with self._lock:
+                if key in self._data:
+                    self._data.move_to_end(key)
+                    self.hits += 1
+                    return list(self._data[key])
+            found = runner(job)
+            with self._lock:
+                self._data[key] = list(found)
+                while len(self._data) > self._size:
+                    self._data.popitem(last=False)
+            return found
+
+        return run
+
+
+def repo_stamp(repo: Path) -> str:
+    """Changes whenever any of the repo's Python files is added, removed or modified."""
+    digest = hashlib.sha256()
+    for rel in python_files(repo):
+        try:
+            st = (repo / rel).stat()
+        except OSError:
+            continue
+        digest.update(f"{rel}:{st.st_mtime_ns}:{st.st_size};".encode())
+    return digest.hexdigest()
+
+
 def _tool_stage(name: str, runner: Runner, p: _Plan, options: Options, out: Outcome, with_dependents: bool) -> None:
     started = time.perf_counter()
     budget = options.budgets.get(name, 30.0)
@@ -211,7 +263,14 @@ def _properties_stage(p: _Plan, options: Options, out: Outcome) -> None:
         out.timings["properties"] = round(time.perf_counter() - started, 3)
 
 
-def run_pipeline(ws: Workspace, options: Options, target: tuple[int, int]) -> Outcome:
+def run_pipeline(
+    ws: Workspace,
+    options: Options,
+    target: tuple[int, int],
+    cache: ToolCache | None = None,
+    warm: bool = False,
+) -> Outcome:
+    """Run every enabled analyzer; ``cache`` and ``warm`` (in-process bandit) serve sessions."""
     out = Outcome()
     started = time.perf_counter()
     p = plan(ws, target)
@@ -222,13 +281,25 @@ def run_pipeline(ws: Workspace, options: Options, target: tuple[int, int]) -> Ou
     # Overlays are built here, before threads start, so no two threads build one at once.
     p.overlay("after")
     p.overlay("before")
+    runners: dict[str, tuple[Runner, bool]] = {
+        "ruff": (ruff.run, False),
+        "bandit": (bandit.run_in_process if warm else bandit.run, False),
+        "mypy": (_mypy_runner(p, out), True),
+    }
+    if cache is not None:
+        stamp = repo_stamp(ws.repo)
+        runners = {
+            name: (cache.wrap(name, run, (lambda: stamp) if deps else None), deps)
+            for name, (run, deps) in runners.items()
+        }
     stages: list[Callable[[], None]] = []
-    if "ruff" in options.analyzers:
-        stages.append(lambda: _tool_stage("ruff", ruff.run, p, options, out, False))
-    if "bandit" in options.analyzers:
-        stages.append(lambda: _tool_stage("bandit", bandit.run, p, options, out, False))
-    if "mypy" in options.analyzers:
-        stages.append(lambda: _tool_stage("mypy", _mypy_runner(p, out), p, options, out, True))
+    for name, (runner, with_dependents) in runners.items():
+        if name in options.analyzers:
+            stages.append(
+                lambda name=name, runner=runner, deps=with_dependents: _tool_stage(  # type: ignore[misc]
+                    name, runner, p, options, out, deps
+                )
+            )
     if "properties" in options.analyzers and options.execute:
         stages.append(lambda: _properties_stage(p, options, out))
     elif not options.execute:

@@ -51,7 +51,7 @@ def test_clean_patch_from_stdin_exits_0(repo: Path) -> None:
 def test_threshold_option_changes_the_verdict(repo: Path) -> None:
     diff = diff_after_edit(repo, {"pkg/m.py": BAD})
     assert run("check", "-", "--repo", str(repo), stdin=diff).exit_code == 1
-    assert run("check", "-", "--repo", str(repo), "--threshold", "0.95", stdin=diff).exit_code == 0
+    assert run("check", "-", "--repo", str(repo), "--threshold", "1", stdin=diff).exit_code == 0
 
 
 def test_disable_option_drops_a_rule(repo: Path) -> None:

@@ -1,0 +1,82 @@
+"""A warm session: many checks of one repository in one process, sharing what can be shared.
+
+Kept between checks: the options (re-read only when pyproject.toml changes), the rules, tool
+results keyed by content (see :class:`guard.pipeline.ToolCache`), bandit loaded in-process, and
+mypy's on-disk cache. ``check_patch`` uses a throwaway session.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from pathlib import Path
+from typing import Any
+
+from guard.config import Options, load_options, target_version
+from guard.diff import parse_patch
+from guard.pipeline import ToolCache, run_pipeline
+from guard.result import Report
+from guard.score import score
+from guard.workspace import InputError, Reader, build_workspace
+
+
+class Session:
+    """Checks patches against one repository; safe to call from several threads."""
+
+    def __init__(self, repo: Path | str = ".", *, warm: bool = True, **overrides: Any) -> None:
+        self.repo = Path(repo).resolve()
+        if not self.repo.is_dir():
+            raise InputError(f"{repo}: not a directory")
+        self.warm = warm
+        self._overrides = overrides
+        self._cache = ToolCache() if warm else None
+        self._options: tuple[tuple[int, int] | None, Options] | None = None
+        self._lock = threading.Lock()
+        self.checks = 0
+
+    def options(self) -> Options:
+        """The repo's options, re-read only when its pyproject.toml changed."""
+        path = self.repo / "pyproject.toml"
+        try:
+            st = path.stat()
+            stamp: tuple[int, int] | None = (st.st_mtime_ns, st.st_size)
+        except OSError:
+            stamp = None
+        with self._lock:
+            if self._options is None or self._options[0] != stamp:
+                self._options = (stamp, load_options(self.repo).with_overrides(**self._overrides))
+            return self._options[1]
+
+    def check(self, diff: str, *, before: Reader | None = None, **overrides: Any) -> Report:
+        """Check one unified diff; see :func:`guard.check_patch` for the arguments."""
+        options = self.options().with_overrides(**overrides)
+        patch = parse_patch(diff)
+        with build_workspace(self.repo, patch, before=before) as ws:
+            outcome = run_pipeline(
+                ws, options, target_version(self.repo, options), cache=self._cache, warm=self.warm
+            )
+        self.checks += 1
+        total, scored = score(outcome.findings)
+        return Report(
+            score=total,
+            verdict="fail" if total >= options.threshold else "pass",
+            threshold=options.threshold,
+            findings=tuple(scored),
+            files=tuple(f.path for f in ws.files),
+            skipped=tuple(ws.skipped),
+            tool_errors=tuple(outcome.tool_errors),
+            notes=tuple(outcome.notes),
+            timings=outcome.timings,
+        )
+
+    def stats(self) -> dict[str, int]:
+        return {"checks": self.checks, "cache_hits": self._cache.hits if self._cache else 0, "pid": os.getpid()}
+
+    def close(self) -> None:
+        self._cache = ToolCache() if self.warm else None
+
+    def __enter__(self) -> Session:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
