@@ -213,3 +213,34 @@ def test_dogfooding_workflow_runs_this_action_with_full_history_and_uploads_sari
     upload = next(s for s in steps if s.get("uses", "").startswith("github/codeql-action/upload-sarif"))
     assert upload["with"]["sarif_file"] == ours["with"]["sarif"]
     assert "always()" in upload["if"]
+
+
+@pytest.mark.slow
+def test_the_action_works_from_the_built_package(make_repo: MakeRepo, tmp_path: Path) -> None:
+    """What `pip install "$GUARD_ACTION_PATH"` installs must be enough: build the wheel, run from it."""
+    import os
+    import subprocess
+    import sys
+    import zipfile
+
+    subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", str(ROOT), "-w", str(tmp_path / "whl")],
+        check=True, capture_output=True, timeout=600,
+    )  # fmt: skip
+    (wheel,) = (tmp_path / "whl").glob("guard-*.whl")
+    zipfile.ZipFile(wheel).extractall(tmp_path / "site")
+    repo, base, head = pull_request(make_repo, HALLUCINATED)
+    env = {**os.environ, **github_env(tmp_path, repo, base, head), "PYTHONPATH": str(tmp_path / "site")}
+    # The dev install's editable finder would serve any module the wheel lacks: take it away.
+    only_wheel = (
+        "import runpy, sys; sys.meta_path[:] = [f for f in sys.meta_path if 'editable' not in repr(f)];"
+        "runpy.run_module('guard.action', run_name='__main__')"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", only_wheel], env=env, capture_output=True, text=True, timeout=300, check=False
+    )
+    assert proc.returncode == 1, proc.stderr
+    report = json.loads(read_outputs(Path(env["GITHUB_OUTPUT"]))["report"])
+    assert report["tool_errors"] == [], report["tool_errors"]
+    # os.path.joinpath on line 5 is found by guard's own rule, which needs guard.resolve in the wheel.
+    assert ("nonexistent-attribute", 5) in {(f["rule"], f["line"]) for f in report["findings"]}
