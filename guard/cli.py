@@ -10,7 +10,7 @@ import sys
 import traceback
 from collections.abc import Callable
 from pathlib import Path
-from typing import NoReturn, TypeVar
+from typing import IO, NoReturn, TypeVar
 
 import click
 
@@ -154,3 +154,51 @@ def explain(rule: str) -> None:
             click.echo(r.doc())
             return
     _fail(f"no rule {rule!r}; `guard rules` lists them")
+
+
+@main.command()
+@click.option("--repo", type=click.Path(file_okay=False, path_type=Path), default=Path("."), show_default=True, help="Repository for requests that name none.")
+@click.option("--socket", "socket_path", type=click.Path(dir_okay=False, path_type=Path), help="Listen on this Unix socket instead of stdin/stdout.")
+@click.option("--no-exec", is_flag=True, help="Never run code from patches.")
+def serve(repo: Path, socket_path: Path | None, no_exec: bool) -> None:
+    """Answer check requests as JSON lines (see the README's protocol) until EOF or SIGTERM."""
+    from guard import serve as server
+
+    overrides = {"execute": False} if no_exec else {}
+    sessions = server.Sessions(repo, **overrides)
+    if socket_path is not None:
+        click.echo(f"guard: listening on {socket_path}", err=True)
+        server.serve_socket(socket_path, sessions)
+    else:
+        server.serve_lines(server.stdin_lines(), sys.stdout, sessions)
+
+
+@main.command(name="batch")
+@click.argument("requests", type=click.File("r", encoding="utf-8"))
+@click.option("--repo", type=click.Path(file_okay=False, path_type=Path), default=Path("."), show_default=True, help="Repository for requests that name none.")
+@click.option("-j", "--jobs", type=click.IntRange(1), default=os.cpu_count() or 1, show_default="all cores", help="Worker processes.")
+@click.option("-o", "--output", type=click.File("w", encoding="utf-8"), default="-", help="Where to write the JSON lines.")
+@click.option("--no-exec", is_flag=True, help="Never run code from patches.")
+def batch_command(requests: IO[str], repo: Path, jobs: int, output: IO[str], no_exec: bool) -> None:
+    """Check every request of REQUESTS (JSON lines, as for `guard serve`) with all cores.
+
+    Writes one response line per request, in order; exits 1 if any patch failed, 2 if any request
+    was unusable.
+    """
+    import json
+
+    from guard import serve as server
+
+    lines = [line for line in requests if line.strip()]
+    overrides = {"execute": False} if no_exec else {}
+    worst = EXIT_PASS
+    with click.progressbar(length=len(lines), label="checking", file=sys.stderr) as bar:
+        for response in server.batch(lines, repo, jobs, overrides):
+            output.write(json.dumps(response) + "\n")
+            output.flush()
+            bar.update(1)
+            if not response["ok"]:
+                worst = EXIT_INPUT
+            elif response["report"]["verdict"] == "fail" and worst == EXIT_PASS:
+                worst = EXIT_FAIL
+    sys.exit(worst)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+import warnings
 
 from guard.checks.base import ToolFailure, ToolRun, keep_paths, relative, run_tool
 from guard.findings import Confidence, Finding, Severity
@@ -56,7 +57,9 @@ def run_in_process(job: ToolRun) -> list[Finding]:
     except ImportError as exc:
         raise ToolFailure(f"bandit is not installed ({exc})") from exc
     try:
-        manager = b_manager.BanditManager(b_config.BanditConfig(), "file", quiet=True)
+        with warnings.catch_warnings():  # stevedore's deprecation noise, not the user's business
+            warnings.simplefilter("ignore", DeprecationWarning)
+            manager = b_manager.BanditManager(b_config.BanditConfig(), "file", quiet=True)
         manager.discover_files([str(job.root / p) for p in job.paths], recursive=False)
         manager.run_tests()
         issues = manager.get_issue_list()
