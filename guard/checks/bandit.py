@@ -51,20 +51,20 @@ def run_in_process(job: ToolRun) -> list[Finding]:
     """
     if not job.paths:
         return []
-    try:
-        from bandit.core import config as b_config
-        from bandit.core import manager as b_manager
-    except ImportError as exc:
-        raise ToolFailure(f"bandit is not installed ({exc})") from exc
-    try:
-        with warnings.catch_warnings():  # stevedore's deprecation noise, not the user's business
-            warnings.simplefilter("ignore", DeprecationWarning)
+    with warnings.catch_warnings():  # stevedore's deprecation noise is not the user's business
+        warnings.simplefilter("ignore")
+        try:
+            from bandit.core import config as b_config
+            from bandit.core import manager as b_manager
+        except ImportError as exc:
+            raise ToolFailure(f"bandit is not installed ({exc})") from exc
+        try:
             manager = b_manager.BanditManager(b_config.BanditConfig(), "file", quiet=True)
-        manager.discover_files([str(job.root / p) for p in job.paths], recursive=False)
-        manager.run_tests()
-        issues = manager.get_issue_list()
-    except Exception as exc:  # bandit's own failure is a tool error, not guard's crash
-        raise ToolFailure(f"bandit failed: {type(exc).__name__}: {exc}") from exc
+            manager.discover_files([str(job.root / p) for p in job.paths], recursive=False)
+            manager.run_tests()
+            issues = manager.get_issue_list()
+        except Exception as exc:  # bandit's own failure is a tool error, not guard's crash
+            raise ToolFailure(f"bandit failed: {type(exc).__name__}: {exc}") from exc
     findings = [
         Finding(
             path=relative(job.root, issue.fname),
