@@ -24,10 +24,11 @@ from __future__ import annotations
 import re
 
 import libcst as cst
-from guard.rules._patch import before_function, dotted, span, statements, touches
 
 from guard.findings import Confidence, Severity
 from guard.rulekit import Example, Rule, RuleContext
+
+from ._patch import before_function, dotted, span, statements, touches
 
 _ELLIPSIS = re.compile(r"\.\.\.|…|\[\s*\.\.\s*\]")
 # Words saying that code was left out or kept as it was.
@@ -49,7 +50,9 @@ _FILLER = {
 _NOTE = re.compile(
     r"\b(rest|remainder|remaining)\s+of\s+(the\s+)?(\w+\s+){0,2}?"
     r"(is\s+|are\s+|remains?\s+|stays?\s+)?(unchanged|as\s+before|the\s+same|omitted|elided)\b"
-    r"|\b(omitted|elided|truncated|abbreviated)\s+for\s+brevity\b",
+    r"|\b(omitted|elided|truncated|abbreviated)\s+for\s+brevity\b"
+    r"|\b(code|logic|implementation|body|checks|validation|handling)\s+(is\s+|are\s+)?"
+    r"(as\s+before|unchanged|omitted|elided)\b",
     re.IGNORECASE,
 )
 
@@ -176,6 +179,9 @@ class ElidedCode(Rule):
         super().__init__(context)
         self._docstrings: set[int] = set()
         self._reported: set[int] = set()
+        self._new_stubs: list[tuple[str, str, int]] = []
+        self._called: set[tuple[str, str]] = set()
+        self._classes: list[str] = []
 
     def _report_once(self, node: cst.CSTNode, message: str) -> None:
         line = span(self, node).start
@@ -193,6 +199,11 @@ class ElidedCode(Rule):
 
     def visit_ClassDef(self, node: cst.ClassDef) -> None:
         self._note_docstring(node.body)
+        bases = {dotted(b.value).rsplit(".", 1)[-1] for b in node.bases}
+        self._classes.append("protocol" if bases & {"Protocol", "ABC"} else "class")
+
+    def leave_ClassDef(self, original_node: cst.ClassDef) -> None:
+        self._classes.pop()
 
     def visit_Comment(self, node: cst.Comment) -> None:
         if is_elision_marker(node.value.lstrip("#")):
@@ -211,16 +222,56 @@ class ElidedCode(Rule):
         names = {dotted(d.decorator).rsplit(".", 1)[-1] for d in node.decorators}
         if names & _STUB_DECORATORS or self.context.path.endswith(".pyi"):
             return
-        body = statements(node.body)
         old = before_function(self, node)
-        if old is not None and _is_stub_only(node) and not _is_stub_only(old):
-            first = next((s for s in body if not _is_docstring(s)), body[0])
-            self._report_once(first, f"the body of `{node.name.value}` was replaced by a stub")
-            return
-        if not _is_stub_only(node):
-            for stmt in body:
-                if isinstance(stmt, cst.Expr) and isinstance(stmt.value, cst.Ellipsis):
-                    self._report_once(stmt, "a bare `...` among real statements stands for elided code")
+        scope = self._classes[-1] if self._classes else "module"
+        if old is None and _is_stub_only(node) and scope != "protocol":
+            anchor = _anchor(node)
+            if touches(self, anchor):  # positions are gone by finish(): keep the line now
+                self._new_stubs.append((scope, node.name.value, span(self, anchor).start))
+        elif old is not None and _is_stub_only(node) and not _is_stub_only(old):
+            self._report_once(_anchor(node), f"the body of `{node.name.value}` was replaced by a stub")
+        elif not _is_stub_only(node) and isinstance(node.body, cst.IndentedBlock):
+            for line in node.body.body:
+                if isinstance(line, cst.SimpleStatementLine) and _is_ellipsis(line):
+                    self._report_once(
+                        _anchor(line), "a bare `...` among real statements stands for elided code"
+                    )
+
+    def visit_Call(self, node: cst.Call) -> None:
+        name = dotted(node.func).split(".")
+        if len(name) == 1 and touches(self, node):
+            self._called.add(("module", name[0]))
+        elif len(name) == 2 and name[0] in ("self", "cls") and touches(self, node):
+            self._called.add(("class", name[1]))
+
+    def finish(self) -> None:
+        """A new stub that changed code now calls: the moved code did not arrive."""
+        for scope, name, line in self._new_stubs:
+            if (scope, name) in self._called and line not in self._reported:
+                self._reported.add(line)
+                self.report(line=line, message=f"changed code now calls `{name}`, a new stub with no body")
+
+
+def _is_ellipsis(line: cst.SimpleStatementLine) -> bool:
+    return any(isinstance(s, cst.Expr) and isinstance(s.value, cst.Ellipsis) for s in line.body)
+
+
+def _anchor(node: cst.FunctionDef | cst.SimpleStatementLine) -> cst.CSTNode:
+    """Where to report a placeholder: the comment just above it if there is one (the two form one
+    elision), else its first non-docstring statement."""
+    if isinstance(node, cst.FunctionDef):
+        if not isinstance(node.body, cst.IndentedBlock):
+            return node.body
+        lines = [ln for ln in node.body.body if not _is_docstring_line(ln)] or list(node.body.body)
+        node = lines[0] if isinstance(lines[0], cst.SimpleStatementLine) else node
+        if isinstance(node, cst.FunctionDef):
+            return node.body
+    comments = [ln.comment for ln in node.leading_lines if ln.comment is not None]
+    return comments[-1] if comments else node
+
+
+def _is_docstring_line(line: cst.BaseStatement) -> bool:
+    return isinstance(line, cst.SimpleStatementLine) and all(_is_docstring(s) for s in line.body)
 
 
 def _is_docstring(stmt: cst.CSTNode) -> bool:
