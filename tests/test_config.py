@@ -12,8 +12,8 @@ from guard.cli import main
 from guard.config import ConfigError, load_options
 from tests.conftest import MakeRepo, diff_after_edit
 
-NO_MYPY = "[tool.guard.analyzers]\nmypy = false\n"
-"""Most tests here are about ruff findings; leaving mypy out keeps them fast."""
+NO_MYPY = "[tool.guard.analyzers]\nmypy = false\nproperties = false\n"
+"""Most tests here are about ruff findings; leaving mypy and property tests out keeps them fast and exact."""
 
 MOD = "def f(x):\n    return x\n"
 UNUSED = "def f(x):\n    unused = 1\n    return x\n"  # F841: warning, low confidence, weight 0.15
@@ -100,17 +100,18 @@ def test_analyzers_turn_single_analyzers_off(make_repo: MakeRepo) -> None:
     assert "ruff" not in no_ruff.timings
 
 
-FLIP_BEFORE = "def is_adult(age: int) -> bool:\n    return age >= 18\n"
-FLIP_AFTER = "def is_adult(age: int) -> bool:\n    return age > 18\n"
+FLIP_BEFORE = "def bump(x: int) -> int:\n    return x + 1\n"
+FLIP_AFTER = "def bump(x: int) -> int:\n    return x - 1\n"
 
 
 def test_execute_false_runs_no_code_from_the_patch(make_repo: MakeRepo) -> None:
     files = {"pkg/mod.py": FLIP_BEFORE}
-    running = check(project(make_repo, "execute = true\n" + NO_MYPY, files), {"pkg/mod.py": FLIP_AFTER})
+    fast = "[tool.guard.analyzers]\nmypy = false\n"
+    running = check(project(make_repo, "execute = true\n" + fast, files), {"pkg/mod.py": FLIP_AFTER})
     if "properties" not in running.timings:
         pytest.xfail("the pipeline does not run the property stage yet (guard/pipeline.py)")
-    assert any(s.finding.analyzer == "properties" for s in running.findings)
-    off = check(project(make_repo, "execute = false\n" + NO_MYPY, files), {"pkg/mod.py": FLIP_AFTER})
+    assert ("behaviour-change", "pkg/mod.py", 1) in rules_at(running), rules_at(running)
+    off = check(project(make_repo, "execute = false\n" + fast, files), {"pkg/mod.py": FLIP_AFTER})
     assert "properties" not in off.timings
     assert not any(s.finding.analyzer == "properties" for s in off.findings)
 
