@@ -4,7 +4,8 @@
 Exception)``) around real logic turns every failure, including the typos and wrong attributes of a
 hallucinated patch, into silently wrong results. Reported when the patch adds or changes the
 handler and its body only discards the error: ``pass``, ``...``, ``continue``, ``break``, ``return``,
-``return None``, or returning a literal or a freshly built default (``return Config()``). A
+``return None``, or returning or assigning a literal or a default built from literals (``return Config()``,
+``key = None``). A
 narrow handler (``except KeyError: pass``), one that logs, records or re-raises, and best-effort
 cleanup (``close()``, ``unlink()`` and the like in the ``try``) are fine.
 
@@ -24,10 +25,11 @@ Example::
 from __future__ import annotations
 
 import libcst as cst
-from guard.rules._patch import code, dotted, literal, statements, touches
 
 from guard.findings import Confidence, Severity
 from guard.rulekit import Example, Rule, RuleContext
+
+from ._patch import code, dotted, literal, statements, touches
 
 _BROAD = {"Exception", "BaseException", "builtins.Exception", "builtins.BaseException"}
 # Calls that are commonly allowed to fail silently: releasing resources at the end of their life.
@@ -45,18 +47,31 @@ def _is_broad(kind: cst.BaseExpression | None) -> bool:
     return dotted(kind) in _BROAD
 
 
+def _constant(expr: cst.BaseExpression) -> bool:
+    """A literal, or a value built from literals only (``Config()``, ``Decimal("0")``)."""
+    if literal(expr)[0]:
+        return True
+    return (
+        isinstance(expr, cst.Call)
+        and bool(dotted(expr.func))
+        and all(literal(a.value)[0] and not a.star for a in expr.args)
+    )
+
+
 def _discards(stmt: cst.CSTNode) -> str | None:
-    """How a handler statement discards the error ('' for silently), or None if it does not."""
+    """How a handler statement discards the error, or None if it does not."""
     if isinstance(stmt, cst.Pass | cst.Continue | cst.Break):
         return type(stmt).__name__.lower()
     if isinstance(stmt, cst.Expr) and isinstance(stmt.value, cst.Ellipsis | cst.SimpleString):
         return "..."
     if isinstance(stmt, cst.Return):
-        value = stmt.value
-        if value is None or literal(value)[0]:
-            return "return" if value is None else "return a constant"
-        if isinstance(value, cst.Call) and not value.args and dotted(value):
-            return "return a default"
+        if stmt.value is None:
+            return "return"
+        return "return a fallback value" if _constant(stmt.value) else None
+    if isinstance(stmt, cst.Assign | cst.AnnAssign) and stmt.value is not None:
+        # A True/False flag records that something failed; any other constant replaces the result.
+        flag = isinstance(literal(stmt.value)[1], bool)
+        return "a fallback value" if _constant(stmt.value) and not flag else None
     return None
 
 
@@ -111,6 +126,13 @@ class SwallowedError(Rule):
             after="def f(x):\n    try:\n        return g(x)\n    except Exception as exc:\n"
             "        raise ValueError(x) from exc\n",
         ),
+        Example(
+            before="class Job:\n    def run(self):\n        self.step()\n",
+            after=(
+                "class Job:\n    def run(self):\n        try:\n            self.step()\n        except Exception:\n"
+                "            self.failed = True\n"
+            ),
+        ),
     )
     INVALID = (
         Example(
@@ -150,6 +172,22 @@ class SwallowedError(Rule):
             after="def f(x):\n    try:\n        return g(x)\n    except Exception:\n        ...\n",
             lines=(4,),
         ),
+        Example(
+            before="def rate(t, a, b):\n    return t[b] / t[a]\n",
+            after=(
+                "from decimal import Decimal\n\n\ndef rate(t, a, b):\n    try:\n        return t[b] / t[a]\n"
+                "    except Exception:\n        return Decimal('0')\n"
+            ),
+            lines=(7,),
+        ),
+        Example(
+            before="def call(f, a):\n    key = make_key(a)\n    return f(key)\n",
+            after=(
+                "def call(f, a):\n    try:\n        key = make_key(a)\n    except Exception:\n"
+                "        key = None\n    return f(key)\n"
+            ),
+            lines=(4,),
+        ),
     )
 
     def __init__(self, context: RuleContext) -> None:
@@ -168,7 +206,7 @@ class SwallowedError(Rule):
         kind = "bare except" if node.type is None else f"except {dotted(node.type) or '(...)'}"
         how = next(w for w in ways if w != "...") if any(w != "..." for w in ways) else "..."
         broad = node.type is None or "BaseException" in code(node.type)
-        returns_value = how in ("return a constant", "return a default")
+        returns_value = "fallback" in how
         self.report(
             node,
             f"{kind}: {how} discards every error raised in the try block",
