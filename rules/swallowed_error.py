@@ -197,14 +197,15 @@ class SwallowedError(Rule):
     def visit_ExceptHandler(self, node: cst.ExceptHandler) -> None:
         if not _is_broad(node.type) or not touches(self, node):
             return
-        ways = [_discards(s) for s in statements(node.body)]
-        if not ways or None in ways:
+        found = [_discards(s) for s in statements(node.body)]
+        ways = [w for w in found if w is not None]
+        if not ways or len(ways) < len(found):
             return
         try_node = self._tries.get(id(node))
         if try_node is not None and _is_cleanup(try_node.body):
             return
         kind = "bare except" if node.type is None else f"except {dotted(node.type) or '(...)'}"
-        how = next(w for w in ways if w != "...") if any(w != "..." for w in ways) else "..."
+        how = next((w for w in ways if w != "..."), "...")
         broad = node.type is None or "BaseException" in code(node.type)
         returns_value = "fallback" in how
         self.report(
