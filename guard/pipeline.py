@@ -25,7 +25,7 @@ from guard.checks.base import ToolFailure, ToolRun
 from guard.config import Options
 from guard.findings import Finding, Note, ToolError
 from guard.newonly import new_only
-from guard.repo import importers, module_name, python_files
+from guard.repo import importers, is_test_path, module_name, python_files
 from guard.workspace import State, Workspace
 
 
@@ -215,20 +215,13 @@ def _rules_stage(p: _Plan, options: Options, out: Outcome) -> None:
             out.tool_errors.append(ToolError("guard", f"rule {d.rule} is unavailable: {d.reason}"))
     project = rulekit.Project(p.ws.repo, p.target, dict(p.changes))
     try:
-        findings, errors = rulekit.run_rules(rules, project)
+        findings, errors = rulekit.run_rules(rules, project, options.budgets.get("rules"))
         out.findings.extend(findings)
         for message in errors:
             out.tool_errors.append(ToolError("guard", message))
             print(f"guard: {message}", file=sys.stderr)
     finally:
         out.timings["rules"] = round(time.perf_counter() - started, 3)
-
-
-def _is_test_path(path: str) -> bool:
-    name = path.rsplit("/", 1)[-1]
-    return name.startswith("test_") or name.endswith("_test.py") or name == "conftest.py" or (
-        "tests/" in f"/{path}" or "/test/" in f"/{path}"
-    )
 
 
 def _properties_stage(p: _Plan, options: Options, out: Outcome) -> None:
@@ -239,11 +232,11 @@ def _properties_stage(p: _Plan, options: Options, out: Outcome) -> None:
     modules = [
         properties.ModuleVersions(c.path, c.file.before, c.file.after)
         for c in p.changes.values()
-        if not _is_test_path(c.path)
+        if not is_test_path(c.path)
     ]
     functions = []
     for c in p.changes.values():
-        if _is_test_path(c.path) or c.after is None or c.after.syntax_error is not None:
+        if is_test_path(c.path) or c.after is None or c.after.syntax_error is not None:
             continue
         old = {d.qualname for d in c.before.definitions} if c.before is not None else set()
         for d in c.changed_definitions:

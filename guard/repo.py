@@ -96,3 +96,15 @@ def importers(repo: Path, modules: Iterable[str], exclude: Iterable[str] = (), l
             found.append(rel)
     found.sort(key=lambda rel: (rel.count("/"), rel))
     return found[:limit]
+
+
+def is_test_path(path: str) -> bool:
+    """Is this repo-relative path a test module (pytest's and unittest's usual layouts)?"""
+    name = path.rsplit("/", 1)[-1]
+    return (
+        name.startswith("test_")
+        or name.endswith("_test.py")
+        or name == "conftest.py"
+        or "/tests/" in f"/{path}"
+        or "/test/" in f"/{path}"
+    )

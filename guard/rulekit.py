@@ -15,6 +15,7 @@ from __future__ import annotations
 import importlib
 import inspect
 import pkgutil
+import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from importlib.metadata import entry_points
@@ -26,6 +27,7 @@ from libcst.metadata import PositionProvider
 
 from guard.changes import FileChanges, ParsedSource
 from guard.findings import Confidence, Finding, Severity
+from guard.repo import is_test_path
 
 T = TypeVar("T")
 
@@ -86,13 +88,7 @@ class RuleContext:
 
     @property
     def is_test_file(self) -> bool:
-        name = self.path.rsplit("/", 1)[-1]
-        return (
-            name.startswith("test_")
-            or name.endswith("_test.py")
-            or name == "conftest.py"
-            or "/tests/" in f"/{self.path}"
-        )
+        return is_test_path(self.path)
 
 
 class Rule(cst.BatchableCSTVisitor):
@@ -214,17 +210,25 @@ def discover(disabled: Iterable[str] = ()) -> tuple[list[type[Rule]], list[Dropp
     return active, dropped
 
 
-def run_rules(rules: Sequence[type[Rule]], project: Project) -> tuple[list[Finding], list[str]]:
+def run_rules(
+    rules: Sequence[type[Rule]], project: Project, budget_s: float | None = None
+) -> tuple[list[Finding], list[str]]:
     """Run every rule over every touched file that parses, in one traversal per file.
 
     Returns the findings and one message per rule that crashed. A crash costs only the rule that
-    crashed: the file is then visited once per rule to tell the culprit from the others.
+    crashed: the file is then visited once per rule to tell the culprit from the others. Files
+    not reached within ``budget_s`` are named in an error instead of being checked.
     """
     findings: list[Finding] = []
     errors: list[str] = []
-    for changes in project.files.values():
-        if changes.after is None or changes.after.wrapper is None:
-            continue
+    deadline = time.monotonic() + budget_s if budget_s is not None else None
+    pending = [c for c in project.files.values() if c.after is not None and c.after.wrapper is not None]
+    for index, changes in enumerate(pending):
+        if deadline is not None and time.monotonic() > deadline:
+            left = ", ".join(c.path for c in pending[index:])
+            errors.append(f"rules ran out of their budget of {budget_s:g} s; not checked: {left}")
+            break
+        assert changes.after is not None and changes.after.wrapper is not None
         wrapper = changes.after.wrapper
         visitors = [rule(RuleContext(changes, project)) for rule in rules]
         try:

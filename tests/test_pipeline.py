@@ -140,3 +140,13 @@ def test_importing_guard_has_no_side_effects() -> None:
     code = "import sys, guard; print(sorted(m for m in ('libcst', 'mypy', 'click', 'guard.api') if m in sys.modules))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
+
+
+def test_rules_budget_stops_the_rules_and_says_which_files_were_left(make_repo: MakeRepo) -> None:
+    repo = make_repo({"pkg/__init__.py": "", "pkg/a.py": "A = 1\n", "pkg/b.py": "B = 1\n"})
+    diff = diff_after_edit(repo, {"pkg/a.py": "A = 2  # noqa\n", "pkg/b.py": "B = 2  # noqa\n"})
+    fast = frozenset({"rules"})
+    assert not check_patch(diff, repo, analyzers=fast).tool_errors
+    report = check_patch(diff, repo, analyzers=fast, budgets={"rules": 1e-9})
+    (error,) = report.tool_errors
+    assert "budget" in error.message and "pkg/b.py" in error.message

@@ -81,6 +81,11 @@ def canon(value: object, depth: int = 0) -> object:
         return ("object", t.__qualname__, canon(vars(value), depth + 1))
     if t.__eq__ is object.__eq__:
         return ("opaque", t.__qualname__)
+    try:
+        if value != value:  # NaN-like (Decimal('NaN'), numpy.nan): equal to its twin, not to itself
+            return ("nan", t.__qualname__)
+    except Exception:
+        pass
     return ("eq", t.__qualname__, value)
 
 

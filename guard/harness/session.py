@@ -246,11 +246,22 @@ def _import_failure(rt: Runtime, touched: Touched, label: str) -> tuple[list[Fai
         return [], [f"untested: {label} — module not available after the patch"]
     if touched.before is not None and touched.name in rt.worlds.old.errors:
         return [], [f"untested: {label} — module fails to import before and after the patch"]
+    if isinstance(error, ModuleNotFoundError) and not _own_module(error.name, touched):
+        # A dependency missing from guard's environment says nothing about the patch; an import
+        # of a module that exists nowhere is unresolved-import's to report, statically.
+        return [], [f"untested: {label} — it imports {error.name!r}, which is not installed here"]
     new = Outcome("timeout") if isinstance(error, CallTimeout) else Outcome("raise", exc=error)
     old = None if touched.before is None else Outcome("return")
     rule = classify(old, new, touched.filename, touched.after) or "runtime-error"
     message = f"module {touched.name} fails to import after the patch: {new.describe()}"
     return [Failure(rule, message, (("new", new.describe()),))], []
+
+
+def _own_module(name: str | None, touched: Touched) -> bool:
+    """Is ``name`` one of the repo's own modules (same top-level package as the touched one)?"""
+    if not name:
+        return False
+    return name.split(".")[0] == touched.name.split(".")[0]
 
 
 def run_all(job: dict[str, Any], touched: list[Touched], names: dict[str, str],
