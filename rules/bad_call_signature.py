@@ -19,7 +19,7 @@ Example::
 from __future__ import annotations
 
 import libcst as cst
-from libcst.metadata import ParentNodeProvider, PositionProvider
+from libcst.metadata import PositionProvider
 
 from guard.findings import Confidence, Severity
 from guard.resolve import Func, Klass
@@ -91,6 +91,11 @@ class BadCallSignature(Rule):
             lines=(3,),
             files=(("helper.py", "def run(times=1):\n    return times\n"),),
         ),
+        Example(
+            before="import textwrap\n",
+            after="import textwrap\n\ns = textwrap.fill(\n    'text',\n    width=10,\n    break_long=False,\n)\n",
+            lines=(6,),
+        ),
     )
 
     def __init__(self, context: RuleContext) -> None:
@@ -102,12 +107,9 @@ class BadCallSignature(Rule):
             return
         callee = node.func
         instance = False
-        if isinstance(callee, cst.Attribute) and isinstance(callee.value, cst.Name) and callee.value.value == "self":
-            target = self._self_method(callee)
-            instance = True
-        elif isinstance(callee, cst.Attribute):
-            owner, instance = self.r.resolve_expr(callee.value)
-            target = self.r.env.attribute(owner, callee.attr.value) if isinstance(owner, Klass) and instance else self.r.resolve_expr(callee)[0]
+        if isinstance(callee, cst.Attribute):
+            owner, instance = self.r.receiver(callee.value)
+            target = self.r.env.attribute(owner, callee.attr.value) if instance else self.r.resolve_expr(callee)[0]
         else:
             target = self.r.resolve_expr(callee)[0]
         if not isinstance(target, Func | Klass):
@@ -115,19 +117,5 @@ class BadCallSignature(Rule):
         bad = check_call(self.r.env, target, call_shape(node), via_instance=instance)
         if bad is not None:
             name = cst.Module([]).code_for_node(callee)
-            self.report(node, bad.message(name))
-
-    def _self_method(self, callee: cst.Attribute) -> object:
-        current: cst.CSTNode | None = callee
-        depth = 0
-        while current is not None:
-            current = self.get_metadata(ParentNodeProvider, current, None)
-            if isinstance(current, cst.FunctionDef):
-                depth += 1
-            if isinstance(current, cst.ClassDef):
-                parent = self.get_metadata(ParentNodeProvider, current, None)
-                if depth != 1 or not isinstance(parent, cst.Module):
-                    return None
-                klass = self.r.env.resolve(f"{self.r.module}.{current.name.value}")
-                return self.r.env.attribute(klass, callee.attr.value) if isinstance(klass, Klass) else None
-        return None
+            at = next((a for a in node.args if a.keyword is not None and a.keyword.value == bad.keyword), node)
+            self.report(at, bad.message(name))

@@ -22,7 +22,7 @@ import libcst as cst
 from libcst.metadata import ParentNodeProvider, PositionProvider
 
 from guard.findings import Confidence, Severity
-from guard.resolve import Klass, Missing, Module, Resolved
+from guard.resolve import Klass, Missing, Module
 from guard.resolve.nodes import METADATA, Resolving
 from guard.resolve.removals import removal_for
 from guard.rulekit import Example, Rule, RuleContext
@@ -136,12 +136,11 @@ class NonexistentAttribute(Rule):
         if isinstance(parent, cst.AssignTarget | cst.AugAssign | cst.Del) or self.r.guarded(node):
             return
         attr = node.attr.value
-        owner: Resolved | None
-        owner, instance = self.r.resolve_expr(node.value)
-        if isinstance(node.value, cst.Name) and node.value.value in {"self", "cls"}:
-            owner, instance = self._enclosing_class(node), True
-            if not isinstance(parent, cst.Call) or parent.func is not node:
-                return  # instance attributes may be set from anywhere; methods may not
+        owner, instance = self.r.receiver(node.value)
+        if isinstance(node.value, cst.Name) and node.value.value == "self" and (
+            not isinstance(parent, cst.Call) or parent.func is not node
+        ):
+            return  # instance attributes may be set from anywhere; methods may not
         if not isinstance(owner, Module | Klass):
             return
         dotted = self.r.dotted(node)
@@ -151,21 +150,6 @@ class NonexistentAttribute(Rule):
         if isinstance(found, Missing):
             what = _describe(owner, instance)
             self.report(node, f"{what} has no attribute '{attr}'{found.suggestion()}")
-
-    def _enclosing_class(self, node: cst.CSTNode) -> Klass | None:
-        current: cst.CSTNode | None = node
-        in_function = False
-        while current is not None:
-            current = self.get_metadata(ParentNodeProvider, current, None)
-            if isinstance(current, cst.FunctionDef):
-                if in_function:
-                    return None  # a nested function: 'self' may be anything
-                in_function = True
-            if isinstance(current, cst.ClassDef):
-                found = self.r.env.resolve(f"{self.r.module}.{current.name.value}")
-                parent = self.get_metadata(ParentNodeProvider, current, None)
-                return found if isinstance(found, Klass) and isinstance(parent, cst.Module) else None
-        return None
 
 
 def _describe(owner: Module | Klass, instance: bool) -> str:

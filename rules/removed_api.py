@@ -72,6 +72,12 @@ class RemovedApi(Rule):
             after="import threading\n\nt = threading.Thread(target=print)\nt.isAlive()\n",
             lines=(4,),
         ),
+        Example(
+            path="tests/test_x.py",
+            before="import unittest\n",
+            after="import unittest\n\n\nclass T(unittest.TestCase):\n    def test_a(self):\n        self.assertEquals(1, 1)\n",
+            lines=(6,),
+        ),
     )
 
     def __init__(self, context: RuleContext) -> None:
@@ -124,7 +130,7 @@ class RemovedApi(Rule):
 
     def _member_removal(self, node: cst.Attribute) -> Removal | None:
         """A removed method reached through an instance: ``t.isAlive()`` on a Thread."""
-        owner, _ = self.r.resolve_expr(node.value)
+        owner, _ = self.r.receiver(node.value)
         if not isinstance(owner, Klass):
             return None
         found = self.r.env.member(owner, node.attr.value)

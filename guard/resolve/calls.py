@@ -25,6 +25,11 @@ class BadCall:
     names: tuple[str, ...]
     """Parameter names the callable does accept (for "did you mean")."""
 
+    @property
+    def keyword(self) -> str | None:
+        """The offending keyword, for an unexpected or duplicated keyword argument."""
+        return self.reason.split("'")[1] if "'" in self.reason and "keyword" in self.reason else None
+
     def message(self, callee: str) -> str:
         hint = ""
         if self.reason.startswith("unexpected keyword"):

@@ -288,7 +288,7 @@ class Environment:
         if binding is None:
             if summary is not None and (summary.star_imports or summary.open):
                 return local, UNKNOWN
-            absolute = f"builtins.{local}"
+            absolute = local if head == "builtins" else f"builtins.{local}"
         elif binding.kind == "import" and binding.target:
             absolute = binding.target + (f".{rest}" if rest else "")
         else:
@@ -315,7 +315,8 @@ class Environment:
             return self._binding(binding, f"{klass.qualname}.{name}", klass.info.module, klass.info.stub, klass)
         if klass.info.open:
             return UNKNOWN
-        bases = klass.info.bases or ([] if klass.qualname == "builtins.object" else ["object"])
+        # Every class ends in object, also when its only bases (Generic, Protocol) are skipped.
+        bases = [*klass.info.bases, *([] if klass.qualname == "builtins.object" else ["builtins.object"])]
         for base in bases:
             if base is None:
                 return UNKNOWN

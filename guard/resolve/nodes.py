@@ -122,6 +122,29 @@ class Resolving:
     def _ctor_name(self, value: cst.BaseExpression) -> str | None:
         return self.dotted(value.func) if isinstance(value, cst.Call) and isinstance(value.func, cst.Name | cst.Attribute) else None
 
+    def enclosing_class(self, node: cst.CSTNode) -> Klass | None:
+        """The top-level class whose method (not a nested function) contains ``node``."""
+        current: cst.CSTNode | None = node
+        functions = 0
+        while current is not None:
+            current = self.rule.get_metadata(ParentNodeProvider, current, None)
+            if isinstance(current, cst.FunctionDef):
+                functions += 1
+            if isinstance(current, cst.ClassDef):
+                parent = self.rule.get_metadata(ParentNodeProvider, current, None)
+                if functions != 1 or not isinstance(parent, cst.Module):
+                    return None
+                found = self.env.resolve(f"{self.module}.{current.name.value}")
+                return found if isinstance(found, Klass) else None
+        return None
+
+    def receiver(self, node: cst.BaseExpression) -> tuple[Resolved, bool]:
+        """Like :meth:`resolve_expr`, with ``self`` inside a method meaning an instance of its class."""
+        if isinstance(node, cst.Name) and node.value == "self":
+            klass = self.enclosing_class(node)
+            return (klass, True) if klass is not None else (UNKNOWN, False)
+        return self.resolve_expr(node)
+
     def guarded(self, node: cst.CSTNode) -> bool:
         """Inside code written for another environment (feature tests, fallbacks)."""
         current: cst.CSTNode | None = node
