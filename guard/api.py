@@ -11,6 +11,7 @@ from guard.result import JSON_VERSION, Report
 from guard.session import Session
 from guard.workspace import InputError, Reader, git_reader
 
+
 def check_patch(
     diff: str,
     repo: Path | str = ".",

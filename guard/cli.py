@@ -149,7 +149,7 @@ def explain(rule: str) -> None:
 
     active, _ = discover()
     for r in active:
-        if r.ID == rule:
+        if rule == r.ID:
             click.echo(f"{r.ID} ({r.SEVERITY.label}, confidence {r.CONFIDENCE.label})\n")
             click.echo(r.doc())
             return

@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from importlib.metadata import entry_points
 from pathlib import Path
-from typing import Any, ClassVar, TypeVar
+from typing import Any, ClassVar, TypeVar, cast
 
 import libcst as cst
 from libcst.metadata import PositionProvider
@@ -179,7 +179,7 @@ def discover(disabled: Iterable[str] = ()) -> tuple[list[type[Rule]], list[Dropp
     """Rules from the ``guard.rules`` package and the ``guard.rules`` entry point group."""
     modules = []
     dropped: list[Dropped] = []
-    import guard.rules as package
+    package = importlib.import_module("guard.rules")  # lives in rules/: mapped by setuptools
 
     for info in sorted(pkgutil.iter_modules(package.__path__), key=lambda i: i.name):
         if not info.name.startswith("_"):
@@ -194,7 +194,9 @@ def discover(disabled: Iterable[str] = ()) -> tuple[list[type[Rule]], list[Dropp
             dropped.append(Dropped(ep.name, f"entry point failed to load: {exc}"))
     found: dict[str, type[Rule]] = {}
     for mod in modules:
-        candidates = [mod] if is_rule(mod) else [v for _, v in inspect.getmembers(mod, is_rule)]
+        candidates: list[type[Rule]] = (
+            [cast("type[Rule]", mod)] if is_rule(mod) else [v for _, v in inspect.getmembers(mod, is_rule)]
+        )
         for rule in candidates:
             if rule.ID in found and found[rule.ID] is not rule:
                 dropped.append(Dropped(rule.ID, f"duplicate id, also defined by {found[rule.ID].__module__}"))

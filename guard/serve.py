@@ -14,6 +14,7 @@ never stops the server; it stops cleanly at end of input or on SIGTERM, after th
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import queue
@@ -151,10 +152,8 @@ def serve_socket(path: Path, sessions: Sessions, ready: Callable[[], None] | Non
     def worker() -> None:
         while (item := work.get()) is not None:
             line, conn = item
-            try:
+            with contextlib.suppress(OSError):  # the client went away; the next request goes on
                 conn.sendall((json.dumps(handle(line, sessions)) + "\n").encode())
-            except OSError:
-                pass  # the client went away; the next request is unaffected
 
     def reader(conn: socket.socket) -> None:
         with conn, conn.makefile("r", encoding="utf-8") as stream:
@@ -208,5 +207,4 @@ def batch(lines: list[str], default_repo: Path, jobs: int, overrides: dict[str, 
 
 
 def stdin_lines() -> Iterator[str]:
-    for line in sys.stdin:
-        yield line
+    yield from sys.stdin

@@ -54,7 +54,7 @@ def run_in_process(job: ToolRun) -> list[Finding]:
     with warnings.catch_warnings():  # stevedore's deprecation noise is not the user's business
         warnings.simplefilter("ignore")
         try:
-            from bandit.core import config as b_config
+            from bandit.core import config as b_config  # type: ignore[import-untyped]
             from bandit.core import manager as b_manager
         except ImportError as exc:
             raise ToolFailure(f"bandit is not installed ({exc})") from exc
