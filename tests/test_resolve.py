@@ -5,15 +5,15 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from guard.rules.bad_call_signature import BadCallSignature
+from guard.rules.nonexistent_attribute import NonexistentAttribute
+from guard.rules.signature_drift import SignatureDrift
 
 from guard.resolve import Environment, Func, Klass, Missing, Module, Unknown
 from guard.resolve.calls import check_call
 from guard.resolve.locate import import_names, is_stdlib
 from guard.resolve.signature import CallShape
 from guard.rulekit import Example, check_example
-from guard.rules.bad_call_signature import BadCallSignature
-from guard.rules.nonexistent_attribute import NonexistentAttribute
-from guard.rules.signature_drift import SignatureDrift
 
 
 @pytest.fixture
