@@ -40,18 +40,19 @@ class Check:
 
 
 def root(node: cst.BaseExpression) -> str:
-    """The object an expression looks into: ``cache`` for ``cache.keys()`` or ``cache["a"]``."""
+    """What a check looks at, seen through size and view wrappers: ``cache`` for ``len(cache)``,
+    ``list(cache)`` or ``cache.keys()``; ``counts["the"]`` for itself."""
     if isinstance(node, cst.Call):
-        name = dotted(node.func)
-        if name in _WRAPPERS and node.args:
+        if dotted(node.func) in _WRAPPERS and len(node.args) == 1:
             return root(node.args[0].value)
-        return root(node.func.value) if isinstance(node.func, cst.Attribute) else ""
-    if isinstance(node, cst.Subscript):
-        return root(node.value)
-    if isinstance(node, cst.Attribute):
-        base = root(node.value)
-        return f"self.{node.attr.value}" if base == "self" else base
-    return node.value if isinstance(node, cst.Name) else ""
+        if isinstance(node.func, cst.Attribute) and not node.args:
+            return root(node.func.value)
+    return code(node)
+
+
+def covers(base: str, subject: str) -> bool:
+    """Whether checking ``base`` looks at ``subject`` too (``counts`` covers ``counts["the"]``)."""
+    return subject == base or subject.startswith((f"{base}[", f"{base}."))
 
 
 def _is_len(node: cst.BaseExpression) -> bool:
@@ -59,7 +60,7 @@ def _is_len(node: cst.BaseExpression) -> bool:
 
 
 def _subjects(*nodes: cst.BaseExpression) -> tuple[str, ...]:
-    return tuple(r for n in nodes if not literal(n)[0] and (r := root(n)))
+    return tuple(root(n) for n in nodes if not literal(n)[0])
 
 
 def _truthy_literal(node: cst.BaseExpression) -> bool:
@@ -79,7 +80,7 @@ def _from_assert(node: cst.Assert) -> Check:
         return Check(node, text, NONE, (), tautology="one side of its `or` is a true constant")
     if isinstance(test, cst.Comparison) and len(test.comparisons) == 1:
         op, right = test.comparisons[0].operator, test.comparisons[0].comparator
-        same = code(test.left) == code(right)
+        same = code(test.left) == code(right) and not any(isinstance(n, cst.Call) for n in walk(right))
         if same and isinstance(op, cst.Equal | cst.Is | cst.GreaterThanEqual | cst.LessThanEqual):
             return Check(node, text, NONE, (), tautology="it compares an expression with itself")
         if isinstance(op, cst.Equal | cst.Is):
@@ -104,7 +105,9 @@ def _from_call(node: cst.Call) -> Check | None:
         kind = code(args[0]) if args else ""
         return Check(node, text, EXACT, (), raises=kind)
     if name in _EQUAL_CALLS and args:
-        if len(args) >= 2 and code(args[0]) == code(args[1]):
+        if len(args) >= 2 and code(args[0]) == code(args[1]) and not any(
+            isinstance(n, cst.Call) for n in walk(args[1])
+        ):
             return Check(node, text, NONE, (), tautology="it compares an expression with itself")
         sized = any(_is_len(a) for a in args[:2])
         return Check(node, text, SIZE if sized else EXACT, _subjects(*args[:2]))

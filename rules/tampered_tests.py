@@ -31,7 +31,7 @@ import libcst as cst
 from guard.findings import Confidence, Severity
 from guard.rulekit import Example, Project, Rule, RuleContext
 
-from ._asserts import BROAD, LOOSE, NONE, Check, best_levels, checks, names_in
+from ._asserts import BROAD, LOOSE, NONE, Check, best_levels, checks, covers, names_in
 from ._patch import (
     before_class,
     before_function,
@@ -69,7 +69,8 @@ def skip_marker(decorator: cst.Decorator) -> bool:
 
 
 def _gone_names(project: Project) -> set[str]:
-    """Names defined or imported in some touched file before the patch and no longer after it."""
+    """Names defined, imported or taken as parameters in some touched file before the patch, and
+    no longer after it."""
 
     def names(text: str | None) -> set[str]:
         if text is None:
@@ -80,7 +81,10 @@ def _gone_names(project: Project) -> set[str]:
             return set()
         found: set[str] = set()
         for node in ast.walk(tree):
-            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+                found.add(node.name)
+                found.update(f"{node.name}({a.arg})" for a in ast.walk(node.args) if isinstance(a, ast.arg))
+            elif isinstance(node, ast.ClassDef):
                 found.add(node.name)
             elif isinstance(node, ast.Import | ast.ImportFrom):
                 found.update((a.asname or a.name).split(".")[0] for a in node.names)
@@ -89,7 +93,8 @@ def _gone_names(project: Project) -> set[str]:
     gone: set[str] = set()
     for changes in project.files.values():
         gone |= names(changes.file.before) - names(changes.file.after)
-    return gone
+    # A removed parameter `f(p)` is gone as `p` for the tests that passed it.
+    return gone | {name.split("(")[1].rstrip(")") for name in gone if "(" in name}
 
 
 class TamperedTests(Rule):
@@ -153,7 +158,7 @@ class TamperedTests(Rule):
             path="tests/test_sum.py",
             before=_T + "def test_total():\n    assert total([1, 2]) == 3\n",
             after=_T + "def test_total():\n    total([1, 2])\n    assert True\n",
-            lines=(6, 7),
+            lines=(7,),
         ),
         Example(
             path="tests/test_val.py",
@@ -172,7 +177,7 @@ class TamperedTests(Rule):
             before=_T + "def test_evict():\n    c = lru(2)\n    assert c.keys() == ['a', 'c']\n"
             "    assert c.evicted == ['b']\n",
             after=_T + "def test_evict():\n    c = lru(2)\n    assert c.keys() == ['a', 'c']\n",
-            lines=(7,),
+            lines=(5,),
         ),
         Example(
             path="tests/test_lru.py",
@@ -184,8 +189,15 @@ class TamperedTests(Rule):
             path="tests/test_lru.py",
             before=_T + "class TestF(unittest.TestCase):\n    def test_f(self):\n        self.assertEqual(f(1), 2)\n",
             after=_T + "class TestF(unittest.TestCase):\n    def test_f(self):\n        self.skipTest('later')\n"
-            "        self.assertEqual(f(1), f(1))\n",
-            lines=(7, 8),
+            "        self.assertEqual(f(1), 2)\n",
+            lines=(7,),
+        ),
+        Example(
+            path="tests/test_val.py",
+            before=_T + "def test_count():\n    n = count('aab')\n    assert n['a'] == 2\n    assert n['b'] == 1\n",
+            after=_T + "def test_count():\n    n = count('aab')\n    assert isinstance(n, dict)\n"
+            "    assert n['b'] == 1\n    assert n == n\n",
+            lines=(7, 9),
         ),
     )
 
@@ -245,8 +257,9 @@ class TamperedTests(Rule):
         was = checks(old)
         self._skip_calls(node, old)
         self._broadened(now, was)
-        if not self._loosened(now, was):
-            self._deleted(node, now, was)
+        self._loosened(now, was)
+        if not any(f.symbol == qualname(self, node) for f in self.findings):
+            self._deleted(node, now, was)  # only when nothing more specific was said
 
     def _markers(self, node: cst.FunctionDef | cst.ClassDef, old: Sequence[cst.Decorator] | None) -> None:
         if old is None:
@@ -271,24 +284,24 @@ class TamperedTests(Rule):
                     check.node, f"the expected exception is broadened from `{narrow[0]}` to `{check.raises}`"
                 )
 
-    def _loosened(self, now: list[Check], was: list[Check]) -> bool:
+    def _loosened(self, now: list[Check], was: list[Check]) -> None:
         before, after = best_levels(was), best_levels(now)
-        found = False
-        for obj, level in before.items():
-            kept = after.get(obj, NONE)
-            if not LOOSE <= kept < level:
+        for subject, level in before.items():
+            if after.get(subject, NONE) >= level:
                 continue
-            strict = next(c for c in was if obj in c.roots and c.level == level)
-            for check in now:
-                if obj in check.roots and check.level < level and touches(self, check.node):
-                    self._emit(
-                        check.node,
-                        f"the check on `{obj}` is loosened: `{strict.text}` became `{check.text}`",
-                        weak=True,
-                    )
-                    found = True
-                    break
-        return found
+            strict = next(c for c in was if subject in c.roots and c.level == level)
+            weaker = (
+                c for c in now
+                if LOOSE <= c.level < level and touches(self, c.node)
+                and any(covers(r, subject) for r in c.roots)
+            )  # fmt: skip
+            check = next(weaker, None)
+            if check is not None:
+                self._emit(
+                    check.node,
+                    f"the check on `{subject}` is loosened: `{strict.text}` became `{check.text}`",
+                    weak=True,
+                )
 
     def _deleted(self, node: cst.FunctionDef, now: list[Check], was: list[Check]) -> None:
         real_now = [c for c in now if not c.tautology]
@@ -299,16 +312,13 @@ class TamperedTests(Rule):
         missing = [c for c in real_was if c.text not in texts]
         if any(names_in(c.node) & self._gone() for c in missing):
             return
-        lines = span(self, node)
-        # A removal at the end of the body is marked on the line after it.
-        changed = [ln for ln in range(lines.start, lines.stop + 1) if ln in self.context.changed_lines]
         example = f" (e.g. `{missing[0].text}`)" if missing else ""
-        if changed:
+        lines = span(self, node)  # a removal at the end of the body is marked on the line after
+        if any(ln in self.context.changed_lines for ln in range(lines.start, lines.stop + 1)):
             self._emit(
-                None,
+                node.name,
                 f"`{node.name.value}` still runs but lost {len(real_was) - len(real_now)} of its "
                 f"{len(real_was)} checks{example}",
-                line=min(changed[0], lines.stop - 1),
                 weak=True,
                 anywhere=True,
             )
