@@ -103,6 +103,8 @@ class BadCallSignature(Rule):
         self.r = Resolving(self)
 
     def visit_Call(self, node: cst.Call) -> None:
+        if not self.r.on_changed_line(node):
+            return
         if self.r.guarded(node):
             return
         callee = node.func

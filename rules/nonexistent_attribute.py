@@ -116,6 +116,8 @@ class NonexistentAttribute(Rule):
         self.r = Resolving(self)
 
     def visit_ImportFrom(self, node: cst.ImportFrom) -> None:
+        if not self.r.on_changed_line(node):
+            return
         if isinstance(node.names, cst.ImportStar) or self.r.guarded(node):
             return
         base = self.r.absolute("." * len(node.relative) + (_dotted_name(node.module) or ""))
@@ -130,6 +132,8 @@ class NonexistentAttribute(Rule):
                 self.report(alias, f"module '{base}' has no attribute or submodule '{name}'{found.suggestion()}")
 
     def visit_Attribute(self, node: cst.Attribute) -> None:
+        if not self.r.on_changed_line(node):
+            return
         parent = self.get_metadata(ParentNodeProvider, node, None)
         if isinstance(parent, cst.ImportFrom | cst.Import | cst.ImportAlias):
             return

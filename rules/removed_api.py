@@ -95,6 +95,8 @@ class RemovedApi(Rule):
         )
 
     def visit_Import(self, node: cst.Import) -> None:
+        if not self.r.on_changed_line(node):
+            return
         if self.r.guarded(node):
             return
         for alias in node.names:
@@ -103,6 +105,8 @@ class RemovedApi(Rule):
                 self._flag(alias, entry)
 
     def visit_ImportFrom(self, node: cst.ImportFrom) -> None:
+        if not self.r.on_changed_line(node):
+            return
         if node.relative or node.module is None or self.r.guarded(node):
             return
         base = _name(node.module)
@@ -118,6 +122,8 @@ class RemovedApi(Rule):
                 self._flag(alias, entry)
 
     def visit_Attribute(self, node: cst.Attribute) -> None:
+        if not self.r.on_changed_line(node):
+            return
         parent = self.get_metadata(ParentNodeProvider, node, None)
         if isinstance(parent, cst.Import | cst.ImportFrom | cst.ImportAlias | cst.Attribute) or self.r.guarded(node):
             return

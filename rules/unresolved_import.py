@@ -143,10 +143,14 @@ class UnresolvedImport(Rule):
         self.r = Resolving(self)
 
     def visit_Import(self, node: cst.Import) -> None:
+        if not self.r.on_changed_line(node):
+            return
         for alias in node.names:
             self._check(alias, _name(alias.name), node)
 
     def visit_ImportFrom(self, node: cst.ImportFrom) -> None:
+        if not self.r.on_changed_line(node):
+            return
         written = "." * len(node.relative) + (_name(node.module) if node.module else "")
         module = self.r.absolute(written)
         if module:

@@ -76,6 +76,8 @@ def _constructor(env: Environment, klass: Klass) -> list[Signature] | None:
             return None
         if member.owner.qualname == "builtins.object":
             continue
+        if member.owner.info.stub and not klass.info.stub and member.owner.info.module != "builtins":
+            return None  # e.g. NamedTuple, TypedDict: the class body, not the stub, makes __init__
         sigs = signatures(env, member, via_instance=True)
         if sigs is None or not _plain_hierarchy(env, klass):
             return None

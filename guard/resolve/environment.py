@@ -14,7 +14,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from guard.repo import module_name, python_files
+from guard.repo import python_files
 from guard.resolve import locate
 from guard.resolve.summary import Binding, ClassInfo, FunctionInfo, ModuleSummary, summarize
 
@@ -112,10 +112,26 @@ class Environment:
             paths -= {p for p, text in self.overlay.items() if text is None}
             found: dict[str, str] = {}
             for rel in sorted(paths):
-                for name in _importable_names(self.repo, rel):
+                for name in _importable_names(self.module_name(rel), rel):
                     found.setdefault(name, rel)
             self._repo = found
         return self._repo
+
+    def module_name(self, rel: str) -> str:
+        """The dotted name of a repo file, with packages recognised in the patched tree too."""
+        parts = rel[: -len(".py")].split("/") if rel.endswith(".py") else rel.split("/")
+        if parts[-1] == "__init__":
+            parts = parts[:-1]
+        directory = rel.split("/")[:-1]
+        depth = len(directory)
+        while depth > 0 and self._exists("/".join([*directory[:depth], "__init__.py"])):
+            depth -= 1
+        return ".".join(parts[depth:]) or parts[-1]
+
+    def _exists(self, rel: str) -> bool:
+        if rel in self.overlay:
+            return self.overlay[rel] is not None
+        return (self.repo / rel).is_file()
 
     def repo_packages(self) -> frozenset[str]:
         names: set[str] = set()
@@ -348,13 +364,13 @@ class Environment:
         return names
 
 
-def _importable_names(repo: Path, rel: str) -> list[str]:
+def _importable_names(name: str, rel: str) -> list[str]:
     """Names a repo file is importable as: its package-derived name, and its path from the root
     (and from ``src/``), since test runners and src-layouts put those directories on sys.path."""
     stem = rel[: -len(".py")]
     if stem.endswith("/__init__"):
         stem = stem[: -len("/__init__")]
-    names = [module_name(repo, rel), stem.replace("/", ".")]
+    names = [name, stem.replace("/", ".")]
     if stem.startswith("src/"):
         names.append(stem[len("src/") :].replace("/", "."))
     return [n for n in names if n and "-" not in n]

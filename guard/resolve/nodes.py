@@ -12,12 +12,12 @@ import libcst as cst
 from libcst.metadata import (
     Assignment,
     ParentNodeProvider,
+    PositionProvider,
     QualifiedNameProvider,
     QualifiedNameSource,
     ScopeProvider,
 )
 
-from guard.repo import module_name
 from guard.resolve import UNKNOWN, Environment, Klass, Resolved, environment_for
 from guard.resolve.signature import CallShape
 from guard.rulekit import Rule
@@ -30,6 +30,9 @@ _LITERAL_TYPES: dict[type[cst.CSTNode], str] = {
     cst.List: "list", cst.ListComp: "list", cst.Dict: "dict", cst.DictComp: "dict",
     cst.Set: "set", cst.SetComp: "set", cst.Tuple: "tuple",
 }  # fmt: skip
+# Calling these builtins does not give an instance of the class itself: super() is a proxy to the
+# next class in the MRO, type(x) returns x's class.
+_NOT_INSTANCES = frozenset({"builtins.super", "builtins.type"})
 _GUARD_EXCEPTIONS = frozenset({"AttributeError", "ImportError", "ModuleNotFoundError", "Exception", "BaseException"})
 
 
@@ -40,11 +43,22 @@ class Resolving:
         self.rule = rule
         ctx = rule.context
         self.env: Environment = environment_for(ctx.project)
-        self.module = module_name(ctx.project.repo, ctx.path)
+        self.module = self.env.module_name(ctx.path)
         self.is_package = ctx.path.endswith("__init__.py")
-        self._assigned: dict[int, cst.BaseExpression] = {}
-        if ctx.after is not None and ctx.after.module is not None:
-            ctx.after.module.visit(_AssignCollector(self._assigned))
+        self.changed = ctx.changed_lines
+        self._assigned = ctx.project.memo(f"guard.resolve.assigned:{ctx.path}", self._collect_assignments)
+
+    def _collect_assignments(self) -> dict[int, cst.BaseExpression]:
+        found: dict[int, cst.BaseExpression] = {}
+        after = self.rule.context.after
+        if after is not None and after.module is not None:
+            after.module.visit(_AssignCollector(found))
+        return found
+
+    def on_changed_line(self, node: cst.CSTNode) -> bool:
+        """Cheap test first: rules report only on changed lines, so resolve nothing else."""
+        pos = self.rule.get_metadata(PositionProvider, node, None)
+        return pos is not None and any(line in self.changed for line in range(pos.start.line, pos.end.line + 1))
 
     def absolute(self, qualified: str) -> str | None:
         """A libcst qualified name as an absolute dotted name; None for function locals."""
@@ -82,7 +96,12 @@ class Resolving:
             return self.env.resolve(f"builtins.{literal}"), True
         if isinstance(node, cst.Call):
             ctor = self.resolve_expr(node.func)
-            if isinstance(ctor[0], Klass) and not ctor[1] and self._plain_constructor(ctor[0]):
+            if (
+                isinstance(ctor[0], Klass)
+                and not ctor[1]
+                and ctor[0].qualname not in _NOT_INSTANCES
+                and self._plain_constructor(ctor[0])
+            ):
                 return ctor[0], True
             return UNKNOWN, False
         if isinstance(node, cst.Name):
@@ -154,6 +173,8 @@ class Resolving:
                 return True
             if isinstance(parent, cst.BooleanOperation) and _is_feature_test(parent.left):
                 return True
+            if isinstance(parent, cst.With) and any(_expects_error(item.item) for item in parent.items):
+                return True
             if isinstance(parent, cst.Try) and current is parent.body and any(
                 _catches(h.type) for h in parent.handlers
             ):
@@ -186,6 +207,13 @@ def _is_feature_test(test: cst.BaseExpression) -> bool:
         if isinstance(sub, cst.Attribute) and sub.attr.value in {"version_info", "platform", "TYPE_CHECKING"}:
             return True
     return False
+
+
+def _expects_error(expr: cst.BaseExpression) -> bool:
+    """``with pytest.raises(...)`` / ``self.assertRaises(...)``: the code inside is meant to fail."""
+    func = expr.func if isinstance(expr, cst.Call) else None
+    name = func.attr.value if isinstance(func, cst.Attribute) else func.value if isinstance(func, cst.Name) else ""
+    return name in {"raises", "assertRaises", "assertRaisesRegex", "warns", "assertWarns"}
 
 
 def _catches(handler_type: cst.BaseExpression | None) -> bool:

@@ -1,0 +1,157 @@
+"""False alarms of guard's rules on real release diffs of well-known pure-Python packages.
+
+Downloads the sdists of consecutive releases with pip (cached under ``.bench/``; nothing of theirs
+is committed), diffs each pair of versions (Python files only), runs every rule in ``rules/`` over
+the diff with the old release as the repository, and prints each finding for review and the
+false-alarm rate per rule. Released code passed its project's review and tests, so a finding here
+is presumed to be a false alarm.
+
+    .venv/bin/python benchmarks/release_diffs.py [--only six,tomli]
+"""
+
+from __future__ import annotations
+
+import argparse
+import difflib
+import itertools
+import subprocess
+import sys
+import tarfile
+import time
+import zipfile
+from collections import Counter
+from pathlib import Path
+
+from guard.api import check_patch
+from guard.rulekit import discover
+
+ROOT = Path(__file__).resolve().parent.parent
+BENCH = ROOT / ".bench"
+
+RELEASES: dict[str, list[str]] = {
+    "six": ["1.14.0", "1.15.0", "1.16.0", "1.17.0"],
+    "tomli": ["2.0.0", "2.0.1", "2.0.2", "2.1.0", "2.2.1"],
+    "pyparsing": ["3.1.0", "3.1.1", "3.1.2"],
+    "wcwidth": ["0.2.10", "0.2.12", "0.2.13"],
+    "tabulate": ["0.8.9", "0.8.10", "0.9.0"],
+    "cachetools": ["5.3.0", "5.3.1", "5.3.2", "5.3.3", "5.4.0", "5.5.0"],
+    "decorator": ["5.0.9", "5.1.0", "5.1.1"],
+    "idna": ["3.6", "3.7", "3.8"],
+}
+
+
+def fetch(name: str, version: str) -> Path:
+    """The unpacked sdist of ``name==version`` (downloaded once)."""
+    target = BENCH / "src" / f"{name}-{version}"
+    if target.is_dir():
+        return target
+    dl = BENCH / "dl"
+    dl.mkdir(parents=True, exist_ok=True)
+    archive = _archive(dl, name, version)
+    if archive is None:
+        subprocess.run(
+            [sys.executable, "-m", "pip", "download", "--no-deps", "--no-binary", ":all:",
+             f"{name}=={version}", "-d", str(dl), "-q"],
+            check=True, capture_output=True,
+        )  # fmt: skip
+        archive = _archive(dl, name, version)
+    if archive is None:
+        raise RuntimeError(f"no sdist for {name}=={version}")
+    unpack = BENCH / "src" / f".{name}-{version}"
+    unpack.mkdir(parents=True, exist_ok=True)
+    if archive.suffix == ".zip":
+        with zipfile.ZipFile(archive) as zf:
+            zf.extractall(unpack)
+    else:
+        with tarfile.open(archive) as tf:
+            tf.extractall(unpack, filter="data")
+    (inner,) = [p for p in unpack.iterdir() if p.is_dir()]
+    inner.rename(target)
+    unpack.rmdir()
+    return target
+
+
+def _archive(dl: Path, name: str, version: str) -> Path | None:
+    stems = {f"{name}-{version}", f"{name.replace('-', '_')}-{version}"}
+    for path in dl.iterdir():
+        if any(path.name.startswith(stem + ".") for stem in stems):
+            return path
+    return None
+
+
+def release_diff(old: Path, new: Path) -> tuple[str, int]:
+    """A unified diff of the Python files between two trees, and its count of added lines."""
+    names = sorted(
+        {str(p.relative_to(old)) for p in old.rglob("*.py")} | {str(p.relative_to(new)) for p in new.rglob("*.py")}
+    )
+    parts: list[str] = []
+    added = 0
+    for rel in names:
+        a, b = old / rel, new / rel
+        before = a.read_text(encoding="utf-8", errors="replace").splitlines(keepends=True) if a.exists() else []
+        after = b.read_text(encoding="utf-8", errors="replace").splitlines(keepends=True) if b.exists() else []
+        if before == after:
+            continue
+        lines = list(difflib.unified_diff(
+            before, after, f"a/{rel}" if a.exists() else "/dev/null", f"b/{rel}" if b.exists() else "/dev/null"
+        ))  # fmt: skip
+        if not lines:
+            continue
+        header = f"diff --git a/{rel} b/{rel}\n"
+        if not a.exists():
+            header += "new file mode 100644\n"
+        elif not b.exists():
+            header += "deleted file mode 100644\n"
+        body = "".join(line if line.endswith("\n") else line + "\n\\ No newline at end of file\n" for line in lines)
+        added += sum(1 for line in lines if line.startswith("+") and not line.startswith("+++"))
+        parts.append(header + body)
+    return "".join(parts), added
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--only", default="", help="comma-separated package names")
+    args = parser.parse_args()
+    only = {n for n in args.only.split(",") if n}
+    rules, _ = discover()
+    ids = [r.ID for r in rules]
+    findings: Counter[str] = Counter()
+    flagged_pairs: Counter[str] = Counter()
+    pairs = added_total = 0
+    started = time.perf_counter()
+    timings: list[float] = []
+    for name, versions in RELEASES.items():
+        if only and name not in only:
+            continue
+        for old_v, new_v in itertools.pairwise(versions):
+            old, new = fetch(name, old_v), fetch(name, new_v)
+            diff, added = release_diff(old, new)
+            if not diff:
+                continue
+            t0 = time.perf_counter()
+            report = check_patch(diff, old, analyzers=frozenset({"rules"}))
+            timings.append(time.perf_counter() - t0)
+            pairs += 1
+            added_total += added
+            seen: set[str] = set()
+            for scored in report.findings:
+                f = scored.finding
+                if f.rule not in ids:
+                    continue
+                findings[f.rule] += 1
+                seen.add(f.rule)
+                print(f"  {name} {old_v}->{new_v}  {f.rule}  {f.path}:{f.line}  {f.message}")
+            flagged_pairs.update(seen)
+            print(f"{name} {old_v} -> {new_v}: +{added} lines, {sum(1 for s in report.findings if s.finding.rule in ids)} findings, {timings[-1]:.2f}s")
+    print()
+    print(f"{pairs} release diffs, {added_total} added lines, {time.perf_counter() - started:.1f}s "
+          f"(check: median {sorted(timings)[len(timings) // 2]:.2f}s, max {max(timings):.2f}s)")  # fmt: skip
+    print(f"{'rule':28} {'findings':>8} {'diffs flagged':>14} {'per 1k added lines':>19}")
+    for rule_id in ids:
+        per_k = 1000 * findings[rule_id] / max(added_total, 1)
+        print(f"{rule_id:28} {findings[rule_id]:8d} {flagged_pairs[rule_id]:>8d}/{pairs:<5d} {per_k:19.2f}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
