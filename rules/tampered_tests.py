@@ -40,6 +40,7 @@ from ._patch import (
     dotted,
     literal,
     new_line,
+    qualname,
     span,
     statements,
     touches,
