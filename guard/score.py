@@ -1,54 +1,66 @@
 """The score: how likely the patch is plausible-looking but wrong. A pure function of findings.
 
-Each finding carries a weight from one table (by severity and confidence; a rule may override).
-Findings are treated as independent pieces of evidence and combined as a noisy-OR:
+Each finding gets its own probability of meaning "this patch is wrong" from a small logistic model
+over the finding's features (its severity/confidence class, its rule, facts about the patch), and
+the findings combine as independent evidence, a noisy-OR:
 
-    score = 1 - prod(1 - weight_i)
+    weight_i = sigmoid(sum of the coefficients of finding i's features)
+    score    = 1 - prod(1 - weight_i)
 
-so one high-confidence error is enough to fail at the default threshold of 0.5, two medium
-warnings together are, one low-confidence warning is not, and INFO findings never count.
-
-Some evidence means different things in different patches: a function that now behaves differently
-is what a bug fix is for when the patch also changes tests, and a silent change when it does not.
-Such facts about the patch scale a rule's weight through ``CONTEXT_SCALE``.
+The coefficients live in one data file, ``guard/data/score_model.json``, fitted on the fixture
+corpus by ``benchmarks/fit_score.py``. The class coefficients start from a hand-set table (the fit's
+prior), so a rule the fit never saw still counts by its severity and confidence. A patch without
+findings scores 0: the fit's "leak" (hallucinations no finding explains) describes the corpus, not
+the patch, and is left out at run time.
 """
 
 from __future__ import annotations
 
+import json
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+from typing import Any
 
+from guard.diff import Patch
 from guard.findings import Confidence, Finding, Severity
+from guard.repo import is_test_path
 
-WEIGHTS: Mapping[tuple[Severity, Confidence], float] = {
+# The prior for each severity/confidence class: the hand-set weights the fit starts from.
+PRIOR_WEIGHTS: Mapping[tuple[Severity, Confidence], float] = {
     (Severity.ERROR, Confidence.HIGH): 0.90,
     (Severity.ERROR, Confidence.MEDIUM): 0.70,
     (Severity.ERROR, Confidence.LOW): 0.40,
     (Severity.WARNING, Confidence.HIGH): 0.60,
     (Severity.WARNING, Confidence.MEDIUM): 0.35,
     (Severity.WARNING, Confidence.LOW): 0.15,
-    (Severity.INFO, Confidence.HIGH): 0.0,
-    (Severity.INFO, Confidence.MEDIUM): 0.0,
-    (Severity.INFO, Confidence.LOW): 0.0,
 }
 
-RULE_WEIGHTS: Mapping[str, float] = {
-    "tool-error": 0.0,
-}
+# Findings that never count, whatever the model says: they describe guard, not the patch.
+# INFO findings never count either: an analyzer marks a finding INFO to show it, not to weigh it.
+ZERO_RULES = frozenset({"tool-error"})
+
+# Analyzers whose findings are observed behaviour (old vs new run), not static suspicion.
+RUNTIME_ANALYZERS = frozenset({"properties"})
 
 
 @dataclass(frozen=True)
 class PatchFacts:
-    """What the score may know about the patch beyond its findings."""
+    """What the score may know about the patch beyond its findings (Python files only)."""
 
     touches_tests: bool = False
+    only_tests: bool = False
 
-
-# (rule, fact) -> factor applied to the rule's weight when the fact holds.
-CONTEXT_SCALE: Mapping[tuple[str, str], float] = {
-    ("behaviour-change", "touches_tests"): 0.25,
-}
+    @classmethod
+    def from_patch(cls, patch: Patch) -> PatchFacts:
+        files = [f for f in patch.files if f.is_python]
+        tests = [is_test_path(f.path) for f in files]
+        return cls(
+            touches_tests=any(tests),
+            only_tests=bool(tests) and all(tests),
+        )
 
 
 @dataclass(frozen=True)
@@ -57,17 +69,112 @@ class Scored:
     weight: float
 
 
+@dataclass(frozen=True)
+class Model:
+    coef: Mapping[str, float]
+
+    def logit(self, features: Iterable[tuple[str, float]]) -> float:
+        return sum(self.coef.get(name, 0.0) * value for name, value in features)
+
+
+def class_feature(severity: Severity, confidence: Confidence) -> str:
+    return f"class:{severity.label}/{confidence.label}"
+
+
+def prior_logits() -> dict[str, float]:
+    """The coefficients before any fit: each class at the logit of its hand-set weight."""
+    return {class_feature(s, c): _logit(w) for (s, c), w in PRIOR_WEIGHTS.items()}
+
+
+def finding_features(
+    finding: Finding, facts: PatchFacts, known_rules: frozenset[str], corroborated: bool
+) -> list[tuple[str, float]]:
+    """The features of one finding; the fit and the run time both use exactly this function."""
+    runtime = finding.analyzer in RUNTIME_ANALYZERS
+    feats = [(class_feature(finding.severity, finding.confidence), 1.0)]
+    if finding.rule in known_rules:
+        feats.append((f"rule:{finding.rule}", 1.0))
+    # A bug fix is meant to change behaviour; updated tests say it was meant to. A static finding
+    # is no less wrong for tests in the patch, so the fact only qualifies runtime findings.
+    if facts.touches_tests and runtime:
+        feats.append(("patch:touches-tests*runtime", 1.0))
+    if facts.only_tests:
+        feats.append(("patch:only-tests", 1.0))
+    if corroborated:
+        feats.append(("corroborated", 1.0))
+    return feats
+
+
+def patch_features(
+    findings: Sequence[Finding], facts: PatchFacts, known_rules: frozenset[str]
+) -> list[list[tuple[str, float]]]:
+    """The features of each finding. Corroborated: another analyzer flags the same line."""
+    analyzers: dict[tuple[str, int], set[str]] = {}
+    for f in findings:
+        if counts(f):
+            analyzers.setdefault((f.path, f.line), set()).add(f.analyzer)
+    return [
+        finding_features(
+            f, facts, known_rules, len(analyzers.get((f.path, f.line), set()) - {f.analyzer}) > 0
+        )
+        for f in findings
+    ]
+
+
+@cache
+def load_model() -> Model:
+    text = resources.files("guard").joinpath("data/score_model.json").read_text(encoding="utf-8")
+    return model_from_json(json.loads(text))
+
+
+def model_from_json(data: Mapping[str, Any]) -> Model:
+    coef = prior_logits()
+    coef.update({str(k): float(v) for k, v in data["coef"].items()})
+    return Model(coef=coef)
+
+
+def known_rules(model: Model) -> frozenset[str]:
+    return frozenset(k.removeprefix("rule:") for k in model.coef if k.startswith("rule:"))
+
+
+def weights(findings: Sequence[Finding], facts: PatchFacts, model: Model) -> list[float]:
+    """Each finding's probability of meaning the patch is wrong, given the others and the patch."""
+    feats = patch_features(findings, facts, known_rules(model))
+    return [
+        0.0 if not counts(f) else _sigmoid(model.logit(x))
+        for f, x in zip(findings, feats, strict=True)
+    ]
+
+
+def counts(finding: Finding) -> bool:
+    return finding.severity > Severity.INFO and finding.rule not in ZERO_RULES
+
+
 def weight(finding: Finding, facts: PatchFacts = PatchFacts()) -> float:
-    base = RULE_WEIGHTS.get(finding.rule, WEIGHTS[(finding.severity, finding.confidence)])
-    for (rule, fact), factor in CONTEXT_SCALE.items():
-        if rule == finding.rule and getattr(facts, fact):
-            base *= factor
-    return round(base, 4)
+    """The weight of a finding standing alone in a patch with these facts."""
+    return round(weights([finding], facts, load_model())[0], 4)
 
 
-def score(findings: Iterable[Finding], facts: PatchFacts = PatchFacts()) -> tuple[float, list[Scored]]:
+def score(
+    findings: Iterable[Finding], facts: PatchFacts = PatchFacts(), model: Model | None = None
+) -> tuple[float, list[Scored]]:
     """The combined score and every finding with its weight, heaviest first."""
-    scored = [Scored(f, weight(f, facts)) for f in findings]
+    listed = sorted(
+        findings, key=lambda f: (f.path, f.line, f.column, f.rule, f.analyzer, f.message)
+    )
+    ws = weights(listed, facts, model or load_model())
+    scored = [Scored(f, round(w, 4)) for f, w in zip(listed, ws, strict=True)]
     scored.sort(key=lambda s: (-s.weight, s.finding.path, s.finding.line, s.finding.rule))
-    total = 1.0 - math.prod(1.0 - s.weight for s in scored)
+    total = 1.0 - math.prod(1.0 - w for w in ws)
     return round(total, 4), scored
+
+
+def _sigmoid(z: float) -> float:
+    if z >= 0:
+        return 1.0 / (1.0 + math.exp(-z))
+    e = math.exp(z)
+    return e / (1.0 + e)
+
+
+def _logit(p: float) -> float:
+    return math.log(p / (1.0 - p))

@@ -1,0 +1,227 @@
+"""Fit guard's score model (guard/data/score_model.json) on the fixture evaluation.
+
+Input: the JSON lines of ``benchmarks/fixtures_eval.py`` (one per fixture case: label, repo,
+findings). Each finding's features come from ``guard.score.patch_features`` — the function the run
+time uses — and the model is a noisy-OR of per-finding logistic probabilities plus a leak (the
+hallucinations no finding explains), fitted by penalised maximum likelihood. The penalty pulls
+each coefficient towards its prior (the hand-set class weights, 0 for the rest); its strength is
+chosen by leave-one-repo-out cross-validation on the training cases only.
+
+    .venv/bin/python benchmarks/fit_score.py [--eval .bench/fixtures_eval.jsonl] [--dry-run]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from scipy.optimize import minimize
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from guard.diff import parse_patch  # noqa: E402
+from guard.findings import Confidence, Finding, Severity  # noqa: E402
+from guard.score import Model, PatchFacts, counts, patch_features, prior_logits, score  # noqa: E402
+
+MODEL_PATH = ROOT / "guard" / "data" / "score_model.json"
+EVAL_PATH = ROOT / ".bench" / "fixtures_eval.jsonl"
+MIN_SUPPORT = 3  # cases a rule must fire in before it gets its own coefficient
+LAMBDAS = (0.03, 0.1, 0.3, 1.0, 3.0)
+# The class coefficients are the fallback for every rule the fit has too few cases of; a few
+# cases must not move them far from the hand-set table, whatever penalty suits the rules.
+CLASS_LAMBDA = 1.0
+
+
+@dataclass(frozen=True)
+class Case:
+    name: str
+    repo: str
+    label: int
+    classes: tuple[str, ...]
+    findings: tuple[Finding, ...]
+    facts: PatchFacts
+
+
+def load_cases(path: Path = EVAL_PATH) -> list[Case]:
+    cases = []
+    for line in path.read_text().splitlines():
+        row = json.loads(line)
+        diff = (ROOT / "fixtures" / "cases" / row["case"] / "patch.diff").read_text()
+        findings = tuple(
+            Finding(path=f["path"], line=f["line"], column=0, rule=f["rule"], analyzer=f["analyzer"],
+                    message=f.get("message", ""), severity=Severity[f["severity"].upper()],
+                    confidence=Confidence[f["confidence"].upper()])
+            for f in row["findings"]
+        )  # fmt: skip
+        cases.append(Case(row["case"], row["repo"], int(row["label"] != "clean"), tuple(row["classes"]),
+                          findings, PatchFacts.from_patch(parse_patch(diff))))  # fmt: skip
+    return cases
+
+
+def known_rules(cases: Sequence[Case]) -> frozenset[str]:
+    support = Counter(rule for c in cases for rule in {f.rule for f in c.findings if counts(f)})
+    return frozenset(rule for rule, n in support.items() if n >= MIN_SUPPORT)
+
+
+@dataclass
+class Design:
+    names: list[str]
+    x: np.ndarray  # one row per counting finding
+    case_of: np.ndarray  # the case index of each row
+    y: np.ndarray
+    prior: np.ndarray
+
+
+def design(cases: Sequence[Case], known: frozenset[str]) -> Design:
+    rows: list[dict[str, float]] = []
+    case_of: list[int] = []
+    for i, c in enumerate(cases):
+        for f, feats in zip(c.findings, patch_features(c.findings, c.facts, known), strict=True):
+            if counts(f):
+                rows.append(dict(feats))
+                case_of.append(i)
+    priors = prior_logits()
+    names = sorted(set(priors) | {k for r in rows for k in r})
+    index = {n: j for j, n in enumerate(names)}
+    x = np.zeros((len(rows), len(names)))
+    for r, feats in enumerate(rows):
+        for k, v in feats.items():
+            x[r, index[k]] = v
+    prior = np.array([priors.get(n, 0.0) for n in names])
+    y = np.array([c.label for c in cases], dtype=float)
+    return Design(names, x, np.array(case_of, dtype=int), y, prior)
+
+
+def _softplus(z: np.ndarray) -> np.ndarray:
+    return np.logaddexp(0.0, z)
+
+
+def _sigmoid(z: np.ndarray) -> np.ndarray:
+    return 0.5 * (1.0 + np.tanh(0.5 * z))
+
+
+def fit(d: Design, lam: float) -> tuple[np.ndarray, float]:
+    """Penalised maximum likelihood: the coefficients and the leak's logit."""
+    n = len(d.y)
+    lams = np.array(
+        [max(lam, CLASS_LAMBDA) if name.startswith("class:") else lam for name in d.names]
+    )
+
+    def objective(params: np.ndarray) -> tuple[float, np.ndarray]:
+        theta, a = params[:-1], params[-1]
+        z = d.x @ theta
+        logq = -np.bincount(d.case_of, weights=_softplus(z), minlength=n) - float(
+            _softplus(np.array(a))
+        )
+        logq = np.minimum(logq, -1e-12)
+        log_p = np.log(-np.expm1(logq))
+        nll = -float(np.sum(d.y * log_p + (1 - d.y) * logq))
+        g = d.y * np.exp(logq - log_p) - (1 - d.y)  # d nll / d logq
+        grad_theta = -(g[d.case_of] * _sigmoid(z)) @ d.x + 2 * lams * (theta - d.prior)
+        grad_a = -float(np.sum(g)) * float(_sigmoid(np.array(a)))
+        penalty = float(np.sum(lams * (theta - d.prior) ** 2))
+        return nll + penalty, np.append(grad_theta, grad_a)
+
+    start = np.append(d.prior, -2.0)
+    result = minimize(objective, start, jac=True, method="L-BFGS-B")
+    return result.x[:-1], float(result.x[-1])
+
+
+def to_model(d: Design, theta: np.ndarray) -> Model:
+    return Model(coef=dict(zip(d.names, (float(t) for t in theta), strict=True)))
+
+
+def predict(model: Model, cases: Sequence[Case]) -> np.ndarray:
+    """The shipped score of each case (leak left out), through guard.score itself."""
+    return np.array([score(c.findings, c.facts, model)[0] for c in cases])
+
+
+def _log_loss(y: np.ndarray, p: np.ndarray, leak: float) -> float:
+    p = 1 - (1 - p) * (1 - leak)
+    p = np.clip(p, 1e-6, 1 - 1e-6)
+    return -float(np.mean(y * np.log(p) + (1 - y) * np.log(1 - p)))
+
+
+def fit_cases(cases: Sequence[Case], lam: float | None = None) -> tuple[Model, float, float]:
+    """The model fitted on ``cases``, its leak, and the penalty chosen by leave-one-repo-out."""
+    if lam is None:
+        lam = choose_lambda(cases)
+    d = design(cases, known_rules(cases))
+    theta, a = fit(d, lam)
+    return to_model(d, theta), float(_sigmoid(np.array(a))), lam
+
+
+def choose_lambda(cases: Sequence[Case]) -> float:
+    repos = sorted({c.repo for c in cases})
+    losses = []
+    for lam in LAMBDAS:
+        loss = 0.0
+        for held in repos:
+            train = [c for c in cases if c.repo != held]
+            test = [c for c in cases if c.repo == held]
+            model, leak, _ = fit_cases(train, lam)
+            loss += _log_loss(
+                np.array([c.label for c in test], dtype=float), predict(model, test), leak
+            ) * len(test)
+        losses.append(loss)
+    return LAMBDAS[int(np.argmin(losses))]
+
+
+def cross_validate(cases: Sequence[Case]) -> tuple[np.ndarray, dict[str, float]]:
+    """Leave-one-repo-out scores of every case; the penalty is chosen inside each training fold."""
+    scores = np.zeros(len(cases))
+    lams: dict[str, float] = {}
+    for held in sorted({c.repo for c in cases}):
+        train = [c for c in cases if c.repo != held]
+        idx = [i for i, c in enumerate(cases) if c.repo == held]
+        model, _, lams[held] = fit_cases(train)
+        scores[idx] = predict(model, [cases[i] for i in idx])
+    return scores, lams
+
+
+def model_json(
+    model: Model, leak: float, lam: float, cases: Sequence[Case], source: str
+) -> dict[str, Any]:
+    return {
+        "format": 1,
+        "about": "Fitted by benchmarks/fit_score.py; see guard/score.py for how it is used.",
+        "fitted_on": {"source": source, "cases": len(cases), "hallucinated": sum(c.label for c in cases),
+                      "repos": sorted({c.repo for c in cases}), "min_rule_support": MIN_SUPPORT},
+        "lambda": lam,
+        "class_lambda": CLASS_LAMBDA,
+        "leak": round(leak, 4),
+        "coef": {k: round(v, 4) for k, v in sorted(model.coef.items())},
+    }  # fmt: skip
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--eval", type=Path, default=EVAL_PATH)
+    parser.add_argument("--out", type=Path, default=MODEL_PATH)
+    parser.add_argument("--dry-run", action="store_true", help="print the model, do not write it")
+    args = parser.parse_args()
+    cases = load_cases(args.eval)
+    model, leak, lam = fit_cases(cases)
+    data = model_json(model, leak, lam, cases, args.eval.name)
+    text = json.dumps(data, indent=1) + "\n"
+    if args.dry_run:
+        print(text)
+        return
+    args.out.write_text(text)
+    print(f"wrote {args.out}: {len(data['coef'])} coefficients, lambda {lam}, leak {leak:.3f}")
+    for name, value in sorted(data["coef"].items(), key=lambda kv: -kv[1]):
+        print(f"  {value:+7.3f}  {name}")
+
+
+if __name__ == "__main__":
+    main()

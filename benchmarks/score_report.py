@@ -1,0 +1,208 @@
+"""How good is guard's score? Cross-validated on the fixtures, and on real release diffs.
+
+Fixtures: every case's score comes from a model fitted without its repo (leave one repo out,
+the penalty chosen inside the training repos; see fit_score.py), from the findings recorded by
+``benchmarks/fixtures_eval.py``. Printed: AUROC, recall per class at the threshold, the false-alarm
+rate on clean cases, the expected calibration error (10 equal-width bins), and what holds each
+short figure back.
+
+Release diffs: the diffs between consecutive releases of well-known pure-Python packages
+(``benchmarks/release_diffs.py`` downloads them into .bench/), checked by guard with every analyzer
+and scored by the shipped model (guard/data/score_model.json). Released code passed its project's
+review and tests, so a failed release diff is presumed a false alarm. Findings are cached in
+.bench/release_findings.jsonl (``--recheck`` redoes them).
+
+    .venv/bin/python benchmarks/score_report.py [--eval FILE] [--threshold 0.5] [--no-releases]
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import json
+import sys
+import time
+from collections import Counter, defaultdict
+from collections.abc import Sequence
+from dataclasses import asdict, fields
+from pathlib import Path
+
+import numpy as np
+from fit_score import EVAL_PATH, ROOT, Case, cross_validate, load_cases
+
+from guard.diff import parse_patch
+from guard.findings import Confidence, Finding, Severity
+from guard.score import PatchFacts, score
+
+FACTS = {f.name for f in fields(PatchFacts)}
+RELEASE_CACHE = ROOT / ".bench" / "release_findings.jsonl"
+TARGETS = {"auroc": 0.97, "recall": 0.90, "false_alarms": 0.05, "release_failed": 0.05}
+
+
+def auroc(y: np.ndarray, s: np.ndarray) -> float:
+    """Probability that a random hallucinated case outscores a random clean one (ties count half)."""
+    pos, neg = s[y == 1], s[y == 0]
+    wins = (pos[:, None] > neg[None, :]).sum() + 0.5 * (pos[:, None] == neg[None, :]).sum()
+    return float(wins / (len(pos) * len(neg)))
+
+
+def ece(y: np.ndarray, s: np.ndarray, bins: int = 10) -> float:
+    which = np.minimum((s * bins).astype(int), bins - 1)
+    total = 0.0
+    for b in range(bins):
+        mask = which == b
+        if mask.any():
+            total += mask.sum() / len(s) * abs(s[mask].mean() - y[mask].mean())
+    return total
+
+
+def _mark(ok: bool) -> str:
+    return "meets target" if ok else "BELOW TARGET"
+
+
+def fixture_report(cases: Sequence[Case], threshold: float) -> None:
+    started = time.perf_counter()
+    scores, lams = cross_validate(cases)
+    y = np.array([c.label for c in cases], dtype=float)
+    flagged = scores >= threshold
+    print(f"fixtures: {len(cases)} cases ({int(y.sum())} hallucinated, {int(len(y) - y.sum())} clean), "
+          f"leave-one-repo-out over {', '.join(f'{r} (lambda {v:g})' for r, v in lams.items())}, "
+          f"{time.perf_counter() - started:.1f}s")  # fmt: skip
+    a = auroc(y, scores)
+    print(
+        f"  AUROC                     {a:.3f}   target >= {TARGETS['auroc']}  {_mark(a >= TARGETS['auroc'])}"
+    )
+    per_class: dict[str, list[int]] = defaultdict(list)
+    for i, c in enumerate(cases):
+        for cls in c.classes:
+            if c.label:
+                per_class[cls].append(i)
+    print(f"  recall at threshold {threshold:g}   (target >= {TARGETS['recall']} in every class)")
+    for cls in sorted(per_class):
+        idx = per_class[cls]
+        r = float(flagged[idx].mean())
+        print(
+            f"    {cls:26} {int(flagged[idx].sum()):3d}/{len(idx):<3d} {r:6.1%}  {_mark(r >= TARGETS['recall'])}"
+        )
+    print(
+        f"    {'all hallucinated':26} {int(flagged[y == 1].sum()):3d}/{int(y.sum()):<3d} {flagged[y == 1].mean():6.1%}"
+    )
+    fa = float(flagged[y == 0].mean())
+    print(f"  false alarms on clean     {int(flagged[y == 0].sum())}/{int((y == 0).sum())} = {fa:.1%}   "
+          f"target <= {TARGETS['false_alarms']:.0%}  {_mark(fa <= TARGETS['false_alarms'])}")  # fmt: skip
+    print(f"  expected calibration error {ece(y, scores):.3f}  (10 bins; mean score {scores.mean():.2f}, "
+          f"hallucinated share {y.mean():.2f})")  # fmt: skip
+    _held_back(cases, scores, flagged, threshold)
+
+
+def _held_back(
+    cases: Sequence[Case], scores: np.ndarray, flagged: np.ndarray, threshold: float
+) -> None:
+    missed = [(c, s) for c, s, f in zip(cases, scores, flagged, strict=True) if c.label and not f]
+    alarms = [(c, s) for c, s, f in zip(cases, scores, flagged, strict=True) if not c.label and f]
+    silent = [c for c, _ in missed if not any(s.severity > Severity.INFO for s in c.findings)]
+    print(f"  missed hallucinations: {len(missed)} ({len(silent)} with no counting finding at all)")
+    for c, s in missed:
+        rules = sorted({f.rule for f in c.findings if f.severity > Severity.INFO}) or ["no finding"]
+        print(f"    {c.name:48} {s:.2f}  {'/'.join(c.classes)}: {', '.join(rules)}")
+    print(f"  false alarms: {len(alarms)}")
+    for c, s in alarms:
+        rules = Counter(f.rule for f in c.findings if f.severity > Severity.INFO)
+        print(f"    {c.name:48} {s:.2f}  {dict(rules)}")
+
+
+def release_report(threshold: float, recheck: bool, only: set[str]) -> None:
+    from release_diffs import RELEASES, fetch, release_diff
+
+    from guard.api import check_patch
+
+    cached = _load_release_cache() if not recheck else {}
+    rows = []
+    for name, versions in RELEASES.items():
+        if only and name not in only:
+            continue
+        for old_v, new_v in itertools.pairwise(versions):
+            key = f"{name} {old_v} -> {new_v}"
+            if key not in cached:
+                old, new = fetch(name, old_v), fetch(name, new_v)
+                diff, added = release_diff(old, new)
+                if not diff:
+                    continue
+                started = time.perf_counter()
+                report = check_patch(diff, old)
+                cached[key] = {
+                    "key": key, "added": added, "facts": asdict(PatchFacts.from_patch(parse_patch(diff))),
+                    "seconds": round(time.perf_counter() - started, 2),
+                    "findings": [_finding_json(s.finding) for s in report.findings],
+                }  # fmt: skip
+                _save_release_cache(cached)
+            rows.append(cached[key])
+    failed = 0
+    rule_fails: Counter[str] = Counter()
+    print(
+        f"\nrelease diffs: {len(rows)} pairs of consecutive releases, every analyzer, shipped model"
+    )
+    for row in rows:
+        findings = [_finding_from_json(f) for f in row["findings"]]
+        facts = {k: v for k, v in row["facts"].items() if k in FACTS}
+        total, scored = score(findings, PatchFacts(**facts))
+        fail = total >= threshold
+        failed += fail
+        top = [
+            f"{s.finding.rule} {s.weight:.2f} @{s.finding.path}:{s.finding.line}"
+            for s in scored[:3]
+            if s.weight > 0
+        ]
+        if fail:
+            rule_fails.update({s.finding.rule for s in scored if s.weight >= 0.2})
+        print(
+            f"  {'FAIL' if fail else 'pass'} {total:.2f}  {row['key']:32} +{row.get('added', '?')} lines  {'; '.join(top)}"
+        )
+    share = failed / max(len(rows), 1)
+    print(f"  release diffs failed      {failed}/{len(rows)} = {share:.1%}   target <= "
+          f"{TARGETS['release_failed']:.0%}  {_mark(share <= TARGETS['release_failed'])}")  # fmt: skip
+    if rule_fails:
+        print(f"  rules behind the failures (weight >= 0.2): {dict(rule_fails.most_common())}")
+
+
+def _finding_json(f: Finding) -> dict[str, object]:
+    return {"rule": f.rule, "analyzer": f.analyzer, "path": f.path, "line": f.line, "column": f.column,
+            "message": f.message, "severity": f.severity.label, "confidence": f.confidence.label}  # fmt: skip
+
+
+def _finding_from_json(d: dict[str, object]) -> Finding:
+    return Finding(path=str(d["path"]), line=int(str(d["line"])), column=int(str(d["column"])), rule=str(d["rule"]),
+                   analyzer=str(d["analyzer"]), message=str(d["message"]),
+                   severity=Severity[str(d["severity"]).upper()],
+                   confidence=Confidence[str(d["confidence"]).upper()])  # fmt: skip
+
+
+def _load_release_cache() -> dict[str, dict[str, object]]:
+    if not RELEASE_CACHE.exists():
+        return {}
+    rows = [json.loads(line) for line in RELEASE_CACHE.read_text().splitlines() if line.strip()]
+    return {str(r["key"]): r for r in rows}
+
+
+def _save_release_cache(rows: dict[str, dict[str, object]]) -> None:
+    RELEASE_CACHE.parent.mkdir(parents=True, exist_ok=True)
+    RELEASE_CACHE.write_text("".join(json.dumps(r) + "\n" for r in rows.values()))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--eval", type=Path, default=EVAL_PATH, help="output of fixtures_eval.py")
+    parser.add_argument("--threshold", type=float, default=0.5)
+    parser.add_argument("--no-releases", action="store_true")
+    parser.add_argument("--recheck", action="store_true", help="re-run guard on the release diffs")
+    parser.add_argument("--only", default="", help="comma-separated packages for the release diffs")
+    args = parser.parse_args()
+    fixture_report(load_cases(args.eval), args.threshold)
+    if not args.no_releases:
+        release_report(args.threshold, args.recheck, {n for n in args.only.split(",") if n})
+
+
+if __name__ == "__main__":
+    sys.exit(main())
