@@ -2,7 +2,9 @@
 
 A new ``# type: ignore``, ``# noqa``, ``# nosec`` or ``# pragma: no cover`` on a changed line hides
 exactly the kind of problem guard looks for: a model that cannot make mypy or bandit happy tends to
-silence them. A line that was only moved (it stood, identical, in the original file) is not new.
+silence them. A line that was only moved (it stood, identical, in the original file) is not new, and
+a suppression that names only codes guard never counts (style such as ``# noqa: E402``, annotation
+hygiene such as ``# type: ignore[no-untyped-def]``) silences nothing that matters here.
 
 Example::
 
@@ -16,12 +18,28 @@ import re
 
 import libcst as cst
 
+from guard.checks import mypy, ruff
 from guard.findings import Confidence, Severity
 from guard.rulekit import Example, Rule, RuleContext
 
 _SUPPRESSION = re.compile(
     r"#\s*(type:\s*ignore\b[^#]*|noqa\b[^#]*|nosec\b[^#]*|pragma:\s*no\s*cover\b)", re.IGNORECASE
 )
+
+
+def _silences_what_guard_counts(suppression: str) -> bool:
+    """True unless every code it names is one guard never counts (style, annotation hygiene).
+
+    A bare ``# noqa`` or ``# type: ignore`` silences everything, so it always counts.
+    """
+    codes = re.findall(r"[A-Za-z]+[0-9]+|[a-z]+(?:-[a-z]+)+", suppression.split(":", 1)[-1])
+    kind = suppression.split(":", 1)[0].strip().lower()
+    if kind.startswith("type") and "[" in suppression:
+        codes = [c.strip() for c in suppression[suppression.index("[") + 1 :].rstrip("] ").split(",")]
+        return any(mypy.SEVERITY.get(c, mypy.DEFAULT)[0] is not Severity.INFO for c in codes)
+    if kind.startswith("noqa") and codes:
+        return any(ruff.counts(code) for code in codes)
+    return True
 
 
 class SuppressionAdded(Rule):
@@ -43,10 +61,16 @@ class SuppressionAdded(Rule):
             after='"""Module."""\n\nimport os  # noqa: F401\n',
         ),
         Example(before="y = 2\n", after="y = 2\n# The type: of this is fine, nothing ignored.\n"),
+        Example(
+            before="import pytest\n",
+            after='import pytest\n\npytest.importorskip("yaml")\nimport yaml  # noqa: E402\n',
+        ),
+        Example(before="def f(x):\n    return x\n", after="def f(x):  # type: ignore[no-untyped-def]\n    return x\n"),
     )
     INVALID = (
         Example(before="x = f()\n", after="x = f()  # type: ignore\n", lines=(1,)),
-        Example(before="import os\n", after="import os\nimport sys  # noqa: F401\n", lines=(2,)),
+        Example(before="x = f()\n", after="x = undefined_name()  # noqa: F821\n", lines=(1,)),
+        Example(before="n = 1\n", after="n = str(1) + 1  # type: ignore[operator]\n", lines=(1,)),
         Example(
             before="def f():\n    return 1\n",
             after="def f():  # pragma: no cover\n    return eval(s)  # nosec B307\n",
@@ -62,7 +86,7 @@ class SuppressionAdded(Rule):
 
     def visit_Comment(self, node: cst.Comment) -> None:
         match = _SUPPRESSION.search(node.value)
-        if not match:
+        if not match or not _silences_what_guard_counts(match[1]):
             return
         pos = self.get_metadata(cst.metadata.PositionProvider, node)
         line_text = self._after_lines[pos.start.line - 1].strip() if self._after_lines else ""

@@ -63,6 +63,14 @@ def classify(code: str) -> tuple[Severity, Confidence]:
     return (Severity.WARNING, Confidence.LOW)
 
 
+def counts(code: str) -> bool:
+    """Would a finding with this code, reported by guard's ruff run, count at all?"""
+    code = code.upper()
+    selected = any(code.startswith(prefix) for prefix in SELECT)
+    ignored = any(code.startswith(prefix) for prefix in IGNORE)
+    return selected and not ignored
+
+
 def _binary() -> str:
     try:
         from ruff.__main__ import find_ruff_bin  # type: ignore[import-untyped]
