@@ -112,3 +112,28 @@ def test_patch_facts_from_a_diff() -> None:
     )
     tests_only = diff.split("--- a/tests")[1].split("--- a/README")[0]
     assert PatchFacts.from_patch(parse_patch("--- a/tests" + tests_only)).only_tests
+
+
+def test_the_text_report_opens_with_the_verdict_and_the_heaviest_findings() -> None:
+    from guard.api import Report
+    from guard.report.text import render
+
+    total, scored = score(
+        [
+            finding("F821", 3),
+            finding("attr-defined", 7, analyzer="mypy"),
+            finding("B101", 9, Severity.INFO),
+        ]
+    )
+    report = Report(score=total, verdict="fail", threshold=0.5, findings=tuple(scored), files=("pkg/m.py",),
+                    skipped=(), tool_errors=(), notes=(), timings={})  # fmt: skip
+    first, second = render(report).splitlines()[:2]
+    top = scored[0]
+    assert (
+        first
+        == f"FAIL  likely hallucinated ({total:.2f}): {top.finding.rule} at pkg/m.py:{top.finding.line} and 1 more"
+    )
+    assert second.startswith(
+        f"why: {top.finding.rule} {top.weight:.2f} (pkg/m.py:{top.finding.line}), "
+    )
+    assert "B101" not in second

@@ -24,12 +24,23 @@ def headline(report: Report) -> str:
     return f"PASS  nothing suspicious ({report.score:.2f}) in {len(report.files)} file(s)"
 
 
+def reasons(report: Report, top: int = 3) -> str:
+    """The findings that weigh most in the score, heaviest first: ``why: rule 0.90 (path:line), ...``."""
+    counted = [s for s in report.findings if s.weight > 0][:top]
+    if not counted:
+        return ""
+    parts = [f"{s.finding.rule} {s.weight:.2f} ({s.finding.path}:{s.finding.line})" for s in counted]
+    return "why: " + ", ".join(parts)
+
+
 def render(report: Report, colour: bool = False, verbose: bool = False) -> str:
     """The report as text; findings that do not count (weight 0) only with ``verbose``."""
     def style(text: str, **kw: object) -> str:
         return click.style(text, **kw) if colour else text  # type: ignore[arg-type]
 
     lines = [style(headline(report), fg="red" if report.failed else "green", bold=True)]
+    if why := reasons(report):
+        lines.append(why)
     shown = [s for s in report.findings if verbose or s.weight > 0]
     ordered = sorted(shown, key=lambda s: (s.finding.path, s.finding.line, s.finding.column))
     for path, group in groupby(ordered, key=lambda s: s.finding.path):
