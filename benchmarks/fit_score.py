@@ -17,7 +17,7 @@ import json
 import sys
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +33,8 @@ from guard.score import Model, PatchFacts, counts, patch_features, prior_logits,
 
 MODEL_PATH = ROOT / "guard" / "data" / "score_model.json"
 EVAL_PATH = ROOT / ".bench" / "fixtures_eval.jsonl"
+RELEASES_PATH = ROOT / ".bench" / "release_findings.jsonl"  # written by score_report.py
+RELEASE_GROUP = "release:"
 MIN_SUPPORT = 3  # cases a rule must fire in before it gets its own coefficient
 LAMBDAS = (0.03, 0.1, 0.3, 1.0, 3.0)
 # The class coefficients are the fallback for every rule the fit has too few cases of; a few
@@ -55,15 +57,30 @@ def load_cases(path: Path = EVAL_PATH) -> list[Case]:
     for line in path.read_text().splitlines():
         row = json.loads(line)
         diff = (ROOT / "fixtures" / "cases" / row["case"] / "patch.diff").read_text()
-        findings = tuple(
-            Finding(path=f["path"], line=f["line"], column=0, rule=f["rule"], analyzer=f["analyzer"],
-                    message=f.get("message", ""), severity=Severity[f["severity"].upper()],
-                    confidence=Confidence[f["confidence"].upper()])
-            for f in row["findings"]
-        )  # fmt: skip
+        findings = tuple(finding_from_json(f) for f in row["findings"])
         cases.append(Case(row["case"], row["repo"], int(row["label"] != "clean"), tuple(row["classes"]),
                           findings, PatchFacts.from_patch(parse_patch(diff))))  # fmt: skip
     return cases
+
+
+def load_release_cases(path: Path = RELEASES_PATH) -> list[Case]:
+    """Release diffs as clean cases, one group per package (see score_report.py)."""
+    facts = {f.name for f in fields(PatchFacts)}
+    cases = []
+    for line in path.read_text().splitlines():
+        row = json.loads(line)
+        known = {k: v for k, v in row["facts"].items() if k in facts}
+        findings = tuple(finding_from_json(f) for f in row["findings"])
+        group = RELEASE_GROUP + row["key"].split()[0]
+        cases.append(Case(row["key"], group, 0, ("release",), findings, PatchFacts(**known)))
+    return cases
+
+
+def finding_from_json(d: dict[str, Any]) -> Finding:
+    return Finding(path=d["path"], line=d["line"], column=d.get("column", 0), rule=d["rule"],
+                   analyzer=d["analyzer"], message=d.get("message", ""),
+                   severity=Severity[d["severity"].upper()],
+                   confidence=Confidence[d["confidence"].upper()])  # fmt: skip
 
 
 def known_rules(cases: Sequence[Case]) -> frozenset[str]:
@@ -208,11 +225,14 @@ def main() -> None:
     )
     parser.add_argument("--eval", type=Path, default=EVAL_PATH)
     parser.add_argument("--out", type=Path, default=MODEL_PATH)
+    parser.add_argument("--with-releases", action="store_true",
+                        help=f"also fit on the release diffs in {RELEASES_PATH.name}, as clean cases")  # fmt: skip
     parser.add_argument("--dry-run", action="store_true", help="print the model, do not write it")
     args = parser.parse_args()
-    cases = load_cases(args.eval)
+    cases = load_cases(args.eval) + (load_release_cases() if args.with_releases else [])
     model, leak, lam = fit_cases(cases)
-    data = model_json(model, leak, lam, cases, args.eval.name)
+    source = args.eval.name + (f" + {RELEASES_PATH.name}" if args.with_releases else "")
+    data = model_json(model, leak, lam, cases, source)
     text = json.dumps(data, indent=1) + "\n"
     if args.dry_run:
         print(text)
