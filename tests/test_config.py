@@ -35,10 +35,11 @@ def check(repo: Path, edits: dict[str, str], **overrides: object) -> api.Report:
 
 def test_threshold_decides_the_verdict(make_repo: MakeRepo) -> None:
     default = project(make_repo, NO_MYPY)
-    assert check(default, {"pkg/mod.py": UNUSED}).verdict == "pass"  # 0.15 < 0.5
+    lenient = check(default, {"pkg/mod.py": UNUSED})
+    assert lenient.verdict == "pass" and 0.1 <= lenient.score < 0.5  # one low-weight finding
     strict = project(make_repo, "threshold = 0.1\n" + NO_MYPY)
     report = check(strict, {"pkg/mod.py": UNUSED})
-    assert (report.verdict, report.threshold, report.score) == ("fail", 0.1, 0.15)
+    assert (report.verdict, report.threshold, report.score) == ("fail", 0.1, lenient.score)
 
 
 def test_command_line_options_win_over_the_file(make_repo: MakeRepo) -> None:

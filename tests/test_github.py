@@ -76,7 +76,7 @@ def test_summary_links_lines_and_escapes_table_cells() -> None:
     rep = Report(**{**rep.__dict__, "tool_errors": (ToolError("mypy", "timed out after 30 s"),)})
     md = github.summary(rep, "https://github.com/acme/demo/blob/abc123/", left_out=3)
     assert md.startswith("## guard: ❌ fail\n")
-    assert "**Score 0.96**" in md
+    assert f"**Score {rep.score:.2f}**" in md
     assert "[pkg/mod.py:7](https://github.com/acme/demo/blob/abc123/pkg/mod.py#L7)" in md
     assert "a \\| b &lt;T&gt;<br>next" in md
     assert "3 finding(s) are not annotated" in md

@@ -85,11 +85,12 @@ def test_the_validator_rejects_what_the_schema_forbids() -> None:
 
 
 def test_one_run_with_score_verdict_and_rule_metadata() -> None:
-    log = sarif.to_sarif(report_of(finding(3), finding(4, Severity.WARNING, rule="B006")))
+    rep = report_of(finding(3), finding(4, Severity.WARNING, rule="B006"))
+    log = sarif.to_sarif(rep)
     assert_valid(log)
     assert log["version"] == "2.1.0" and len(log["runs"]) == 1
     run = log["runs"][0]
-    assert run["properties"] == {"score": 0.96, "verdict": "fail", "threshold": 0.5, "files": ["pkg/mod.py"]}
+    assert run["properties"] == {"score": rep.score, "verdict": "fail", "threshold": 0.5, "files": ["pkg/mod.py"]}
     rules = run["tool"]["driver"]["rules"]
     ids = [r["id"] for r in rules]
     assert len(ids) == len(set(ids))

@@ -32,8 +32,9 @@ def test_session_reuses_tool_results_and_sees_repo_changes(make_repo: MakeRepo) 
         second = session.check(diff)
         assert session.stats()["cache_hits"] > hits
         assert first.to_json()["findings"] == second.to_json()["findings"]
-        (repo / "pyproject.toml").write_text('[project]\nname = "d"\n[tool.guard]\nthreshold = 0.999\n')
-        assert session.check(diff).verdict == "pass", "a changed [tool.guard] is picked up"
+        fired = sorted({s.finding.rule for s in first.findings})
+        (repo / "pyproject.toml").write_text(f'[project]\nname = "d"\n[tool.guard]\ndisable = {fired!r}\n'.replace("'", '"'))
+        assert session.check(diff).findings == (), "a changed [tool.guard] is picked up"
 
 
 def test_handle_never_raises() -> None:
