@@ -19,6 +19,7 @@ Example::
 from __future__ import annotations
 
 import ast
+from functools import lru_cache
 
 from libcst.metadata import PositionProvider
 
@@ -158,11 +159,17 @@ def _qualname(resolved: Func | Klass) -> str:
 
 
 def _signature(text: str, d: Definition) -> Signature | None:
+    return _signatures_by_line(text).get(d.line)
+
+
+@lru_cache(maxsize=64)
+def _signatures_by_line(text: str) -> dict[int, Signature]:
     try:
         tree = ast.parse(text)
     except (SyntaxError, ValueError):
-        return None
-    for node in ast.walk(tree):
-        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node.lineno == d.line:
-            return from_ast(node)
-    return None
+        return {}
+    return {
+        node.lineno: from_ast(node)
+        for node in ast.walk(tree)
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)
+    }

@@ -234,12 +234,18 @@ class Environment:
         return self._resolved[dotted]
 
     def _resolve(self, dotted: str) -> Resolved:
-        if self.where(dotted):
-            return Module(dotted)
         head, _, rest = dotted.rpartition(".")
         if not head:
-            return Missing("the environment", dotted)
+            return Module(dotted) if self.where(dotted) else Missing("the environment", dotted)
         owner = self.resolve(head)
+        if isinstance(owner, Module):
+            summary = self.summary(owner.name)
+            if summary is not None and rest in summary.names:
+                # ``from pkg import name`` and ``pkg.name`` see what ``pkg`` binds, even where a
+                # submodule has the same name (pyparsing binds ``testing`` to a class).
+                return self._module_attribute(owner.name, rest)
+        if self.where(dotted):
+            return Module(dotted)
         return self.attribute(owner, rest)
 
     def attribute(self, owner: Resolved, name: str) -> Resolved:
@@ -309,6 +315,8 @@ class Environment:
             absolute = binding.target + (f".{rest}" if rest else "")
         else:
             absolute = f"{module}.{local}"
+        if binding is not None and binding.kind == "import" and self.where(absolute):
+            return absolute, Module(absolute)
         return absolute, self.resolve(absolute)
 
     # -- classes ---------------------------------------------------------------------------
