@@ -161,6 +161,9 @@ def release_report(threshold: float, recheck: bool, only: set[str]) -> None:
                     "findings": [_finding_json(s.finding) for s in report.findings],
                 }  # fmt: skip
                 _save_release_cache(cached)
+            if "added" not in cached[key]:
+                cached[key]["added"] = release_diff(fetch(name, old_v), fetch(name, new_v))[1]
+                _save_release_cache(cached)
             rows.append(cached[key])
     failed = 0
     rule_fails: Counter[str] = Counter()
