@@ -15,7 +15,6 @@ from typing import Any
 from guard.config import Options, load_options, target_version
 from guard.diff import parse_patch
 from guard.pipeline import ToolCache, run_pipeline
-from guard.repo import is_test_path
 from guard.result import Report
 from guard.score import PatchFacts, score
 from guard.workspace import InputError, Reader, build_workspace
@@ -57,7 +56,7 @@ class Session:
                 ws, options, target_version(self.repo, options), cache=self._cache, warm=self.warm
             )
         self.checks += 1
-        facts = PatchFacts(touches_tests=any(is_test_path(f.path) for f in ws.files))
+        facts = PatchFacts.from_patch(patch)
         total, scored = score(outcome.findings, facts)
         return Report(
             score=total,
