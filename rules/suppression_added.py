@@ -27,6 +27,16 @@ _SUPPRESSION = re.compile(
 )
 
 
+def _kind(suppression: str) -> str:
+    """type / noqa / nosec / pragma: which checker a suppression talks to."""
+    return re.split(r"[:\s\[]", suppression.strip().lower(), maxsplit=1)[0]
+
+
+def _targeted(suppression: str) -> bool:
+    """Does it name the codes it silences (``type: ignore[x]``, ``noqa: F821``, ``nosec B602``)?"""
+    return bool(re.search(r"\[[\w\-, ]+\]|(noqa|nosec)\s*:?\s*[A-Z]+[0-9]+", suppression, re.IGNORECASE))
+
+
 def _silences_what_guard_counts(suppression: str) -> bool:
     """True unless every code it names is one guard never counts (style, annotation hygiene).
 
@@ -72,6 +82,11 @@ class SuppressionAdded(Rule):
         Example(before="x = f()\n", after="x = undefined_name()  # noqa: F821\n", lines=(1,)),
         Example(before="n = 1\n", after="n = str(1) + 1  # type: ignore[operator]\n", lines=(1,)),
         Example(
+            before="a: int = f()  # type: ignore[assignment]\nb = 1\n",
+            after="a: int = f()  # type: ignore[assignment]\nb: int = g()  # type: ignore[assignment]\n",
+            lines=(2,),
+        ),
+        Example(
             before="def f():\n    return 1\n",
             after="def f():  # pragma: no cover\n    return eval(s)  # nosec B307\n",
             lines=(1, 2),
@@ -82,6 +97,7 @@ class SuppressionAdded(Rule):
         super().__init__(context)
         before = self.context.before
         self._old_lines = {ln.strip() for ln in before.text.splitlines()} if before else set()
+        self._old_kinds = {_kind(m[1]) for m in _SUPPRESSION.finditer(before.text)} if before else set()
         self._after_lines = self.context.after.text.splitlines() if self.context.after else []
 
     def visit_Comment(self, node: cst.Comment) -> None:
@@ -92,4 +108,10 @@ class SuppressionAdded(Rule):
         line_text = self._after_lines[pos.start.line - 1].strip() if self._after_lines else ""
         if line_text in self._old_lines:
             return
-        self.report(node, f"the patch adds `# {match[1].strip()}`, silencing a checker on this line")
+        kind = _kind(match[1])
+        message = f"the patch adds `# {match[1].strip()}`, silencing a checker on this line"
+        if kind in self._old_kinds and _targeted(match[1]):
+            # A targeted suppression of a kind this file already uses follows its convention.
+            self.report(node, message + " (the file already uses such comments)", confidence=Confidence.LOW)
+            return
+        self.report(node, message)

@@ -11,6 +11,7 @@ import hashlib
 import json
 import os
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 from mypy.defaults import PYTHON3_VERSION_MIN
@@ -123,3 +124,27 @@ def _parse(root: Path, out: str) -> list[Finding]:
             )
         )
     return findings
+
+
+_LOWER = {Confidence.HIGH: Confidence.MEDIUM, Confidence.MEDIUM: Confidence.LOW, Confidence.LOW: Confidence.LOW}
+
+
+def weigh_by_noise(new: list[Finding], before: list[Finding]) -> list[Finding]:
+    """Lower the confidence of new findings in files where mypy already disagreed with the code.
+
+    In a file mypy accepts, a new error is strong evidence. In one where it already reports errors
+    before the patch (untyped or dynamic code, a repo that does not use mypy), new ones are often
+    more of the same: still shown, but they weigh less.
+    """
+    noisy: dict[str, int] = {}
+    for f in before:
+        if f.severity is not Severity.INFO:
+            noisy[f.path] = noisy.get(f.path, 0) + 1
+    out = []
+    for f in new:
+        count = noisy.get(f.path, 0)
+        if count and f.severity is not Severity.INFO:
+            note = ("mypy-noise", f"mypy already reports {count} error(s) in this file before the patch")
+            f = replace(f, confidence=_LOWER[f.confidence], evidence=(*f.evidence, note))
+        out.append(f)
+    return out
