@@ -177,6 +177,12 @@ def repo_stamp(repo: Path) -> str:
     return digest.hexdigest()
 
 
+# What a tool's new findings mean can depend on what it said about the original tree.
+_ADJUST: dict[str, Callable[[list[Finding], list[Finding]], list[Finding]]] = {
+    "mypy": mypy.weigh_by_noise,
+}
+
+
 def _tool_stage(name: str, runner: Runner, p: _Plan, options: Options, out: Outcome, with_dependents: bool) -> None:
     started = time.perf_counter()
     budget = options.budgets.get(name, 30.0)
@@ -188,7 +194,9 @@ def _tool_stage(name: str, runner: Runner, p: _Plan, options: Options, out: Outc
         if after and p.has_before(after):
             before = runner(ToolRun(p.overlay("before"), [*p.before_paths, *extra], p.target, budget))
             before = p.with_symbols(before, "before")
-        out.findings.extend(new_only(after, before, p.changed(), p.renamed))
+        new = new_only(after, before, p.changed(), p.renamed)
+        adjust = _ADJUST.get(name)
+        out.findings.extend(adjust(new, before) if adjust else new)
     except ToolFailure as failure:
         out.tool_errors.append(ToolError(name, str(failure)))
         print(f"guard: {name}: {failure}", file=sys.stderr)

@@ -150,3 +150,16 @@ def test_rules_budget_stops_the_rules_and_says_which_files_were_left(make_repo: 
     report = check_patch(diff, repo, analyzers=fast, budgets={"rules": 1e-9})
     (error,) = report.tool_errors
     assert "budget" in error.message and "pkg/b.py" in error.message
+
+
+def test_new_mypy_errors_weigh_less_in_a_file_mypy_already_disputes(make_repo: MakeRepo) -> None:
+    noisy = IO + "\n\ndef old(n: int) -> str:\n    return n\n"
+    clean = make_repo({"pkg/__init__.py": "", "pkg/io.py": IO})
+    dirty = make_repo({"pkg/__init__.py": "", "pkg/io.py": noisy})
+    edit = "os.path.join(a, b)", "os.path.joinpath(a, b)"
+    fast = frozenset({"mypy"})
+    strong = check_patch(diff_after_edit(clean, {"pkg/io.py": IO.replace(*edit)}), clean, analyzers=fast)
+    weak = check_patch(diff_after_edit(dirty, {"pkg/io.py": noisy.replace(*edit)}), dirty, analyzers=fast)
+    (s,), (w,) = strong.findings, weak.findings
+    assert (s.finding.rule, s.finding.line) == (w.finding.rule, w.finding.line) == ("attr-defined", 6)
+    assert w.finding.confidence < s.finding.confidence and w.weight < s.weight
