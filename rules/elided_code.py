@@ -37,7 +37,7 @@ _STATE = {
     "snipped", "snip", "abbreviated",
 }  # fmt: skip
 _AS_BEFORE = re.compile(r"\b(same\s+as|as)\s+(before|previously)\b", re.IGNORECASE)
-_POINTER = {"existing", "rest", "remaining", "remainder", "original", "previous", "other", "more"}
+_POINTER = {"existing", "rest", "remaining", "remainder", "original", "previous", "other"}
 _FILLER = {
     "the", "of", "a", "an", "is", "are", "as", "above", "below", "here", "same", "before", "goes",
     "go", "remains", "remain",
@@ -133,7 +133,7 @@ class ElidedCode(Rule):
         ),
         Example(
             before="def f(rows):\n    for r in rows:\n        yield r\n",
-            after="def f(rows):\n    # Skip the rest of the rows once a blank one is seen.\n    for r in rows:\n"
+            after="def f(rows):\n    # Rows:\n    #   header\n    #   ... (more rows, same as before) ...\n    #   footer\n    for r in rows:\n"
             "        if not r:\n            break\n        yield r\n",
         ),
     )
@@ -182,6 +182,7 @@ class ElidedCode(Rule):
         self._new_stubs: list[tuple[str, str, int]] = []
         self._called: set[tuple[str, str]] = set()
         self._classes: list[str] = []
+        self._lines = context.after.text.splitlines() if context.after else []
 
     def _report_once(self, node: cst.CSTNode, message: str) -> None:
         line = span(self, node).start
@@ -205,8 +206,14 @@ class ElidedCode(Rule):
     def leave_ClassDef(self, original_node: cst.ClassDef) -> None:
         self._classes.pop()
 
+    def _in_prose(self, node: cst.Comment) -> bool:
+        """A comment between two comment lines is documentation (a diagram, a paragraph)."""
+        line = span(self, node).start
+        around = [self._lines[i].lstrip() for i in (line - 2, line) if 0 <= i < len(self._lines)]
+        return len(around) == 2 and all(text.startswith("#") for text in around)
+
     def visit_Comment(self, node: cst.Comment) -> None:
-        if is_elision_marker(node.value.lstrip("#")):
+        if is_elision_marker(node.value.lstrip("#")) and not self._in_prose(node):
             self._report_once(node, f"elision marker `{node.value.strip()}`: the code it stands for is deleted")
 
     def visit_Expr(self, node: cst.Expr) -> None:
