@@ -83,10 +83,15 @@ def _binary() -> str:
         return found
 
 
+MIN_TARGET = (3, 7)
+"""The oldest ``--target-version`` ruff accepts; an older one (``requires-python >= 3.6``) makes it
+exit 2 without checking anything."""
+
+
 def run(job: ToolRun) -> list[Finding]:
     if not job.paths:
         return []
-    major, minor = job.target_version
+    major, minor = max(job.target_version, MIN_TARGET)
     argv = [
         _binary(), "check", "--isolated", "--no-cache", "--preview", "--no-fix",
         "--output-format", "json", "--target-version", f"py{major}{minor}",
