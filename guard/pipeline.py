@@ -20,7 +20,7 @@ from pathlib import Path
 
 from guard import rulekit
 from guard.changes import FileChanges, analyse_file
-from guard.checks import bandit, mypy, ruff
+from guard.checks import bandit, mypy, properties, ruff
 from guard.checks.base import ToolFailure, ToolRun
 from guard.config import Options
 from guard.findings import Finding, Note, ToolError
@@ -232,24 +232,31 @@ def _rules_stage(p: _Plan, options: Options, out: Outcome) -> None:
         out.timings["rules"] = round(time.perf_counter() - started, 3)
 
 
-def _properties_stage(p: _Plan, options: Options, out: Outcome) -> None:
-    """Run the changed functions, old against new, in the sandbox (tests are not functions to fuzz)."""
-    from guard.checks import properties
-
-    started = time.perf_counter()
+def property_subjects(
+    changes: Sequence[FileChanges],
+) -> tuple[list[properties.ModuleVersions], list[properties.ChangedFunction]]:
+    """The touched modules and the changed functions the property stage runs (tests excluded:
+    they are not functions to fuzz; nested functions cannot be called from outside)."""
     modules = [
         properties.ModuleVersions(c.path, c.file.before, c.file.after)
-        for c in p.changes.values()
+        for c in changes
         if not is_test_path(c.path)
     ]
     functions = []
-    for c in p.changes.values():
+    for c in changes:
         if is_test_path(c.path) or c.after is None or c.after.syntax_error is not None:
             continue
         old = {d.qualname for d in c.before.definitions} if c.before is not None else set()
         for d in c.changed_definitions:
             if d.kind == "function" and "<locals>" not in d.qualname:
                 functions.append(properties.ChangedFunction(c.path, d.qualname, d.qualname not in old))
+    return modules, functions
+
+
+def _properties_stage(p: _Plan, options: Options, out: Outcome) -> None:
+    """Run the changed functions, old against new, in the sandbox."""
+    started = time.perf_counter()
+    modules, functions = property_subjects(list(p.changes.values()))
     try:
         if functions:
             budget = properties.PropertyBudget(stage_s=options.budgets.get("properties", 5.0))
