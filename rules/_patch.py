@@ -45,25 +45,19 @@ def qualname(rule: Rule, node: cst.FunctionDef | cst.ClassDef) -> str:
 Definition = cst.FunctionDef | cst.ClassDef
 
 
-class _Collector(cst.CSTVisitor):
-    def __init__(self) -> None:
-        super().__init__()
-        self.found: dict[str, Definition] = {}
-        self._stack: list[str] = []
+_NESTING = (cst.BaseSuite, cst.BaseCompoundStatement, cst.Else, cst.ExceptHandler, cst.Finally)
 
-    def visit_ClassDef(self, node: cst.ClassDef) -> None:
-        self.found.setdefault(".".join([*self._stack, node.name.value]), node)
-        self._stack.append(node.name.value)
 
-    def leave_ClassDef(self, original_node: cst.ClassDef) -> None:
-        self._stack.pop()
-
-    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
-        self.found.setdefault(".".join([*self._stack, node.name.value]), node)
-        self._stack.append(f"{node.name.value}.<locals>")
-
-    def leave_FunctionDef(self, original_node: cst.FunctionDef) -> None:
-        self._stack.pop()
+def _collect(node: cst.CSTNode, prefix: str, found: dict[str, Definition]) -> None:
+    """Definitions by qualified name, descending through statements only (not expressions)."""
+    for child in node.children:
+        if isinstance(child, cst.FunctionDef | cst.ClassDef):
+            name = prefix + child.name.value
+            found.setdefault(name, child)
+            inner = f"{name}." if isinstance(child, cst.ClassDef) else f"{name}.<locals>."
+            _collect(child.body, inner, found)
+        elif isinstance(child, _NESTING):
+            _collect(child, prefix, found)
 
 
 def definitions(rule: Rule, state: str) -> dict[str, Definition]:
@@ -74,9 +68,9 @@ def definitions(rule: Rule, state: str) -> dict[str, Definition]:
     module = source.module
 
     def build() -> dict[str, Definition]:
-        collector = _Collector()
-        module.visit(collector)
-        return collector.found
+        found: dict[str, Definition] = {}
+        _collect(module, "", found)
+        return found
 
     return rule.context.project.memo(f"definitions:{state}:{rule.context.path}:{id(module)}", build)
 
@@ -146,6 +140,9 @@ def literal(node: cst.BaseExpression) -> tuple[bool, object]:
 
 
 def walk(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
-    yield node
-    for child in node.children:
-        yield from walk(child)
+    """Every node under ``node`` (itself included), depth first, in source order."""
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        yield current
+        stack.extend(reversed(current.children))

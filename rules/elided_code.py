@@ -227,7 +227,8 @@ class ElidedCode(Rule):
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
         self._note_docstring(node.body)
         names = {dotted(d.decorator).rsplit(".", 1)[-1] for d in node.decorators}
-        if names & _STUB_DECORATORS or self.context.path.endswith(".pyi"):
+        stub = names & _STUB_DECORATORS or self.context.path.endswith(".pyi")
+        if stub or not touches(self, node):
             return
         old = before_function(self, node)
         scope = self._classes[-1] if self._classes else "module"

@@ -129,31 +129,29 @@ class SpecialCasedLiteral(Rule):
     )
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
-        old = before_function(self, node)
-        if old is None or self.context.is_test_file:
+        if self.context.is_test_file or not touches(self, node):
             return
         params = _params(node)
-        existing = {code(n) for n in walk(old) if isinstance(n, cst.If)}
-        if any(_special_case(n, _params(old)) for n in walk(old) if isinstance(n, cst.If)):
+        candidates = []
+        for branch in walk(node.body):
+            if isinstance(branch, cst.If) and touches(self, branch.test):
+                found = _special_case(branch, params)
+                if found and not all(_trivial(v) for v in found[0]) and not _trivial(found[1]):
+                    candidates.append((branch, found))
+        old = before_function(self, node) if candidates else None
+        if old is None:
+            return
+        old_ifs = [n for n in walk(old) if isinstance(n, cst.If)]
+        if any(_special_case(n, _params(old)) for n in old_ifs):
             return  # a lookup table already
         computes = any(
             isinstance(n, cst.Return) and n.value is not None and not literal(n.value)[0]
             for n in walk(node)
         )
-        for branch in walk(node.body):
-            if (
-                not isinstance(branch, cst.If)
-                or code(branch) in existing
-                or not touches(self, branch.test)
-            ):
-                continue
-            found = _special_case(branch, params)
-            if found is None or not computes:
-                continue
-            compared, answer = found
-            if all(_trivial(v) for v in compared) or _trivial(answer):
-                continue
-            self.report(
-                branch,
-                f"a new branch answers {', '.join(map(repr, compared))} with the constant {answer!r}",
-            )
+        existing = {code(n) for n in old_ifs}
+        for branch, (compared, answer) in candidates:
+            if computes and code(branch) not in existing:
+                self.report(
+                    branch,
+                    f"a new branch answers {', '.join(map(repr, compared))} with the constant {answer!r}",
+                )

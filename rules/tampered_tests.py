@@ -244,7 +244,10 @@ class TamperedTests(Rule):
             self._emit(node, "a module-wide skip marker (`pytestmark`) is added")
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
-        if not self.context.is_test_file:
+        lines = span(self, node)  # a removal at the end of the body is marked on the line after
+        first = min([lines.start, *(span(self, d).start for d in node.decorators)])
+        changed = any(ln in self.context.changed_lines for ln in range(first, lines.stop + 1))
+        if not self.context.is_test_file or not changed:
             return
         old = before_function(self, node)
         self._markers(node, old.decorators if old is not None else None)
