@@ -79,26 +79,47 @@ def _archive(dl: Path, name: str, version: str) -> Path | None:
     return None
 
 
+def _read_lines(path: Path) -> list[str]:
+    return path.read_text(encoding="utf-8", errors="replace").splitlines(keepends=True) if path.exists() else []
+
+
+def _renames(old: Path, new: Path, gone: list[str], fresh: list[str]) -> dict[str, str]:
+    """Pair removed and added files with at least half their lines alike, as ``git diff -M`` does."""
+    pairs: dict[str, str] = {}
+    for rel in gone:
+        before = _read_lines(old / rel)
+        best, best_ratio = None, 0.5
+        for cand in fresh:
+            if cand in pairs.values():
+                continue
+            ratio = difflib.SequenceMatcher(None, before, _read_lines(new / cand), autojunk=False).quick_ratio()
+            if ratio > best_ratio:
+                best, best_ratio = cand, ratio
+        if best is not None:
+            pairs[rel] = best
+    return pairs
+
+
 def release_diff(old: Path, new: Path) -> tuple[str, int]:
-    """A unified diff of the Python files between two trees, and its count of added lines."""
-    names = sorted(
-        {str(p.relative_to(old)) for p in old.rglob("*.py")} | {str(p.relative_to(new)) for p in new.rglob("*.py")}
-    )
+    """A unified diff of the Python files between two trees (renames detected), and its added lines."""
+    olds = {str(p.relative_to(old)) for p in old.rglob("*.py")}
+    news = {str(p.relative_to(new)) for p in new.rglob("*.py")}
+    renamed = _renames(old, new, sorted(olds - news), sorted(news - olds))
     parts: list[str] = []
     added = 0
-    for rel in names:
-        a, b = old / rel, new / rel
-        before = a.read_text(encoding="utf-8", errors="replace").splitlines(keepends=True) if a.exists() else []
-        after = b.read_text(encoding="utf-8", errors="replace").splitlines(keepends=True) if b.exists() else []
-        if before == after:
+    for rel in sorted((olds | news) - set(renamed.values())):
+        target = renamed.get(rel, rel)
+        a, b = old / rel, new / target
+        before, after = _read_lines(a), _read_lines(b)
+        if before == after and rel == target:
             continue
         lines = list(difflib.unified_diff(
-            before, after, f"a/{rel}" if a.exists() else "/dev/null", f"b/{rel}" if b.exists() else "/dev/null"
+            before, after, f"a/{rel}" if a.exists() else "/dev/null", f"b/{target}" if b.exists() else "/dev/null"
         ))  # fmt: skip
-        if not lines:
-            continue
-        header = f"diff --git a/{rel} b/{rel}\n"
-        if not a.exists():
+        header = f"diff --git a/{rel} b/{target}\n"
+        if rel != target:
+            header += f"rename from {rel}\nrename to {target}\n"
+        elif not a.exists():
             header += "new file mode 100644\n"
         elif not b.exists():
             header += "deleted file mode 100644\n"

@@ -23,6 +23,7 @@ from guard.changes import FileChanges, analyse_file
 from guard.checks import bandit, mypy, properties, ruff
 from guard.checks.base import ToolFailure, ToolRun
 from guard.config import Options
+from guard.context import in_context
 from guard.findings import Finding, Note, ToolError
 from guard.newonly import new_only
 from guard.repo import importers, is_test_path, module_name, python_files
@@ -318,6 +319,10 @@ def run_pipeline(
             _rules_stage(p, options, out)
         for future in futures:
             future.result()
-    out.findings = sorted(f for f in set(out.findings) if not options.ignores(f.rule, f.path))
+    sources = {c.path: c.after.text for c in p.changes.values() if c.after is not None}
+    for dependent in p.dependents:
+        sources[dependent] = (ws.repo / dependent).read_text(encoding="utf-8", errors="replace")
+    kept = (f for f in set(out.findings) if not options.ignores(f.rule, f.path))
+    out.findings = sorted(in_context(kept, sources))
     out.timings["total_s"] = round(time.perf_counter() - started, 3)
     return out

@@ -1,0 +1,78 @@
+"""Read a tool's finding in the context of the code around it.
+
+Some findings are true to the letter and still say nothing about the patch:
+
+- an undefined name in a module that writes its own namespace at run time
+  (``vars().update(...)``, ``globals()[name] = ...``, a module-level ``exec``): neither ruff nor mypy
+  can see those names, and the code may be fine;
+- an error inside a block that expects an exception (``with pytest.raises(...)``,
+  ``with self.assertRaises(...)``): the test provokes it on purpose.
+
+Such findings are kept, as INFO (they no longer count), with the reason in their evidence.
+guard's own rules already read this context themselves and are left alone.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import replace
+from functools import lru_cache
+
+from guard.findings import Finding, Severity
+
+UNDEFINED_NAME_RULES = frozenset({"F821", "F822", "name-defined"})
+_DYNAMIC_NAMESPACE = re.compile(
+    r"^(?:vars|globals|locals)\(\)\s*(?:\.update\b|\.setdefault\b|\[)|^exec\(", re.MULTILINE
+)
+_EXPECTS_EXCEPTION = frozenset({"raises", "assertRaises", "assertRaisesRegex", "assertRaisesRegexp"})
+
+
+@lru_cache(maxsize=256)
+def writes_namespace_dynamically(source: str) -> bool:
+    return bool(_DYNAMIC_NAMESPACE.search(source))
+
+
+@lru_cache(maxsize=256)
+def expected_failure_lines(source: str) -> frozenset[int]:
+    """Lines inside ``with`` blocks whose context manager expects an exception."""
+    try:
+        tree = ast.parse(source)
+    except (SyntaxError, ValueError):
+        return frozenset()
+    lines: set[int] = set()
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.With | ast.AsyncWith):
+            continue
+        for item in node.items:
+            call = item.context_expr
+            if isinstance(call, ast.Call):
+                func = call.func
+                name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
+                if name in _EXPECTS_EXCEPTION:
+                    first = node.body[0].lineno
+                    lines.update(range(first, (node.end_lineno or first) + 1))
+                    break
+    return frozenset(lines)
+
+
+def in_context(findings: Iterable[Finding], sources: Mapping[str, str]) -> list[Finding]:
+    """The findings, with those the context explains demoted to INFO. ``sources``: path -> text."""
+    out = []
+    for f in findings:
+        reason = _explained(f, sources.get(f.path))
+        if reason and f.analyzer != "guard" and f.severity is not Severity.INFO:
+            f = replace(f, severity=Severity.INFO, evidence=(*f.evidence, ("context", reason)))
+        out.append(f)
+    return out
+
+
+def _explained(f: Finding, source: str | None) -> str | None:
+    if source is None:
+        return None
+    if f.rule in UNDEFINED_NAME_RULES and writes_namespace_dynamically(source):
+        return "the module writes its namespace at run time, which tools cannot follow"
+    if f.line in expected_failure_lines(source):
+        return "inside a block that expects an exception: the error is provoked on purpose"
+    return None

@@ -1,0 +1,48 @@
+from __future__ import annotations
+
+from guard.api import check_patch
+from guard.context import expected_failure_lines, in_context, writes_namespace_dynamically
+from guard.findings import Confidence, Finding, Severity
+from tests.conftest import MakeRepo, diff_after_edit
+
+TEST = """\
+import pytest
+
+
+def test_rejects() -> None:
+    with pytest.raises(TypeError):
+        hash("x", 1)
+    assert hash("x")
+"""
+
+
+def finding(path: str, line: int, rule: str, analyzer: str = "mypy") -> Finding:
+    return Finding(path, line, 1, rule, analyzer, "m", Severity.ERROR, Confidence.HIGH)
+
+
+def test_expected_failure_lines_cover_the_block_body_only() -> None:
+    assert expected_failure_lines(TEST) == {6}
+
+
+def test_dynamic_namespace_is_seen_at_module_level() -> None:
+    assert writes_namespace_dynamically("names = {}\nvars().update(names)\n")
+    assert writes_namespace_dynamically("globals()['X'] = 1\n")
+    assert not writes_namespace_dynamically("def f(d):\n    d.update(vars(obj))\n")
+
+
+def test_context_demotes_tool_findings_but_not_guards_own() -> None:
+    sources = {"t.py": TEST, "m.py": "vars().update({'A': 1})\nprint(A)\n"}
+    found = in_context(
+        [finding("t.py", 6, "call-arg"), finding("t.py", 7, "call-arg"), finding("m.py", 2, "F821", "ruff"),
+         finding("t.py", 6, "bad-call-signature", "guard")],
+        sources,
+    )  # fmt: skip
+    assert [f.severity for f in found] == [Severity.INFO, Severity.ERROR, Severity.INFO, Severity.ERROR]
+    assert "on purpose" in dict(found[0].evidence)["context"]
+
+
+def test_a_provoked_error_in_a_test_does_not_fail_the_patch(make_repo: MakeRepo) -> None:
+    repo = make_repo({"tests/test_h.py": "def test_ok() -> None:\n    assert hash('x')\n"})
+    report = check_patch(diff_after_edit(repo, {"tests/test_h.py": TEST}), repo, analyzers=frozenset({"mypy"}))
+    assert report.verdict == "pass"
+    assert [(s.finding.rule, s.finding.line, s.weight) for s in report.findings] == [("call-arg", 6, 0.0)]
