@@ -29,7 +29,7 @@ sys.path.insert(0, str(ROOT))
 
 from guard.diff import parse_patch  # noqa: E402
 from guard.findings import Confidence, Finding, Severity  # noqa: E402
-from guard.score import Model, PatchFacts, counts, patch_features, prior_logits, score  # noqa: E402
+from guard.score import FIRM_PRIORS, Model, PatchFacts, counts, patch_features, prior_logits, score  # noqa: E402
 
 MODEL_PATH = ROOT / "guard" / "data" / "score_model.json"
 EVAL_PATH = ROOT / ".bench" / "fixtures_eval.jsonl"
@@ -80,7 +80,8 @@ def finding_from_json(d: dict[str, Any]) -> Finding:
     return Finding(path=d["path"], line=d["line"], column=d.get("column", 0), rule=d["rule"],
                    analyzer=d["analyzer"], message=d.get("message", ""),
                    severity=Severity[d["severity"].upper()],
-                   confidence=Confidence[d["confidence"].upper()])  # fmt: skip
+                   confidence=Confidence[d["confidence"].upper()],
+                   evidence=tuple(d.get("evidence", {}).items()))  # fmt: skip
 
 
 def known_rules(cases: Sequence[Case]) -> frozenset[str]:
@@ -129,7 +130,7 @@ def fit(d: Design, lam: float) -> tuple[np.ndarray, float]:
     """Penalised maximum likelihood: the coefficients and the leak's logit."""
     n = len(d.y)
     lams = np.array(
-        [max(lam, CLASS_LAMBDA) if name.startswith("class:") else lam for name in d.names]
+        [max(lam, CLASS_LAMBDA) if name.startswith("class:") or name in FIRM_PRIORS else lam for name in d.names]
     )
 
     def objective(params: np.ndarray) -> tuple[float, np.ndarray]:

@@ -195,7 +195,8 @@ def release_report(threshold: float, recheck: bool, only: set[str]) -> None:
 
 def _finding_json(f: Finding) -> dict[str, object]:
     return {"rule": f.rule, "analyzer": f.analyzer, "path": f.path, "line": f.line, "column": f.column,
-            "message": f.message, "severity": f.severity.label, "confidence": f.confidence.label}  # fmt: skip
+            "message": f.message, "severity": f.severity.label, "confidence": f.confidence.label,
+            "evidence": dict(f.evidence)}  # fmt: skip
 
 
 def _load_release_cache() -> dict[str, dict[str, object]]:

@@ -15,7 +15,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from guard import rulekit
@@ -81,8 +81,6 @@ class _Plan:
 
 
 def _replace_symbol(f: Finding, symbol: str) -> Finding:
-    from dataclasses import replace
-
     return replace(f, symbol=symbol)
 
 
@@ -197,7 +195,9 @@ def _tool_stage(name: str, runner: Runner, p: _Plan, options: Options, out: Outc
             before = p.with_symbols(before, "before")
         new = new_only(after, before, p.changed(), p.renamed)
         adjust = _ADJUST.get(name)
-        out.findings.extend(adjust(new, before) if adjust else new)
+        if adjust is not None:  # in terms of the patched tree: a renamed file keeps its history
+            new = adjust(new, [replace(f, path=p.renamed.get(f.path, f.path)) for f in before])
+        out.findings.extend(new)
     except ToolFailure as failure:
         out.tool_errors.append(ToolError(name, str(failure)))
         print(f"guard: {name}: {failure}", file=sys.stderr)
