@@ -17,10 +17,11 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from guard import rulekit
 from guard.changes import FileChanges, analyse_file
-from guard.checks import bandit, mypy, properties, ruff
+from guard.checks import bandit, mypy, ruff
 from guard.checks.base import ToolFailure, ToolRun
 from guard.config import Options
 from guard.context import in_context
@@ -28,6 +29,9 @@ from guard.findings import Finding, Note, ToolError
 from guard.newonly import new_only
 from guard.repo import importers, is_test_path, module_name, python_files
 from guard.workspace import State, Workspace
+
+if TYPE_CHECKING:  # the property stage loads only when it runs
+    from guard.checks import properties
 
 
 @dataclass
@@ -238,6 +242,8 @@ def property_subjects(
 ) -> tuple[list[properties.ModuleVersions], list[properties.ChangedFunction]]:
     """The touched modules and the changed functions the property stage runs (tests excluded:
     they are not functions to fuzz; nested functions cannot be called from outside)."""
+    from guard.checks import properties
+
     modules = [
         properties.ModuleVersions(c.path, c.file.before, c.file.after)
         for c in changes
@@ -256,6 +262,8 @@ def property_subjects(
 
 def _properties_stage(p: _Plan, options: Options, out: Outcome) -> None:
     """Run the changed functions, old against new, in the sandbox."""
+    from guard.checks import properties
+
     started = time.perf_counter()
     modules, functions = property_subjects(list(p.changes.values()))
     try:

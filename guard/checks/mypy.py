@@ -14,8 +14,6 @@ import sys
 from dataclasses import replace
 from pathlib import Path
 
-from mypy.defaults import PYTHON3_VERSION_MIN
-
 from guard.checks.base import ToolFailure, ToolRun, keep_paths, relative, run_tool
 from guard.findings import Confidence, Finding, Severity
 
@@ -73,6 +71,8 @@ def run(job: ToolRun, cache: Path) -> tuple[list[Finding], str | None]:
     """Findings, and a note when the repo's mypy configuration had to be set aside."""
     if not job.paths:
         return [], None
+    from mypy.defaults import PYTHON3_VERSION_MIN  # here: it loads mypy's compiled runtime
+
     major, minor = max(job.target_version, PYTHON3_VERSION_MIN)
     argv = [
         sys.executable, "-m", "mypy", "--output", "json", "--show-column-numbers",
