@@ -8,6 +8,7 @@ within its own budget; one that fails becomes a :class:`ToolError` and the rest 
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import sys
 import threading
@@ -298,6 +299,9 @@ def run_pipeline(
     # Overlays are built here, before threads start, so no two threads build one at once.
     p.overlay("after")
     p.overlay("before")
+    if "ruff" in options.analyzers:
+        with contextlib.suppress(ToolFailure):  # reported by the ruff stage itself
+            ruff.binary()
     runners: dict[str, tuple[Runner, bool]] = {
         "ruff": (ruff.run, False),
         "bandit": (bandit.run_in_process if warm else bandit.run, False),

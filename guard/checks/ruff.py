@@ -6,6 +6,7 @@ style rules must not make a patch fail for style.
 
 from __future__ import annotations
 
+import functools
 import json
 import shutil
 
@@ -71,12 +72,15 @@ def counts(code: str) -> bool:
     return selected and not ignored
 
 
-def _binary() -> str:
+@functools.lru_cache(maxsize=1)
+def binary() -> str:
+    """ruff's executable. Resolve it before starting threads: ruff's finder reads sysconfig,
+    whose first initialisation is not thread-safe (a racing thread sees EXE = None)."""
     try:
         from ruff.__main__ import find_ruff_bin  # type: ignore[import-untyped]
 
         return str(find_ruff_bin())
-    except (ImportError, FileNotFoundError):
+    except (ImportError, FileNotFoundError, TypeError):
         found = shutil.which("ruff")
         if found is None:
             raise ToolFailure("ruff is not installed") from None
@@ -93,7 +97,7 @@ def run(job: ToolRun) -> list[Finding]:
         return []
     major, minor = max(job.target_version, MIN_TARGET)
     argv = [
-        _binary(), "check", "--isolated", "--no-cache", "--preview", "--no-fix",
+        binary(), "check", "--isolated", "--no-cache", "--preview", "--no-fix",
         "--output-format", "json", "--target-version", f"py{major}{minor}",
         "--select", ",".join(SELECT), "--ignore", ",".join(IGNORE), "--", *job.paths,
     ]  # fmt: skip
