@@ -45,6 +45,8 @@ class ParsedSource:
     wrapper: MetadataWrapper | None
     definitions: list[Definition]
     syntax_error: tuple[int, int, str] | None = None
+    tree: ast.Module | None = None
+    """The ``ast`` tree from the syntax check (None when the text does not parse)."""
 
     def enclosing(self, line: int) -> str:
         """Qualified name of the innermost definition containing ``line`` ('' at module level)."""
@@ -93,7 +95,7 @@ class FileChanges:
 
 def parse_source(text: str) -> ParsedSource:
     try:
-        ast.parse(text)
+        tree = ast.parse(text)
     except SyntaxError as exc:
         return ParsedSource(
             text, None, None, [], (exc.lineno or 1, (exc.offset or 1), exc.msg or "syntax error")
@@ -104,11 +106,11 @@ def parse_source(text: str) -> ParsedSource:
         module = cst.parse_module(text)
     except cst.ParserSyntaxError:
         # Valid for CPython but beyond libcst's grammar: analysable by the tools, not by rules.
-        return ParsedSource(text, None, None, _ast_definitions(text))
+        return ParsedSource(text, None, None, _ast_definitions(tree), tree=tree)
     wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
     collector = _DefinitionCollector()
     wrapper.visit(collector)
-    return ParsedSource(text, module, wrapper, collector.definitions)
+    return ParsedSource(text, module, wrapper, collector.definitions, tree=tree)
 
 
 class _DefinitionCollector(cst.CSTVisitor):
@@ -143,7 +145,7 @@ class _DefinitionCollector(cst.CSTVisitor):
         self._stack.pop()
 
 
-def _ast_definitions(text: str) -> list[Definition]:
+def _ast_definitions(tree: ast.Module) -> list[Definition]:
     out: list[Definition] = []
 
     def walk(node: ast.AST, prefix: str, in_class: bool) -> None:
@@ -159,16 +161,15 @@ def _ast_definitions(text: str) -> list[Definition]:
             else:
                 walk(child, prefix, in_class)
 
-    walk(ast.parse(text), "", False)
+    walk(tree, "", False)
     return out
 
 
 def _imports(parsed: ParsedSource, lines: frozenset[int]) -> list[ImportedName]:
-    if parsed.module is None:
+    if parsed.module is None or parsed.tree is None:
         return []
-    tree = ast.parse(parsed.text)
     found: list[ImportedName] = []
-    for node in ast.walk(tree):
+    for node in ast.walk(parsed.tree):
         if getattr(node, "lineno", None) not in lines:
             continue
         if isinstance(node, ast.Import):

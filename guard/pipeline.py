@@ -8,6 +8,7 @@ within its own budget; one that fails becomes a :class:`ToolError` and the rest 
 
 from __future__ import annotations
 
+import ast
 import contextlib
 import hashlib
 import sys
@@ -114,16 +115,10 @@ def plan(ws: Workspace, target: tuple[int, int]) -> _Plan:
 
 def _interface_may_change(c: FileChanges) -> bool:
     """True unless every change sits inside function bodies (which callers cannot see)."""
-    if c.after is None or c.before is None or c.file.old_path != c.path:
-        return True
-    import ast
-
-    try:
-        tree = ast.parse(c.after.text)
-    except (SyntaxError, ValueError):
+    if c.after is None or c.after.tree is None or c.before is None or c.file.old_path != c.path:
         return True
     bodies: list[tuple[int, int]] = []
-    for node in ast.walk(tree):
+    for node in ast.walk(c.after.tree):
         if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node.body:
             bodies.append((node.body[0].lineno, node.end_lineno or node.body[0].lineno))
     return any(not any(a <= line <= b for a, b in bodies) for line in c.changed_lines)
