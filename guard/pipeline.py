@@ -29,7 +29,7 @@ from guard.config import Options
 from guard.context import in_context
 from guard.findings import Finding, Note, ToolError
 from guard.newonly import new_only
-from guard.repo import importers, is_test_path, module_name, python_files
+from guard.repo import importers, is_test_path, module_name
 from guard.workspace import State, Workspace
 
 if TYPE_CHECKING:  # the property stage loads only when it runs
@@ -109,7 +109,11 @@ def plan(ws: Workspace, target: tuple[int, int]) -> _Plan:
         if _interface_may_change(c)
     }
     everything = set(after_paths) | set(before_paths) | set(renamed)
-    dependents = importers(ws.repo, touched_modules, exclude=everything) if touched_modules else []
+    dependents = (
+        importers(ws.repo, touched_modules, exclude=everything, files=ws.repo_python_files)
+        if touched_modules
+        else []
+    )
     return _Plan(ws, changes, target, after_paths, before_paths, dependents, renamed)
 
 
@@ -164,10 +168,10 @@ class ToolCache:
         return run
 
 
-def repo_stamp(repo: Path) -> str:
-    """Changes whenever any of the repo's Python files is added, removed or modified."""
+def repo_stamp(repo: Path, files: Sequence[str]) -> str:
+    """Changes whenever any of the repo's Python ``files`` is added, removed or modified."""
     digest = hashlib.sha256()
-    for rel in python_files(repo):
+    for rel in files:
         try:
             st = (repo / rel).stat()
         except OSError:
@@ -303,7 +307,7 @@ def run_pipeline(
         "mypy": (_mypy_runner(p, out), True),
     }
     if cache is not None:
-        stamp = repo_stamp(ws.repo)
+        stamp = repo_stamp(ws.repo, ws.repo_python_files)
         runners = {
             name: (cache.wrap(name, run, (lambda: stamp) if deps else None), deps)
             for name, (run, deps) in runners.items()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import ast
 import os
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 SKIP_DIRS = frozenset(
@@ -73,8 +73,15 @@ def imported_modules(source: str, importer: str, is_package: bool) -> set[str]:
     return found
 
 
-def importers(repo: Path, modules: Iterable[str], exclude: Iterable[str] = (), limit: int = 40) -> list[str]:
-    """Repo files that import any of ``modules`` (nearest first), at most ``limit``."""
+def importers(
+    repo: Path,
+    modules: Iterable[str],
+    exclude: Iterable[str] = (),
+    limit: int = 40,
+    files: Sequence[str] | None = None,
+) -> list[str]:
+    """Repo files that import any of ``modules`` (nearest first), at most ``limit``.
+    ``files``: the repo's Python files when already listed (see :func:`python_files`)."""
     wanted = set(modules)
     if not wanted:
         return []
@@ -82,7 +89,7 @@ def importers(repo: Path, modules: Iterable[str], exclude: Iterable[str] = (), l
     pattern = re.compile(r"\b(" + "|".join(sorted(map(re.escape, leaves))) + r")\b")
     skip = set(exclude)
     found: list[str] = []
-    for rel in python_files(repo):
+    for rel in python_files(repo) if files is None else files:
         if rel in skip:
             continue
         try:

@@ -12,6 +12,7 @@ written to the user's tree.
 
 from __future__ import annotations
 
+import functools
 import os
 import subprocess
 import tempfile
@@ -21,6 +22,7 @@ from pathlib import Path
 from typing import Literal
 
 from guard.diff import FilePatch, FileStatus, Hunk, Patch, PatchError
+from guard.repo import python_files
 
 State = Literal["before", "after"]
 Reader = Callable[[str], "str | None"]
@@ -60,6 +62,11 @@ class Workspace:
     """(path, reason) for files that are not checked: binary, not Python."""
     _tmp: tempfile.TemporaryDirectory[str] | None = None
     _overlays: dict[str, Path] = field(default_factory=dict)
+
+    @functools.cached_property
+    def repo_python_files(self) -> list[str]:
+        """The repo's own Python files, listed once per check (callers' index, cache stamp)."""
+        return python_files(self.repo)
 
     def by_path(self) -> dict[str, TouchedFile]:
         return {f.path: f for f in self.files}
