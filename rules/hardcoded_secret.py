@@ -37,6 +37,11 @@ _CREDENTIAL = re.compile(
 _NOT_CREDENTIAL = re.compile(
     r"(^|_)(header|name|field|env|var|path|file|url|prefix|type|id)$", re.I
 )
+_SECRET_NAME = re.compile(
+    r"(^|_)(secret|token|password|passwd|pwd|passphrase|credentials?|api_?key|"
+    r"(secret|access|private|signing|client|hmac|encryption|master)_?key)$",
+    re.IGNORECASE,
+)
 _HEADER = re.compile(r"^(Bearer|Basic|Token)\s+(\S{16,})$")
 
 
@@ -68,6 +73,13 @@ def looks_random(value: str) -> bool:
 def _credential_name(name: str) -> bool:
     words = _words(name)
     return bool(_CREDENTIAL.search(words)) and not _NOT_CREDENTIAL.search(words)
+
+
+def secret_name(name: str) -> bool:
+    """A name that denotes a secret itself, whatever its value: it *ends* in a credential word
+    (``WEBHOOK_SECRET``, ``db_password``, ``apiToken``, ``SECRET_KEY``), and not in a bare ``key``
+    (``cache_key``), ``auth`` or ``dsn``, which name secrets only sometimes."""
+    return bool(_SECRET_NAME.search(_words(name)))
 
 
 def _string(node: cst.BaseExpression) -> str | None:

@@ -1,5 +1,5 @@
-"""shell-injection and hardcoded-secret exist only for what bandit misses: on each of their INVALID
-examples, bandit reports nothing above LOW severity (which guard keeps as information only)."""
+"""guard's security rules exist only for what bandit misses: on each of their INVALID examples,
+bandit reports nothing above LOW severity (which guard keeps as information only)."""
 
 from __future__ import annotations
 
@@ -11,12 +11,14 @@ from pathlib import Path
 import pytest
 from guard.rules.hardcoded_secret import HardcodedSecret
 from guard.rules.shell_injection import ShellInjection
+from guard.rules.timing_unsafe_compare import TimingUnsafeCompare
+from guard.rules.tls_verify_disabled import TlsVerifyDisabled
 
 from guard.rulekit import Example
 
 EXAMPLES = [
     (rule.ID, n, example)
-    for rule in (ShellInjection, HardcodedSecret)
+    for rule in (ShellInjection, HardcodedSecret, TimingUnsafeCompare, TlsVerifyDisabled)
     for n, example in enumerate(rule.INVALID, 1)
 ]
 
