@@ -1,8 +1,16 @@
-"""Keep only what the patch introduced.
+"""Keep only what the patch introduced, and say which new findings are old disagreements.
 
 Findings of the patched tree are matched against those of the original tree on rule, message
 and enclosing definition — never on line numbers, which move. A finding with no counterpart before
 the patch is new; counts matter (a second copy of an old problem is new).
+
+A new finding can still be *familiar*: before the patch, the same tool already made the same
+complaint about the same subject in that file (``"ParserElement" has no attribute ...`` where the
+code downcasts a base class on purpose, a mixin calling ``self.assertTrue``), or, for a type
+checker, already disputed the same definition (its inferred types are confused there, so further
+complaints follow). Such findings are the codebase's standing disagreements with the tool rather
+than something the patch brought; they keep a ``familiar`` entry in their evidence, which the score
+weighs (see guard.score).
 """
 
 from __future__ import annotations
@@ -10,15 +18,29 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Iterable, Mapping
+from dataclasses import replace
 
-from guard.findings import Finding
+from guard.findings import Finding, Severity
 
 _LINE_REFERENCE = re.compile(r"\b(line|column) \d+")
+# The first quoted name of a message: the type, function or name the complaint is about.
+_SUBJECT = re.compile(r"^[^\"'`]*?(\"[^\"]*\"|'[^']*'|`[^`]*`)")
+
+# Analyzers that infer types across a whole definition: one dispute there breeds others.
+TYPE_CHECKERS = frozenset({"mypy"})
 
 
 def _message(finding: Finding) -> str:
     """The message without references to line numbers (``defined on line 12``)."""
     return _LINE_REFERENCE.sub(r"\1 N", finding.message)
+
+
+def subject(finding: Finding) -> str:
+    """What the complaint is about: the message up to its first quoted name (the whole message
+    when it quotes none). ``"Foo" has no attribute "bar"`` -> ``"Foo"``."""
+    message = _message(finding)
+    match = _SUBJECT.match(message)
+    return match[0] if match else message
 
 
 def new_only(
@@ -27,32 +49,68 @@ def new_only(
     changed: Mapping[str, frozenset[int]],
     renamed: Mapping[str, str] | None = None,
 ) -> list[Finding]:
-    """Findings of ``after`` that ``before`` does not explain.
+    """Findings of ``after`` that ``before`` does not explain, familiar ones marked as such.
 
     ``changed`` maps a path to its changed lines; ``renamed`` maps old paths to new ones.
-    Findings on unchanged lines are matched first, so that when a patch repeats an old problem the
-    copy on the changed line is the one reported.
+    Exact counterparts (same enclosing definition) are matched first, then counterparts whose
+    definition was renamed, moved or rewritten by the patch. In both passes findings on unchanged
+    lines go first, so that when a patch repeats an old problem the copy on the changed line is
+    the one reported.
     """
     renamed = renamed or {}
+    before = [replace(f, path=renamed.get(f.path, f.path)) for f in before]
     exact: Counter[tuple[str, str, str, str]] = Counter()
     loose: Counter[tuple[str, str, str]] = Counter()
     for f in before:
-        path = renamed.get(f.path, f.path)
-        exact[(path, f.rule, _message(f), f.symbol)] += 1
-        loose[(path, f.rule, _message(f))] += 1
+        exact[(f.path, f.rule, _message(f), f.symbol)] += 1
+        loose[(f.path, f.rule, _message(f))] += 1
 
     def on_changed(f: Finding) -> bool:
         return f.line in changed.get(f.path, frozenset())
 
-    kept: list[Finding] = []
+    unmatched: list[Finding] = []
     for f in sorted(after, key=lambda f: (on_changed(f), f.path, f.line, f.column, f.rule)):
         key = (f.path, f.rule, _message(f), f.symbol)
         if exact[key] > 0:
             exact[key] -= 1
             loose[key[:3]] -= 1
-        elif not on_changed(f) and loose[key[:3]] > 0:
-            # Same problem, enclosing definition renamed or moved by the patch: not new.
-            loose[key[:3]] -= 1
+        else:
+            unmatched.append(f)
+    kept: list[Finding] = []
+    for f in unmatched:  # still ordered unchanged lines first
+        key3 = (f.path, f.rule, _message(f))
+        if loose[key3] > 0:
+            # Same problem, its enclosing definition renamed, moved or rewritten: not new.
+            loose[key3] -= 1
         else:
             kept.append(f)
-    return sorted(kept)
+    return sorted(familiar(kept, before))
+
+
+def familiar(new: Iterable[Finding], before: Iterable[Finding]) -> list[Finding]:
+    """``new`` with a ``familiar`` evidence entry on each finding the original tree's findings
+    (``before``, paths already in terms of the patched tree) show to be an old disagreement."""
+    subjects: Counter[tuple[str, str, str, str]] = Counter()
+    definitions: Counter[tuple[str, str, str]] = Counter()
+    for f in before:
+        if f.severity is Severity.INFO:
+            continue
+        subjects[(f.analyzer, f.path, f.rule, subject(f))] += 1
+        if f.symbol:
+            definitions[(f.analyzer, f.path, f.symbol)] += 1
+    out = []
+    for f in new:
+        reason = None
+        if f.severity is not Severity.INFO:
+            same = subjects[(f.analyzer, f.path, f.rule, subject(f))]
+            disputed = (
+                definitions[(f.analyzer, f.path, f.symbol)] if f.analyzer in TYPE_CHECKERS else 0
+            )
+            if same:
+                reason = f"{f.analyzer} already reported {f.rule} about {subject(f)} {same} time(s) in this file before the patch"
+            elif disputed:
+                reason = f"{f.analyzer} already reported {disputed} problem(s) in {f.symbol} before the patch"
+        if reason:
+            f = replace(f, evidence=(*f.evidence, ("familiar", reason)))
+        out.append(f)
+    return out

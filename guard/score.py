@@ -87,10 +87,15 @@ def class_feature(severity: Severity, confidence: Confidence) -> str:
 #   more of the same (see guard.checks.mypy.weigh_by_noise);
 # - repeat: a later finding of a rule already seen in this patch. Repeats of one habit (three
 #   targeted `type: ignore`s) are correlated evidence, not independent pieces of it.
+# - familiar: before the patch the tool already made the same complaint about the same subject in
+#   this file, or (a type checker) already disputed the same definition (see guard.newonly): the
+#   codebase's standing disagreement with the tool (a downcast, a mixin, inference in untyped
+#   code), on top of what noisy-here says about the file as a whole.
 # The noisy-here prior is set so that one complaint of a tool in a file it already disputed cannot
-# fail a patch on its own (it was chosen after reading the release diffs that benchmarks/
-# score_report.py checks, so that figure is no longer a held-out estimate for this feature).
-FIRM_PRIORS: Mapping[str, float] = {"noisy-here": -3.5, "repeat": -1.5}
+# fail a patch on its own; the familiar prior so that several familiar complaints together cannot
+# either. Both were chosen after reading the release diffs of benchmarks/release_diffs.py's TUNED
+# set; only its HELD_OUT set is a held-out estimate for them.
+FIRM_PRIORS: Mapping[str, float] = {"noisy-here": -3.5, "repeat": -1.5, "familiar": -2.0}
 
 
 def prior_logits() -> dict[str, float]:
@@ -100,7 +105,10 @@ def prior_logits() -> dict[str, float]:
 
 
 def finding_features(
-    finding: Finding, facts: PatchFacts, known_rules: frozenset[str], corroborated: bool,
+    finding: Finding,
+    facts: PatchFacts,
+    known_rules: frozenset[str],
+    corroborated: bool,
     repeat: bool = False,
 ) -> list[tuple[str, float]]:
     """The features of one finding; the fit and the run time both use exactly this function."""
@@ -118,6 +126,8 @@ def finding_features(
         feats.append(("corroborated", 1.0))
     if any(key.endswith("-noise") for key, _ in finding.evidence):
         feats.append(("noisy-here", 1.0))
+    if any(key == "familiar" for key, _ in finding.evidence):
+        feats.append(("familiar", 1.0))
     if repeat:
         feats.append(("repeat", 1.0))
     return feats

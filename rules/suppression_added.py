@@ -8,6 +8,11 @@ hygiene such as ``# type: ignore[no-untyped-def]``) silences nothing that matter
 names the codes it silences is reported with low confidence: it documents one acknowledged
 complaint, as typed codebases do; the blanket forms are the suspicious ones.
 
+A ``# noqa`` is weighed by what it actually silences: ruff, with guard's correctness selection and
+``--ignore-noqa``, is asked what it would report on that line. When that is nothing guard counts
+(``import wcwidth  # noqa`` probing for an optional dependency silences only the unused import;
+``assert type(x) is str  # noqa`` only a style code), the comment hides nothing and is not reported.
+
 Example::
 
     -    return os.path.join(a, b)
@@ -16,11 +21,15 @@ Example::
 
 from __future__ import annotations
 
+import json
+import os
 import re
+import subprocess
 
 import libcst as cst
 
 from guard.checks import mypy, ruff
+from guard.checks.base import ToolFailure
 from guard.findings import Confidence, Severity
 from guard.rulekit import Example, Rule, RuleContext
 
@@ -31,7 +40,9 @@ _SUPPRESSION = re.compile(
 
 def _targeted(suppression: str) -> bool:
     """Does it name the codes it silences (``type: ignore[x]``, ``noqa: F821``, ``nosec B602``)?"""
-    return bool(re.search(r"\[[\w\-, ]+\]|(noqa|nosec)\s*:?\s*[A-Z]+[0-9]+", suppression, re.IGNORECASE))
+    return bool(
+        re.search(r"\[[\w\-, ]+\]|(noqa|nosec)\s*:?\s*[A-Z]+[0-9]+", suppression, re.IGNORECASE)
+    )
 
 
 def _silences_what_guard_counts(suppression: str) -> bool:
@@ -42,11 +53,51 @@ def _silences_what_guard_counts(suppression: str) -> bool:
     codes = re.findall(r"[A-Za-z]+[0-9]+|[a-z]+(?:-[a-z]+)+", suppression.split(":", 1)[-1])
     kind = suppression.split(":", 1)[0].strip().lower()
     if kind.startswith("type") and "[" in suppression:
-        codes = [c.strip() for c in suppression[suppression.index("[") + 1 :].rstrip("] ").split(",")]
+        codes = [
+            c.strip() for c in suppression[suppression.index("[") + 1 :].rstrip("] ").split(",")
+        ]
         return any(mypy.SEVERITY.get(c, mypy.DEFAULT)[0] is not Severity.INFO for c in codes)
     if kind.startswith("noqa") and codes:
         return any(ruff.counts(code) for code in codes)
     return True
+
+
+def _named_codes(suppression: str) -> list[str]:
+    """The codes a ``noqa`` names (none for a bare ``# noqa``, which silences every code)."""
+    if ":" not in suppression:
+        return []
+    return [c.upper() for c in re.findall(r"[A-Za-z]+[0-9]+", suppression.split(":", 1)[1])]
+
+
+def ruff_without_noqa(
+    text: str, path: str, target: tuple[int, int], budget_s: float = 10.0
+) -> dict[int, list[str]] | None:
+    """What guard's ruff selection reports on each line of ``text`` when ``noqa`` comments are
+    ignored: line (the one a ``noqa`` there would silence) -> codes. None when ruff cannot say."""
+    major, minor = max(target, ruff.MIN_TARGET)
+    env = {**os.environ, "NO_COLOR": "1"}
+    env.pop("PYTHONPATH", None)
+    try:
+        argv = [
+            ruff.binary(), "check", "--isolated", "--no-cache", "--preview", "--no-fix", "--ignore-noqa",
+            "--output-format", "json", "--target-version", f"py{major}{minor}",
+            "--select", ",".join(ruff.SELECT), "--ignore", ",".join(ruff.IGNORE),
+            "--stdin-filename", path, "-",
+        ]  # fmt: skip
+        proc = subprocess.run(
+            argv, input=text, capture_output=True, text=True, timeout=budget_s, env=env, check=False
+        )
+        items = json.loads(proc.stdout or "[]") if proc.returncode in (0, 1) else None
+    except (ToolFailure, OSError, subprocess.TimeoutExpired, json.JSONDecodeError):
+        return None
+    if not isinstance(items, list):
+        return None
+    lines: dict[int, list[str]] = {}
+    for item in items:
+        row = item.get("noqa_row") or (item.get("location") or {}).get("row")
+        if isinstance(row, int):
+            lines.setdefault(row, []).append(item.get("code") or "syntax-error")
+    return lines
 
 
 class SuppressionAdded(Rule):
@@ -72,11 +123,30 @@ class SuppressionAdded(Rule):
             before="import pytest\n",
             after='import pytest\n\npytest.importorskip("yaml")\nimport yaml  # noqa: E402\n',
         ),
-        Example(before="def f(x):\n    return x\n", after="def f(x):  # type: ignore[no-untyped-def]\n    return x\n"),
+        Example(
+            before="def f(x):\n    return x\n",
+            after="def f(x):  # type: ignore[no-untyped-def]\n    return x\n",
+        ),
+        # A bare noqa that silences only what guard never counts: an optional-dependency probe
+        # (unused import), a style code (type comparison).
+        Example(
+            before="def test_wide():\n    pass\n",
+            after="def test_wide():\n    try:\n        import wcwidth  # noqa\n    except ImportError:\n        pass\n",
+            path="test/test_wrap.py",
+        ),
+        Example(before="x = 1\n", after="x = 1\nassert type(x) is int  # noqa\n"),
+        # It names a code guard counts, but ruff reports no such thing on the line.
+        Example(before="x = 1\n", after="x = 1\ny = x  # noqa: F821\n"),
     )
     INVALID = (
         Example(before="x = f()\n", after="x = f()  # type: ignore\n", lines=(1,)),
         Example(before="x = f()\n", after="x = undefined_name()  # noqa: F821\n", lines=(1,)),
+        Example(
+            before="x = f()\n",
+            after="x = undefined_name()  # noqa\n",
+            lines=(1,),
+            path="tests/test_x.py",
+        ),
         Example(before="n = 1\n", after="n = str(1) + 1  # type: ignore[operator]\n", lines=(1,)),
         Example(
             before="a: int = f()  # type: ignore[assignment]\nb = 1\n",
@@ -95,6 +165,23 @@ class SuppressionAdded(Rule):
         before = self.context.before
         self._old_lines = {ln.strip() for ln in before.text.splitlines()} if before else set()
         self._after_lines = self.context.after.text.splitlines() if self.context.after else []
+        self._ruff: dict[int, list[str]] | None = None
+        self._ruff_asked = False
+
+    def _hidden(self, suppression: str, line: int) -> list[str] | None:
+        """The counting ruff codes a ``noqa`` on ``line`` silences; None when ruff cannot say."""
+        if not self._ruff_asked:
+            self._ruff_asked = True
+            after = self.context.after
+            if after is not None:
+                self._ruff = ruff_without_noqa(
+                    after.text, self.context.path, self.context.project.target_version
+                )
+        if self._ruff is None:
+            return None
+        named = _named_codes(suppression)
+        codes = self._ruff.get(line, [])
+        return [c for c in codes if not named or any(c.upper().startswith(n) for n in named)]
 
     def visit_Comment(self, node: cst.Comment) -> None:
         match = _SUPPRESSION.search(node.value)
@@ -105,9 +192,16 @@ class SuppressionAdded(Rule):
         if line_text in self._old_lines:
             return
         message = f"the patch adds `# {match[1].strip()}`, silencing a checker on this line"
+        evidence: tuple[tuple[str, str], ...] = ()
+        if match[1].lower().startswith("noqa"):
+            hidden = self._hidden(match[1], pos.start.line)
+            if hidden is not None and not hidden:
+                return  # ruff reports nothing guard counts on this line: the comment hides nothing
+            if hidden:
+                evidence = (("silences", ", ".join(sorted(set(hidden)))),)
         if _targeted(match[1]):
             # Naming the code documents one acknowledged complaint: common practice in typed
             # codebases, weaker evidence than a blanket `# type: ignore` or `# noqa`.
-            self.report(node, message, confidence=Confidence.LOW)
+            self.report(node, message, confidence=Confidence.LOW, evidence=evidence)
             return
-        self.report(node, message)
+        self.report(node, message, evidence=evidence)

@@ -1,0 +1,130 @@
+"""Keeping what the patch introduced, and marking new findings that are old disagreements."""
+
+from __future__ import annotations
+
+from guard.api import check_patch
+from guard.findings import Confidence, Finding, Severity
+from guard.newonly import new_only, subject
+from guard.score import PatchFacts, score
+from tests.conftest import MakeRepo, diff_after_edit
+
+
+def f(line: int, message: str, symbol: str = "", rule: str = "attr-defined", analyzer: str = "mypy",
+      path: str = "m.py", severity: Severity = Severity.ERROR) -> Finding:  # fmt: skip
+    return Finding(path, line, 1, rule, analyzer, message, severity, Confidence.HIGH, symbol=symbol)
+
+
+def familiar(found: Finding) -> str | None:
+    return found.evidence_dict().get("familiar")
+
+
+def test_subject_is_the_message_up_to_its_first_quoted_name() -> None:
+    assert subject(f(1, '"Foo" has no attribute "bar"')) == '"Foo"'
+    assert subject(f(1, "Redefinition of unused `x` from line 3")) == "Redefinition of unused `x`"
+    assert subject(f(1, "Cannot assign to a type")) == "Cannot assign to a type"
+
+
+def test_a_copy_of_an_old_problem_is_new_but_a_rewritten_line_of_it_is_not() -> None:
+    old = f(10, "Redefinition of unused `x` from line 3", "x", rule="F811", analyzer="ruff")
+    # The redefinition was rewritten by the patch (a def became an assignment): same problem.
+    moved = f(11, "Redefinition of unused `x` from line 4", "", rule="F811", analyzer="ruff")
+    assert new_only([moved], [old], {"m.py": frozenset({11})}) == []
+    # Two where there was one: the copy on the changed line is new.
+    kept = f(20, old.message, "x", rule="F811", analyzer="ruff")
+    assert new_only([kept, moved], [old], {"m.py": frozenset({11})}) == [moved]
+
+
+def test_exact_counterparts_are_matched_before_loose_ones() -> None:
+    before = [f(5, '"int" has no attribute "y"', "g")]
+    in_f = f(3, '"int" has no attribute "y"', "f")
+    in_g = f(9, '"int" has no attribute "y"', "g")
+    # Both on changed lines; g's exact counterpart must not be taken by f's loose match.
+    (new,) = new_only([in_f, in_g], before, {"m.py": frozenset({3, 9})})
+    assert new.symbol == "f"
+
+
+def test_a_new_complaint_about_a_subject_the_tool_already_disputed_here_is_familiar() -> None:
+    before = [f(5, '"Mixin" has no attribute "assertEqual"', "Mixin.check")]
+    new = f(9, '"Mixin" has no attribute "assertTrue"', "Mixin.other")
+    (found,) = new_only([new], before, {"m.py": frozenset({9})})
+    assert 'already reported attr-defined about "Mixin"' in (familiar(found) or "")
+    other_type = f(9, '"str" has no attribute "assertTrue"', "Mixin.other")
+    (found,) = new_only([other_type], before, {"m.py": frozenset({9})})
+    assert familiar(found) is None
+    elsewhere = f(9, new.message, "Mixin.other", path="n.py")
+    (found,) = new_only([elsewhere], before, {"n.py": frozenset({9})})
+    assert familiar(found) is None, "another file's disputes say nothing here"
+
+
+def test_a_type_checkers_complaint_in_a_definition_it_already_disputed_is_familiar() -> None:
+    before = [f(5, "List comprehension has incompatible type", "normalize", rule="misc")]
+    new = f(9, 'Incompatible return value type (got "list")', "normalize", rule="return-value")
+    (found,) = new_only([new], before, {"m.py": frozenset({9})})
+    assert "in normalize" in (familiar(found) or "")
+    # Module level is the file, which noisy-here already covers; a linter's checks are independent.
+    (found,) = new_only(
+        [f(9, new.message, "", rule="return-value")], [f(5, "x", "")], {"m.py": frozenset({9})}
+    )
+    assert familiar(found) is None
+    lint_before = [
+        f(5, "Do not use mutable data structures", "normalize", rule="B006", analyzer="ruff")
+    ]
+    lint_new = f(9, "Undefined name `q`", "normalize", rule="F821", analyzer="ruff")
+    (found,) = new_only([lint_new], lint_before, {"m.py": frozenset({9})})
+    assert familiar(found) is None
+
+
+def test_info_findings_before_the_patch_are_no_dispute() -> None:
+    before = [
+        f(
+            5,
+            'Library stubs not installed for "yaml"',
+            "load",
+            rule="import-untyped",
+            severity=Severity.INFO,
+        )
+    ]
+    (found,) = new_only(
+        [f(9, '"Module" has no attribute "x"', "load")], before, {"m.py": frozenset({9})}
+    )
+    assert familiar(found) is None
+
+
+def test_familiar_findings_weigh_less_and_several_together_do_not_fail_a_patch() -> None:
+    plain = f(9, '"Mixin" has no attribute "assertTrue"', "Mixin.other")
+    (marked,) = new_only(
+        [plain], [f(5, '"Mixin" has no attribute "assertEqual"', "Mixin.check")], {}
+    )
+    (_, (alone,)), (_, (known,)) = score([plain]), score([marked])
+    assert known.weight < alone.weight
+    # In the pipeline a familiar mypy finding is always in a file mypy disputed (noisy-here too).
+    noisy = [
+        Finding(**{**vars(x), "evidence": (*x.evidence, ("mypy-noise", "n"))})
+        for x in (plain, marked)
+    ]
+    (_, (alone,)), (_, (known,)) = score([noisy[0]]), score([noisy[1]])
+    assert known.weight < alone.weight / 3
+    many = [
+        Finding("m.py", line, 1, "attr-defined", "mypy", '"Base" has no attribute "exprs"', Severity.ERROR,
+                Confidence.MEDIUM, evidence=(("mypy-noise", "n"), ("familiar", "seen")))
+        for line in range(10, 16)
+    ]  # fmt: skip
+    assert score(many, PatchFacts(touches_tests=True))[0] < 0.25
+
+
+MIXIN = """\
+class Asserts:
+    def check_equal(self, a: int, b: int) -> None:
+        self.assertEqual(a, b)
+"""
+
+
+def test_a_mixin_calling_its_test_case_methods_is_no_alarm(make_repo: MakeRepo) -> None:
+    repo = make_repo({"pkg/__init__.py": "", "pkg/testing.py": MIXIN})
+    added = MIXIN + "\n    def check_true(self, x: bool) -> None:\n        self.assertTrue(x)\n"
+    report = check_patch(
+        diff_after_edit(repo, {"pkg/testing.py": added}), repo, analyzers=frozenset({"mypy"})
+    )
+    (scored,) = report.findings
+    assert scored.finding.rule == "attr-defined" and "familiar" in scored.finding.evidence_dict()
+    assert report.verdict == "pass" and scored.weight < 0.1
