@@ -7,9 +7,18 @@ Shannon entropy, not a path, URL, format string or identifier) assigned to a nam
 dict key, keyword argument or default whose name speaks of a credential (``*_key``, ``*token*``,
 ``secret``, ``password``, ``auth``, ``credential``), or a ``Bearer``/``Basic`` header value.
 
+A secret-named environment variable read with a literal fallback (``os.environ.get("X_SECRET",
+"dev-secret")``, ``os.getenv(...)``, ``environ.setdefault(...)``, ``os.environ.get(...) or "..."``,
+resolved through the module's imports) is reported too, whatever the value looks like: when the
+variable is missing, production silently runs with a secret anyone can read in the code. The name
+must end in a credential word (``*_SECRET``, ``*_TOKEN``, ``*_PASSWORD``, ``SECRET_KEY``,
+``API_KEY``; not ``CACHE_KEY`` or ``TOKEN_URL``); an empty string or a placeholder (``<token>``,
+``${TOKEN}``) is not a secret. Confidence is high when the fallback looks random, medium otherwise.
+
 Where bandit stands: B105/B106/B107 look at names only (``password``, ``token``, ``secret``, not
 ``*_key``, dict keys or headers), never at the value, so they fire on ``token = "unused"`` and
-miss ``API_KEY = "c4a7..."``; they are LOW severity, which guard keeps as information only.
+miss ``API_KEY = "c4a7..."``; they are LOW severity, which guard keeps as information only. They
+never see a fallback passed to ``os.getenv``.
 
 Example::
 
@@ -23,6 +32,7 @@ import re
 from collections import Counter
 
 import libcst as cst
+from libcst.metadata import PositionProvider, QualifiedNameProvider, QualifiedNameSource
 
 from guard.findings import Confidence, Severity
 from guard.rulekit import Example, Rule
@@ -41,6 +51,10 @@ _SECRET_NAME = re.compile(
     r"(^|_)(secret|token|password|passwd|pwd|passphrase|credentials?|api_?key|"
     r"(secret|access|private|signing|client|hmac|encryption|master)_?key)$",
     re.IGNORECASE,
+)
+_PLACEHOLDER = re.compile(r"[\s<>{}$]")
+_ENV_LOOKUPS = frozenset(
+    {"os.environ.get", "os.getenv", "os.environ.setdefault", "os.environb.get", "os.getenvb"}
 )
 _HEADER = re.compile(r"^(Bearer|Basic|Token)\s+(\S{16,})$")
 
@@ -113,6 +127,7 @@ class HardcodedSecret(Rule):
     MESSAGE = "a credential is hard-coded"
     SEVERITY = Severity.ERROR
     CONFIDENCE = Confidence.HIGH
+    METADATA_DEPENDENCIES = (PositionProvider, QualifiedNameProvider)
 
     VALID = (
         Example(before="import os\n", after='import os\n\nAPI_KEY = os.environ["RATES_API_KEY"]\n'),
@@ -129,6 +144,21 @@ class HardcodedSecret(Rule):
         Example(
             before="",
             after='SORT_KEY = "2f1c0d9e_created_at_desc"\nDIGEST = "9f86d081884c7d659a2feaa0c55ad015"\n',
+        ),
+        Example(
+            before="import os\n",
+            after=(
+                'import os\n\nTOKEN = os.getenv("API_TOKEN", "")\nCACHE = os.environ.get("CACHE_KEY", "default")\n'
+                'URL = os.getenv("TOKEN_URL", "https://auth.test/token")\n'
+                'PW = os.environ.get("DB_PASSWORD", "<set DB_PASSWORD>")\n'
+            ),
+        ),
+        Example(
+            before="def getenv(name, default):\n    return default\n",
+            after=(
+                "def getenv(name, default):\n    return default\n\n\n"
+                'SECRET = getenv("WEBHOOK_SECRET", "dev-secret")\n'
+            ),
         ),
     )
     INVALID = (
@@ -156,6 +186,29 @@ class HardcodedSecret(Rule):
             before="class C:\n    def __init__(self):\n        self.url = None\n",
             after='class C:\n    def __init__(self):\n        self.url = None\n        self.client_secret = "Zk3q9Vb7Lm2Xc8Rt5Wn1"\n',
             lines=(4,),
+        ),
+        Example(
+            before="import os\n",
+            after='import os\n\nSECRET = os.environ.get("WEBHOOK_SECRET", "dev-secret").encode()\n',
+            lines=(3,),
+        ),
+        Example(
+            before="from os import getenv\n",
+            after=(
+                "from os import getenv\n\n\ndef dsn():\n"
+                '    password = getenv("DB_PASSWORD", default="postgres")\n    return f"postgres://app:{password}@db/app"\n'
+            ),
+            lines=(5,),
+        ),
+        Example(
+            before="import os\n",
+            after='import os\n\nTOKEN = (\n    os.environ.get("MONITORING_TOKEN")\n    or "local-probe-token"\n)\n',
+            lines=(5,),
+        ),
+        Example(
+            before="from os import environ\n",
+            after='from os import environ\n\nenviron.setdefault("SECRET_KEY", "django-insecure-k3j4h5g6f7d8s9a0")\n',
+            lines=(3,),
         ),
     )
 
@@ -189,3 +242,54 @@ class HardcodedSecret(Rule):
     def visit_Param(self, node: cst.Param) -> None:
         if node.default is not None:
             self._check(node.name.value, node.default)
+
+    def visit_Call(self, node: cst.Call) -> None:
+        lookup = self._env_lookup(node)
+        if lookup is None:
+            return
+        variable, default = lookup
+        if default is not None:
+            self._fallback(variable, default)
+
+    def visit_BooleanOperation(self, node: cst.BooleanOperation) -> None:
+        if isinstance(node.operator, cst.Or) and isinstance(node.left, cst.Call):
+            lookup = self._env_lookup(node.left)
+            if lookup is not None and (lookup[1] is None or not _string(lookup[1])):
+                self._fallback(lookup[0], node.right)
+
+    def _env_lookup(self, node: cst.Call) -> tuple[str, cst.BaseExpression | None] | None:
+        """For ``os.environ.get(NAME[, default])`` and the like: NAME and the default."""
+        if self.context.is_test_file or not node.args or not touches(self, node):
+            return None
+        names = self.get_metadata(QualifiedNameProvider, node.func, set())
+        if len(names) != 1:
+            return None
+        (name,) = names
+        if name.source is not QualifiedNameSource.IMPORT or name.name not in _ENV_LOOKUPS:
+            return None
+        variable = _string(node.args[0].value) if node.args[0].keyword is None else None
+        if variable is None:
+            return None
+        rest = node.args[1:]
+        default = next(
+            (a.value for a in rest if a.keyword is not None and a.keyword.value == "default"), None
+        )
+        positional = [a.value for a in rest if a.keyword is None and not a.star]
+        return variable, positional[0] if positional else default
+
+    def _fallback(self, variable: str, value: cst.BaseExpression) -> None:
+        text = _string(value)
+        if (
+            not text
+            or _PLACEHOLDER.search(text)
+            or not secret_name(variable)
+            or not touches(self, value)
+        ):
+            return
+        random = looks_random(text)
+        self.report(
+            value,
+            f"`{variable}` falls back to a hard-coded secret when the environment "
+            "does not set it: production runs with it whenever the variable is missing",
+            confidence=Confidence.HIGH if random else Confidence.MEDIUM,
+        )

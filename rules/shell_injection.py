@@ -8,23 +8,44 @@ bandit: B603 LOW "check for untrusted input") and ``asyncio.create_subprocess_sh
 an f-string, ``%`` or ``.format()`` or ``+`` with a non-literal part, unless every interpolated
 value is passed through ``shlex.quote``.
 
+It also covers ``shell=True`` on a call bandit cannot resolve to ``subprocess`` (bandit: B604,
+"possible security issue", LOW confidence), such as a runner injected as a parameter
+(``runner: Runner = subprocess.run``) or bound to a local name, when the command (directly or
+through the function's variables) is interpolated. When the callee resolves, through the
+parameter's default or the name's assignments and the module's imports, to a ``subprocess``
+function, confidence is high; an unresolved callee (``self.run(cmd, shell=True)``) is reported at
+medium confidence.
+
 Example::
 
     +    subprocess.run(["sh", "-c", f"less {path}"], check=False)
+    +    runner(f"{script} --branch {branch}", shell=True)  # runner=subprocess.run
 """
 
 from __future__ import annotations
 
 import libcst as cst
+from libcst.metadata import PositionProvider
 
 from guard.findings import Confidence, Severity
-from guard.rulekit import Example, Rule
+from guard.rulekit import Example, Rule, RuleContext
 
+from ._flow import METADATA, View
 from ._patch import dotted, literal, touches
 
 _SHELLS = {"sh", "bash", "zsh", "dash", "ksh", "fish", "cmd", "cmd.exe", "powershell", "pwsh"}
 _SHELL_FLAGS = {"-c", "/c", "-lc", "-ec", "-command"}
 _SHELL_APIS = {"create_subprocess_shell", "subprocess_shell"}
+# What bandit's B602 resolves (and rates HIGH with a non-literal command).
+_BANDIT_SUBPROCESS = frozenset(
+    {
+        "subprocess.Popen",
+        "subprocess.call",
+        "subprocess.check_call",
+        "subprocess.check_output",
+        "subprocess.run",
+    }
+)
 
 
 def _quoted(node: cst.BaseExpression) -> bool:
@@ -80,6 +101,7 @@ class ShellInjection(Rule):
     MESSAGE = "an interpolated command line runs through a shell"
     SEVERITY = Severity.ERROR
     CONFIDENCE = Confidence.HIGH
+    METADATA_DEPENDENCIES = (PositionProvider, *METADATA)
 
     VALID = (
         Example(
@@ -100,6 +122,21 @@ class ShellInjection(Rule):
         Example(
             before="import subprocess\n",
             after="import subprocess\n\n\ndef run(p):\n    return subprocess.run(f'less {p}', shell=True)\n",
+        ),
+        Example(
+            before="import subprocess\n",
+            after=(
+                "import subprocess\nfrom subprocess import run as sh\n\n\n"
+                "def build(target, runner=subprocess.run):\n    command = 'make all'\n"
+                "    runner(command, shell=True)\n    sh(f'make {target}', shell=True)\n"
+            ),
+        ),
+        Example(
+            before="import shlex\n",
+            after=(
+                "import shlex\n\n\ndef show(ctx, path):\n"
+                "    ctx.run(f'less {shlex.quote(path)}', shell=True)\n"
+            ),
         ),
     )
     INVALID = (
@@ -130,9 +167,46 @@ class ShellInjection(Rule):
             after="import subprocess\n\n\ndef tail(n, p):\n    subprocess.Popen(('sh', '-c', 'tail -n %d %s' % (n, p)))\n",
             lines=(5,),
         ),
+        Example(
+            before=(
+                "import subprocess\nfrom collections.abc import Callable\n\n"
+                "Runner = Callable[..., subprocess.CompletedProcess]\n\n\n"
+                "def deploy(script, branch, *, runner: Runner = subprocess.run):\n"
+                "    return runner([script, '--branch', branch], check=False)\n"
+            ),
+            after=(
+                "import subprocess\nfrom collections.abc import Callable\n\n"
+                "Runner = Callable[..., subprocess.CompletedProcess]\n\n\n"
+                "def deploy(script, branch, *, runner: Runner = subprocess.run):\n"
+                "    command = f'{script} --branch {branch}'\n"
+                "    return runner(\n        command,\n        shell=True,\n        check=False,\n    )\n"
+            ),
+            lines=(11,),
+        ),
+        Example(
+            before="import subprocess\n",
+            after=(
+                "import subprocess\n\ncheck = subprocess.check_output\n\n\n"
+                "def branch_log(branch):\n    return check('git log ' + branch, shell=True)\n"
+            ),
+            lines=(7,),
+        ),
+        Example(
+            before="class Deployer:\n    pass\n",
+            after=(
+                "class Deployer:\n    def pull(self, branch):\n"
+                "        return self.execute('git pull origin {}'.format(branch), shell=True)\n"
+            ),
+            lines=(3,),
+        ),
     )
 
+    def __init__(self, context: RuleContext) -> None:
+        super().__init__(context)
+        self._view: View | None = None
+
     def visit_Call(self, node: cst.Call) -> None:
+        self._shell_true(node)
         name = dotted(node.func).rsplit(".", 1)[-1]
         if (
             name in _SHELL_APIS
@@ -152,3 +226,78 @@ class ShellInjection(Rule):
         command = _shell_command(node)
         if command is not None and interpolated(command) and touches(self, node):
             self.report(node, "an interpolated command line is passed to a shell's -c")
+
+    def _shell_true(self, node: cst.Call) -> None:
+        """``shell=True`` with an interpolated command, on a callee bandit does not resolve."""
+        shell = next(
+            (a for a in node.args if a.keyword is not None and a.keyword.value == "shell"), None
+        )
+        if (
+            shell is None
+            or literal(shell.value) not in ((True, True), (True, 1))
+            or not touches(self, shell)
+        ):
+            return
+        command = next(
+            (
+                a.value
+                for a in node.args
+                if (a.keyword is None and not a.star) or (a.keyword and a.keyword.value == "args")
+            ),
+            None,
+        )
+        if command is None:
+            return
+        if self._view is None:
+            self._view = View.of_rule(self)
+        view = self._view
+        if view.qualified(node.func) in _BANDIT_SUBPROCESS or not self._interpolated(view, command):
+            return
+        callee = _source(node.func)
+        target = self._subprocess_target(view, node.func)
+        if target is not None:
+            self.report(
+                shell,
+                f"`{callee}` is `{target}`: it runs an interpolated command line through the shell "
+                "(shell=True), where a value can carry `;` or `$( )`",
+            )
+        else:
+            self.report(
+                shell,
+                f"`{callee}(..., shell=True)` gets an interpolated command line: a value in it can "
+                "carry `;` or `$( )`",
+                confidence=Confidence.MEDIUM,
+            )
+
+    def _interpolated(self, view: View, command: cst.BaseExpression) -> bool:
+        if isinstance(command, cst.Name):
+            bound = view.bindings(command)
+            return bool(bound) and any(
+                isinstance(b, cst.BaseExpression) and interpolated(b) for b in bound or ()
+            )
+        return interpolated(command)
+
+    def _subprocess_target(self, view: View, func: cst.BaseExpression) -> str | None:
+        """What every binding of the callee name is, when always the same ``subprocess`` function:
+        a parameter's default, an assignment, ``functools.partial(subprocess.run, ...)``."""
+        if not isinstance(func, cst.Name):
+            return None
+        bindings = view.bindings(func)
+        if not bindings:
+            return None
+        found: set[str | None] = set()
+        for bound in bindings:
+            value = bound.default if isinstance(bound, cst.Param) else bound
+            if (
+                isinstance(value, cst.Call)
+                and view.qualified(value.func) == "functools.partial"
+                and value.args
+            ):
+                value = value.args[0].value
+            name = view.qualified(value) if isinstance(value, cst.BaseExpression) else None
+            found.add(name if name is not None and name.startswith("subprocess.") else None)
+        return found.pop() if len(found) == 1 else None
+
+
+def _source(node: cst.CSTNode) -> str:
+    return " ".join(cst.Module(body=[]).code_for_node(node).split())

@@ -1,5 +1,7 @@
 """guard's security rules exist only for what bandit misses: on each of their INVALID examples,
-bandit reports nothing above LOW severity (which guard keeps as information only)."""
+bandit reports nothing, or only at LOW severity (which guard keeps as information only) or LOW
+confidence (B604's "possible security issue" for ``shell=True`` on a callee it cannot resolve,
+which weighs little in the score)."""
 
 from __future__ import annotations
 
@@ -44,5 +46,9 @@ def test_bandit_misses_or_rates_low(
 ) -> None:
     lines = set(example.lines)
     seen = bandit_results.get(f"{rule_id.replace('-', '_')}_{n}", [])
-    serious = [r for r in seen if r["line_number"] in lines and r["issue_severity"] != "LOW"]
+    serious = [
+        r
+        for r in seen
+        if r["line_number"] in lines and r["issue_severity"] != "LOW" and r["issue_confidence"] != "LOW"
+    ]
     assert serious == [], f"bandit already reports this well: {serious}"
