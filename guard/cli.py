@@ -166,11 +166,14 @@ def serve(repo: Path, socket_path: Path | None, no_exec: bool) -> None:
 
     overrides = {"execute": False} if no_exec else {}
     sessions = server.Sessions(repo, **overrides)
-    if socket_path is not None:
-        click.echo(f"guard: listening on {socket_path}", err=True)
-        server.serve_socket(socket_path, sessions)
-    else:
-        server.serve_lines(server.stdin_lines(), sys.stdout, sessions)
+    try:
+        if socket_path is not None:
+            click.echo(f"guard: listening on {socket_path}", err=True)
+            server.serve_socket(socket_path, sessions)
+        else:
+            server.serve_lines(server.stdin_lines(), sys.stdout, sessions)
+    finally:
+        sessions.close()
 
 
 @main.command(name="batch")

@@ -25,6 +25,7 @@ from guard import rulekit
 from guard.changes import FileChanges, analyse_file
 from guard.checks import bandit, mypy, ruff
 from guard.checks.base import ToolFailure, ToolRun
+from guard.checks.mypy_daemon import DaemonUnavailable, MypyDaemon
 from guard.config import Options
 from guard.context import in_context
 from guard.findings import Finding, Note, ToolError
@@ -57,17 +58,29 @@ class _Plan:
     renamed: dict[str, str]
 
     def overlay(self, state: State) -> Path:
+        return self.ws.overlay(state, self._broken(state))
+
+    def contents(self, state: State) -> dict[str, str | None]:
+        """The touched files' text in ``state``, as the overlay holds them."""
+        return self.ws.contents(state, self._broken(state))
+
+    def _broken(self, state: State) -> dict[str, str | None] | None:
         # Keep files the patch broke out of the tools' way: a syntax error stops mypy entirely.
-        broken: dict[str, str | None] = {
+        if state == "before":
+            return None
+        return {
             c.path: c.file.before
             for c in self.changes.values()
-            if c.after is not None and c.after.syntax_error is not None and c.file.old_path == c.path
+            if c.after is not None
+            and c.after.syntax_error is not None
+            and c.file.old_path == c.path
         }
-        return self.ws.overlay(state, broken if state == "after" else None)
 
     def with_symbols(self, findings: Sequence[Finding], state: State) -> list[Finding]:
         by_path = {
-            (c.file.old_path if state == "before" else c.path): (c.before if state == "before" else c.after)
+            (c.file.old_path if state == "before" else c.path): (
+                c.before if state == "before" else c.after
+            )
             for c in self.changes.values()
         }
         out = []
@@ -101,7 +114,9 @@ def plan(ws: Workspace, target: tuple[int, int]) -> _Plan:
         if c.before is not None and c.before.syntax_error is None and c.file.old_path
     ]
     renamed = {
-        c.file.old_path: c.path for c in changes.values() if c.file.old_path and c.file.old_path != c.path
+        c.file.old_path: c.path
+        for c in changes.values()
+        if c.file.old_path and c.file.old_path != c.path
     }
     touched_modules = {
         module_name(ws.repo, c.file.old_path or c.path)
@@ -144,7 +159,9 @@ class ToolCache:
         self._lock = threading.Lock()
         self.hits = 0
 
-    def wrap(self, name: str, runner: Runner, repo_stamp: Callable[[], str] | None = None) -> Runner:
+    def wrap(
+        self, name: str, runner: Runner, repo_stamp: Callable[[], str] | None = None
+    ) -> Runner:
         def run(job: ToolRun) -> list[Finding]:
             digest = hashlib.sha256(f"{name}{job.target_version}".encode())
             if repo_stamp is not None:
@@ -186,7 +203,9 @@ _ADJUST: dict[str, Callable[[list[Finding], list[Finding]], list[Finding]]] = {
 }
 
 
-def _tool_stage(name: str, runner: Runner, p: _Plan, options: Options, out: Outcome, with_dependents: bool) -> None:
+def _tool_stage(
+    name: str, runner: Runner, p: _Plan, options: Options, out: Outcome, with_dependents: bool
+) -> None:
     started = time.perf_counter()
     budget = options.budgets.get(name, 30.0)
     extra = p.dependents if with_dependents else []
@@ -195,7 +214,9 @@ def _tool_stage(name: str, runner: Runner, p: _Plan, options: Options, out: Outc
         after = p.with_symbols(after, "after")
         before: list[Finding] = []
         if after and p.has_before(after):
-            before = runner(ToolRun(p.overlay("before"), [*p.before_paths, *extra], p.target, budget))
+            before = runner(
+                ToolRun(p.overlay("before"), [*p.before_paths, *extra], p.target, budget)
+            )
             before = p.with_symbols(before, "before")
         new = new_only(after, before, p.changed(), p.renamed)
         adjust = _ADJUST.get(name)
@@ -209,9 +230,25 @@ def _tool_stage(name: str, runner: Runner, p: _Plan, options: Options, out: Outc
         out.timings[name] = round(time.perf_counter() - started, 3)
 
 
-def _mypy_runner(p: _Plan, out: Outcome) -> Runner:
+def _mypy_runner(p: _Plan, out: Outcome, daemon: MypyDaemon | None, stamp: str | None) -> Runner:
     def run(job: ToolRun) -> list[Finding]:
-        state = "before" if job.root == p.overlay("before") else "after"
+        state: State = "before" if job.root == p.overlay("before") else "after"
+        if daemon is not None and stamp is not None and daemon.unavailable is None:
+            try:
+                found = daemon.run(
+                    p.contents(state),
+                    job.paths,
+                    job.target_version,
+                    p.ws.repo_python_files,
+                    stamp,
+                    job.budget_s,
+                )
+            except DaemonUnavailable as exc:
+                out.notes.append(Note("mypy", f"{exc}; mypy ran as a separate process"))
+            else:
+                if daemon.note and not any(n.message == daemon.note for n in out.notes):
+                    out.notes.append(Note("mypy", daemon.note))
+                return found
         findings, note = mypy.run(job, mypy.cache_dir(p.ws.repo, state))
         if note and not any(n.message == note for n in out.notes):
             out.notes.append(Note("mypy", note))
@@ -256,7 +293,9 @@ def property_subjects(
         old = {d.qualname for d in c.before.definitions} if c.before is not None else set()
         for d in c.changed_definitions:
             if d.kind == "function" and "<locals>" not in d.qualname:
-                functions.append(properties.ChangedFunction(c.path, d.qualname, d.qualname not in old))
+                functions.append(
+                    properties.ChangedFunction(c.path, d.qualname, d.qualname not in old)
+                )
     return modules, functions
 
 
@@ -286,8 +325,10 @@ def run_pipeline(
     target: tuple[int, int],
     cache: ToolCache | None = None,
     warm: bool = False,
+    mypy_daemon: MypyDaemon | None = None,
 ) -> Outcome:
-    """Run every enabled analyzer; ``cache`` and ``warm`` (in-process bandit) serve sessions."""
+    """Run every enabled analyzer; ``cache``, ``warm`` (in-process bandit) and a resident
+    ``mypy_daemon`` serve sessions."""
     out = Outcome()
     started = time.perf_counter()
     p = plan(ws, target)
@@ -301,15 +342,15 @@ def run_pipeline(
     if "ruff" in options.analyzers:
         with contextlib.suppress(ToolFailure):  # reported by the ruff stage itself
             ruff.binary()
+    stamp = repo_stamp(ws.repo, ws.repo_python_files) if cache is not None or mypy_daemon else None
     runners: dict[str, tuple[Runner, bool]] = {
         "ruff": (ruff.run, False),
         "bandit": (bandit.run_in_process if warm else bandit.run, False),
-        "mypy": (_mypy_runner(p, out), True),
+        "mypy": (_mypy_runner(p, out, mypy_daemon, stamp), True),
     }
     if cache is not None:
-        stamp = repo_stamp(ws.repo, ws.repo_python_files)
         runners = {
-            name: (cache.wrap(name, run, (lambda: stamp) if deps else None), deps)
+            name: (cache.wrap(name, run, (lambda: stamp or "") if deps else None), deps)
             for name, (run, deps) in runners.items()
         }
     stages: list[Callable[[], None]] = []
@@ -323,7 +364,9 @@ def run_pipeline(
     if "properties" in options.analyzers and options.execute:
         stages.append(lambda: _properties_stage(p, options, out))
     elif not options.execute:
-        out.notes.append(Note("properties", "changed functions were not executed (execution is off)"))
+        out.notes.append(
+            Note("properties", "changed functions were not executed (execution is off)")
+        )
     with ThreadPoolExecutor(max_workers=max(len(stages), 1)) as pool:
         futures = [pool.submit(stage) for stage in stages]
         if "rules" in options.analyzers:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import multiprocessing.util
 import os
 import queue
 import signal
@@ -50,6 +51,11 @@ class Sessions:
 
     def stats(self) -> dict[str, Any]:
         return {str(root): s.stats() for root, s in self._sessions.items()}
+
+    def close(self) -> None:
+        """Stop every session's resident tools (mypy daemons)."""
+        for session in self._sessions.values():
+            session.close()
 
 
 def _options(raw: object) -> dict[str, Any]:
@@ -186,6 +192,8 @@ _WORKER_SESSIONS: Sessions | None = None
 def _worker_init(default_repo: str, overrides: dict[str, Any]) -> None:
     global _WORKER_SESSIONS
     _WORKER_SESSIONS = Sessions(Path(default_repo), **overrides)
+    # A pool worker leaves through os._exit, which skips atexit: stop its mypy daemons here.
+    multiprocessing.util.Finalize(None, _WORKER_SESSIONS.close, exitpriority=10)
 
 
 def _worker_handle(line: str) -> Response:
@@ -197,8 +205,11 @@ def batch(lines: list[str], default_repo: Path, jobs: int, overrides: dict[str, 
     """Answer every request with ``jobs`` worker processes, each keeping warm sessions; in order."""
     if jobs <= 1:
         sessions = Sessions(default_repo, **overrides)
-        for line in lines:
-            yield handle(line, sessions)
+        try:
+            for line in lines:
+                yield handle(line, sessions)
+        finally:
+            sessions.close()
         return
     from concurrent.futures import ProcessPoolExecutor
 

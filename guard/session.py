@@ -1,8 +1,10 @@
 """A warm session: many checks of one repository in one process, sharing what can be shared.
 
 Kept between checks: the options (re-read only when pyproject.toml changes), the rules, tool
-results keyed by content (see :class:`guard.pipeline.ToolCache`), bandit loaded in-process, and
-mypy's on-disk cache. ``check_patch`` uses a throwaway session.
+results keyed by content (see :class:`guard.pipeline.ToolCache`), bandit loaded in-process, and a
+resident mypy daemon over a mirror of the repo (see :mod:`guard.checks.mypy_daemon`), started with
+the first check and stopped by :meth:`Session.close`. ``check_patch`` uses a throwaway session,
+which runs mypy as a process with its on-disk cache instead.
 """
 
 from __future__ import annotations
@@ -12,6 +14,8 @@ import threading
 from pathlib import Path
 from typing import Any
 
+from guard.checks import mypy
+from guard.checks.mypy_daemon import MypyDaemon
 from guard.config import Options, load_options, target_version
 from guard.diff import parse_patch
 from guard.pipeline import ToolCache, run_pipeline
@@ -30,6 +34,7 @@ class Session:
         self.warm = warm
         self._overrides = overrides
         self._cache = ToolCache() if warm else None
+        self._mypy: MypyDaemon | None = None
         self._options: tuple[tuple[int, int] | None, Options] | None = None
         self._lock = threading.Lock()
         self.checks = 0
@@ -53,7 +58,12 @@ class Session:
         patch = parse_patch(diff)
         with build_workspace(self.repo, patch, before=before) as ws:
             outcome = run_pipeline(
-                ws, options, target_version(self.repo, options), cache=self._cache, warm=self.warm
+                ws,
+                options,
+                target_version(self.repo, options),
+                cache=self._cache,
+                warm=self.warm,
+                mypy_daemon=self._daemon() if "mypy" in options.analyzers else None,
             )
         self.checks += 1
         facts = PatchFacts.from_patch(patch)
@@ -70,11 +80,29 @@ class Session:
             timings=outcome.timings,
         )
 
+    def _daemon(self) -> MypyDaemon | None:
+        if not self.warm:
+            return None
+        with self._lock:
+            if self._mypy is None:
+                self._mypy = MypyDaemon(self.repo, mypy.cache_dir(self.repo, "daemon"))
+            return self._mypy
+
     def stats(self) -> dict[str, int]:
-        return {"checks": self.checks, "cache_hits": self._cache.hits if self._cache else 0, "pid": os.getpid()}
+        return {
+            "checks": self.checks,
+            "cache_hits": self._cache.hits if self._cache else 0,
+            "mypy_daemon_runs": self._mypy.runs if self._mypy else 0,
+            "pid": os.getpid(),
+        }
 
     def close(self) -> None:
+        """Stop the mypy daemon and forget cached results; the session stays usable."""
         self._cache = ToolCache() if self.warm else None
+        with self._lock:
+            daemon, self._mypy = self._mypy, None
+        if daemon is not None:
+            daemon.close()
 
     def __enter__(self) -> Session:
         return self

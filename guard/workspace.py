@@ -83,15 +83,21 @@ class Workspace:
         if self._tmp is None:
             self._tmp = tempfile.TemporaryDirectory(prefix="guard-")
         root = Path(self._tmp.name) / f"{state}-{len(self._overlays)}"
+        _build_overlay(self.repo, root, self.contents(state, replace))
+        self._overlays[key] = root
+        return root
+
+    def contents(
+        self, state: State, replace: dict[str, str | None] | None = None
+    ) -> dict[str, str | None]:
+        """Text of every touched path in ``state`` (None: absent), as :meth:`overlay` lays it out."""
         contents: dict[str, str | None] = {}
         for f in self.files:
             if f.old_path and f.old_path != f.path:
                 contents[f.old_path] = f.before if state == "before" else None
             contents[f.path] = f.text(state)
         contents.update(replace or {})
-        _build_overlay(self.repo, root, contents)
-        self._overlays[key] = root
-        return root
+        return contents
 
     def close(self) -> None:
         if self._tmp is not None:
@@ -143,7 +149,9 @@ def _decode(data: bytes, where: str) -> str:
     try:
         return data.decode("utf-8-sig" if data.startswith(b"\xef\xbb\xbf") else "utf-8")
     except UnicodeDecodeError as exc:
-        raise InputError(f"{where}: not UTF-8 (byte {exc.start}); guard reads UTF-8 sources") from exc
+        raise InputError(
+            f"{where}: not UTF-8 (byte {exc.start}); guard reads UTF-8 sources"
+        ) from exc
 
 
 def worktree_reader(repo: Path) -> Reader:

@@ -1,0 +1,127 @@
+"""The resident mypy of warm sessions: its mirror, its results, its lifecycle and its fallbacks."""
+
+from __future__ import annotations
+
+import os
+import signal
+from pathlib import Path
+
+import pytest
+
+from guard.api import check_patch
+from guard.checks.mypy_daemon import DaemonUnavailable, Mirror, MypyDaemon
+from guard.session import Session
+from tests.conftest import FIXTURES, MakeRepo, diff_after_edit, tree_digest
+
+MOD = "import os\n\n\ndef join(a: str, b: str) -> str:\n    return os.path.join(a, b)\n"
+NO_EXEC = {"execute": False, "analyzers": frozenset({"mypy"})}
+
+
+def _mypy(report: object) -> list[tuple[str, int, str]]:
+    findings = report.findings  # type: ignore[attr-defined]
+    return sorted((s.finding.path, s.finding.line, s.finding.rule) for s in findings if s.finding.analyzer == "mypy")
+
+
+def test_mirror_swaps_files_in_and_puts_the_links_back(tmp_path: Path, make_repo: MakeRepo) -> None:
+    repo = make_repo({"pkg/__init__.py": "", "pkg/m.py": MOD, "pkg/sub/x.py": "X = 1\n"})
+    before = tree_digest(repo)
+    mirror = Mirror(repo, tmp_path / "mirror")
+    assert (mirror.root / "pkg").is_symlink()
+    with mirror.swapped({"pkg/m.py": "changed\n", "pkg/new/y.py": "Y = 2\n", "pkg/sub/x.py": None}):
+        assert (mirror.root / "pkg/m.py").read_text() == "changed\n"
+        assert not (mirror.root / "pkg/m.py").is_symlink()
+        assert (mirror.root / "pkg/new/y.py").read_text() == "Y = 2\n"
+        assert not (mirror.root / "pkg/sub/x.py").exists()
+    assert (mirror.root / "pkg/m.py").is_symlink()
+    assert (mirror.root / "pkg/m.py").read_text() == MOD
+    assert (mirror.root / "pkg/sub/x.py").read_text() == "X = 1\n"
+    assert not (mirror.root / "pkg/new").exists(), "a directory only the patch had is gone again"
+    assert tree_digest(repo) == before, "the repo is never written"
+    (repo / "pkg/added.py").write_text("A = 1\n")
+    (repo / "pkg/__init__.py").unlink()
+    mirror.sync()
+    assert (mirror.root / "pkg/added.py").read_text() == "A = 1\n"
+    assert not os.path.lexists(mirror.root / "pkg/__init__.py")
+
+
+def test_two_versions_written_within_a_second_are_told_apart(make_repo: MakeRepo) -> None:
+    """dmypy compares size and whole-second mtime: same-size versions must not look unchanged."""
+    repo = make_repo({"pkg/__init__.py": "", "pkg/m.py": MOD})
+    bad = MOD.replace("os.path.join(a, b)", "os.path.joinXX(a, b)")
+    good = MOD.replace("os.path.join(a, b)", "os.path.join(b, a)")
+    bad2 = MOD.replace("os.path.join(a, b)", "os.path.joinYY(a, b)")
+    assert len(bad) - 2 == len(good) == len(MOD) and len(bad) == len(bad2)
+    diffs = [diff_after_edit(repo, {"pkg/m.py": text}) for text in (bad, good, bad2, good)]
+    with Session(repo, **NO_EXEC) as session:
+        results = [_mypy(session.check(d)) for d in diffs]
+        assert session.stats()["mypy_daemon_runs"] >= 3
+    assert [bool(r) for r in results] == [True, False, True, False]
+    assert results[0] == [("pkg/m.py", 5, "attr-defined")]
+
+
+def test_warm_daemon_and_cold_process_agree_on_fixture_cases() -> None:
+    repo = FIXTURES / "repos" / "textkit"
+    cases = sorted((FIXTURES / "cases" / "textkit").glob("*/patch.diff"))[:8]
+    with Session(repo, **NO_EXEC) as session:
+        for case in cases:
+            diff = case.read_text()
+            assert _mypy(session.check(diff)) == _mypy(check_patch(diff, repo=repo, **NO_EXEC)), case.parent.name
+
+
+def test_close_stops_the_daemon_and_removes_the_mirror(make_repo: MakeRepo) -> None:
+    repo = make_repo({"pkg/__init__.py": "", "pkg/m.py": MOD})
+    diff = diff_after_edit(repo, {"pkg/m.py": MOD.replace("join(a, b)", "joinpath(a, b)")})
+    session = Session(repo, **NO_EXEC)
+    assert _mypy(session.check(diff))
+    daemon = session._mypy
+    assert daemon is not None
+    pid = int(Path(daemon._status).read_text().split('"pid": ')[1].split(",")[0])
+    mirror = daemon.mirror.root
+    session.close()
+    assert not mirror.exists()
+    _wait_gone(pid)
+
+
+def _wait_gone(pid: int) -> None:
+    import time
+
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return
+        try:  # reap it if it is our child
+            os.waitpid(pid, os.WNOHANG)
+        except ChildProcessError:
+            pass
+        time.sleep(0.05)
+    pytest.fail(f"mypy daemon {pid} still running")
+
+
+def test_a_killed_daemon_is_started_again(make_repo: MakeRepo) -> None:
+    repo = make_repo({"pkg/__init__.py": "", "pkg/m.py": MOD})
+    diff = diff_after_edit(repo, {"pkg/m.py": MOD.replace("join(a, b)", "joinpath(a, b)")})
+    with Session(repo, **NO_EXEC) as session:
+        first = _mypy(session.check(diff))
+        daemon = session._mypy
+        assert daemon is not None
+        pid = int(Path(daemon._status).read_text().split('"pid": ')[1].split(",")[0])
+        os.kill(pid, signal.SIGKILL)
+        _wait_gone(pid)
+        daemon._results.clear()  # force a real run, not a lookup
+        assert _mypy(session.check(diff)) == first
+
+
+def test_without_a_daemon_mypy_runs_as_a_process(make_repo: MakeRepo, monkeypatch: pytest.MonkeyPatch) -> None:
+    repo = make_repo({"pkg/__init__.py": "", "pkg/m.py": MOD})
+    diff = diff_after_edit(repo, {"pkg/m.py": MOD.replace("join(a, b)", "joinpath(a, b)")})
+
+    def refuse(self: MypyDaemon, target: tuple[int, int], budget_s: float) -> None:
+        raise DaemonUnavailable("mypy daemon did not start: refused by the test")
+
+    monkeypatch.setattr(MypyDaemon, "_start", refuse)
+    with Session(repo, **NO_EXEC) as session:
+        report = session.check(diff)
+    assert _mypy(report) == [("pkg/m.py", 5, "attr-defined")]
+    assert any("refused by the test" in n.message for n in report.notes)
