@@ -10,7 +10,7 @@ method of a requests/httpx session or client (a local, a parameter annotated wit
 ``self.session`` assigned one in the class's methods, e.g. ``session or requests.Session()``), or
 a requests/httpx function bandit does not list (``requests.request``); the value is ``False``/``0``
 or a name whose every binding (in the function, the module, or the repo module it is imported
-from) is such a constant. ``<session>.verify = False`` is reported too. Names resolve through the
+from; for ``self.attr``, every assignment in the class) is such a constant. ``<session>.verify = False`` is reported too. Names resolve through the
 module's imports, so a local class called ``Session`` is not a requests session.
 
 Example::
@@ -147,7 +147,9 @@ class _Resolver:
             if bound and all(isinstance(b, cst.ImportFrom) for b in bound):
                 return self._imported(view, node, depth)
         elif isinstance(node, cst.Attribute):
-            return self._imported(view, node, depth)
+            bound = view.instance_attribute(node)
+            if bound is None:
+                return self._imported(view, node, depth)
         if not bound or not all(self.falsy(view, b, depth + 1) for b in bound):
             return None
         return f"`{_dotted(node)}` (always {self.falsy(view, bound[0], depth + 1)})"
@@ -221,6 +223,15 @@ class TlsVerifyDisabled(Rule):
                 "    return requests.Session().get(url, verify=ca_bundle)\n"
             ),
         ),
+        Example(
+            before="import requests\n",
+            after=(
+                "import requests\n\n\nclass Api:\n    def __init__(self, insecure=False):\n"
+                "        self.session = requests.Session()\n        self.verify = False\n"
+                "        if not insecure:\n            self.verify = True\n\n"
+                "    def get(self, url):\n        return self.session.get(url, verify=self.verify)\n"
+            ),
+        ),
     )
     INVALID = (
         Example(
@@ -273,6 +284,15 @@ class TlsVerifyDisabled(Rule):
                 "    return requests.request(method, url, verify=False)\n"
             ),
             lines=(5,),
+        ),
+        Example(
+            before="import requests\n",
+            after=(
+                "import requests\n\n\nclass Api:\n    def __init__(self):\n"
+                "        self.session = requests.Session()\n        self.verify = False\n\n"
+                "    def get(self, url):\n        return self.session.get(url, verify=self.verify)\n"
+            ),
+            lines=(10,),
         ),
     )
 
