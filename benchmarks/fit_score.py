@@ -64,11 +64,16 @@ def load_cases(path: Path = EVAL_PATH) -> list[Case]:
 
 
 def load_release_cases(path: Path = RELEASES_PATH) -> list[Case]:
-    """Release diffs as clean cases, one group per package (see score_report.py)."""
+    """Release diffs of the TUNED set as clean cases, one group per package (see score_report.py).
+    The HELD_OUT set never enters a fit."""
+    from release_diffs import TUNED
+
     facts = {f.name for f in fields(PatchFacts)}
     cases = []
     for line in path.read_text().splitlines():
         row = json.loads(line)
+        if row["key"].split()[0] not in TUNED:
+            continue
         known = {k: v for k, v in row["facts"].items() if k in facts}
         findings = tuple(finding_from_json(f) for f in row["findings"])
         group = RELEASE_GROUP + row["key"].split()[0]

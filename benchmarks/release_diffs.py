@@ -6,7 +6,13 @@ the diff with the old release as the repository, and prints each finding for rev
 false-alarm rate per rule. Released code passed its project's review and tests, so a finding here
 is presumed to be a false alarm.
 
-    .venv/bin/python benchmarks/release_diffs.py [--only six,tomli]
+Two sets of packages. TUNED is the set whose findings were read while guard's rules, context and
+score were adjusted (suppression-added's ruff check, the familiar and noisy-here score features,
+matching of rewritten definitions): its failed share is no longer an estimate of anything. HELD_OUT
+was added afterwards and run once with guard as it then stood; it must not be tuned on. A fix
+prompted by a held-out false alarm makes that set tuned too, and calls for a fresh held-out set.
+
+    .venv/bin/python benchmarks/release_diffs.py [--only six,tomli] [--set tuned|held-out|all]
 """
 
 from __future__ import annotations
@@ -28,7 +34,7 @@ from guard.rulekit import discover
 ROOT = Path(__file__).resolve().parent.parent
 BENCH = ROOT / ".bench"
 
-RELEASES: dict[str, list[str]] = {
+TUNED: dict[str, list[str]] = {
     "six": ["1.14.0", "1.15.0", "1.16.0", "1.17.0"],
     "tomli": ["2.0.0", "2.0.1", "2.0.2", "2.1.0", "2.2.1"],
     "pyparsing": ["3.1.0", "3.1.1", "3.1.2"],
@@ -38,6 +44,33 @@ RELEASES: dict[str, list[str]] = {
     "decorator": ["5.0.9", "5.1.0", "5.1.1"],
     "idna": ["3.6", "3.7", "3.8"],
 }
+HELD_OUT: dict[str, list[str]] = {
+    "more-itertools": ["10.1.0", "10.2.0", "10.3.0", "10.4.0", "10.5.0"],
+    "packaging": ["23.0", "23.1", "23.2", "24.0", "24.1"],
+    "itsdangerous": ["2.0.1", "2.1.0", "2.1.1", "2.1.2", "2.2.0"],
+    "toolz": ["0.11.2", "0.12.0", "0.12.1", "1.0.0"],
+    "sortedcontainers": ["2.1.0", "2.2.2", "2.3.0", "2.4.0"],
+    "markupsafe": ["2.1.3", "2.1.4", "2.1.5", "3.0.0"],
+    "attrs": ["23.1.0", "23.2.0", "24.1.0", "24.2.0"],
+    "click": ["8.1.5", "8.1.6", "8.1.7"],
+}
+SETS: dict[str, dict[str, list[str]]] = {"tuned": TUNED, "held-out": HELD_OUT}
+RELEASES: dict[str, list[str]] = {**TUNED, **HELD_OUT}
+
+# Budgets well above guard's defaults: on a loaded machine an analyzer that runs out of time drops
+# findings, and the benchmark would then count fewer false alarms than guard makes. The property
+# stage keeps its default: its budget decides how much is tested, not whether a check finishes.
+BUDGETS: dict[str, float] = {"ruff": 60.0, "mypy": 240.0, "bandit": 120.0, "rules": 120.0}
+
+
+def set_of(name: str) -> str:
+    return next((label for label, packages in SETS.items() if name in packages), "other")
+
+
+def selected(only: set[str], which: str = "all") -> dict[str, list[str]]:
+    """The packages to run: ``which`` set (or all), restricted to ``only`` when given."""
+    chosen = RELEASES if which == "all" else SETS[which]
+    return {n: v for n, v in chosen.items() if not only or n in only}
 
 
 def fetch(name: str, version: str) -> Path:
@@ -72,9 +105,9 @@ def fetch(name: str, version: str) -> Path:
 
 
 def _archive(dl: Path, name: str, version: str) -> Path | None:
-    stems = {f"{name}-{version}", f"{name.replace('-', '_')}-{version}"}
+    stems = {f"{name}-{version}".lower(), f"{name.replace('-', '_')}-{version}".lower()}
     for path in dl.iterdir():
-        if any(path.name.startswith(stem + ".") for stem in stems):
+        if any(path.name.lower().startswith(stem + ".") for stem in stems):
             return path
     return None
 
@@ -132,6 +165,7 @@ def release_diff(old: Path, new: Path) -> tuple[str, int]:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--only", default="", help="comma-separated package names")
+    parser.add_argument("--set", choices=["all", *SETS], default="all", help="which set of packages")
     args = parser.parse_args()
     only = {n for n in args.only.split(",") if n}
     rules, _ = discover()
@@ -141,16 +175,14 @@ def main() -> int:
     pairs = added_total = 0
     started = time.perf_counter()
     timings: list[float] = []
-    for name, versions in RELEASES.items():
-        if only and name not in only:
-            continue
+    for name, versions in selected(only, args.set).items():
         for old_v, new_v in itertools.pairwise(versions):
             old, new = fetch(name, old_v), fetch(name, new_v)
             diff, added = release_diff(old, new)
             if not diff:
                 continue
             t0 = time.perf_counter()
-            report = check_patch(diff, old, analyzers=frozenset({"rules"}))
+            report = check_patch(diff, old, analyzers=frozenset({"rules"}), budgets=BUDGETS)
             timings.append(time.perf_counter() - t0)
             pairs += 1
             added_total += added
