@@ -35,6 +35,7 @@ from guard.workspace import State, Workspace
 
 if TYPE_CHECKING:  # the property stage loads only when it runs
     from guard.checks import properties
+    from guard.sandbox import ForkServer
 
 
 @dataclass
@@ -299,7 +300,9 @@ def property_subjects(
     return modules, functions
 
 
-def _properties_stage(p: _Plan, options: Options, out: Outcome) -> None:
+def _properties_stage(
+    p: _Plan, options: Options, out: Outcome, fork_server: Callable[[], ForkServer | None] | None
+) -> None:
     """Run the changed functions, old against new, in the sandbox."""
     from guard.checks import properties
 
@@ -308,7 +311,8 @@ def _properties_stage(p: _Plan, options: Options, out: Outcome) -> None:
     try:
         if functions:
             budget = properties.PropertyBudget(stage_s=options.budgets.get("properties", 5.0))
-            result = properties.run_properties(p.ws.repo, modules, functions, budget)
+            server = fork_server() if fork_server is not None else None
+            result = properties.run_properties(p.ws.repo, modules, functions, budget, server)
             out.findings.extend(result.findings)
             out.notes.extend(result.notes)
             out.notes.append(Note("properties", "isolation: " + ", ".join(result.isolation)))
@@ -326,9 +330,10 @@ def run_pipeline(
     cache: ToolCache | None = None,
     warm: bool = False,
     mypy_daemon: MypyDaemon | None = None,
+    fork_server: Callable[[], ForkServer | None] | None = None,
 ) -> Outcome:
-    """Run every enabled analyzer; ``cache``, ``warm`` (in-process bandit) and a resident
-    ``mypy_daemon`` serve sessions."""
+    """Run every enabled analyzer; ``cache``, ``warm`` (in-process bandit), a resident
+    ``mypy_daemon`` and a ``fork_server`` for property jobs serve sessions."""
     out = Outcome()
     started = time.perf_counter()
     p = plan(ws, target)
@@ -362,7 +367,7 @@ def run_pipeline(
                 )
             )
     if "properties" in options.analyzers and options.execute:
-        stages.append(lambda: _properties_stage(p, options, out))
+        stages.append(lambda: _properties_stage(p, options, out, fork_server))
     elif not options.execute:
         out.notes.append(
             Note("properties", "changed functions were not executed (execution is off)")

@@ -275,3 +275,156 @@ def _spawn(
     if 128 < code < 128 + 65:
         code = 128 - code  # the namespace's sh reports a killed payload as 128+n
     return out[-(1 << 20):], err[-(1 << 16):], code, timed_out
+
+
+class ForkServer:
+    """A long-lived sandboxed zygote (:mod:`guard.harness.zygote`) that forks a child per job.
+
+    The zygote runs under the same layers as a one-off child (see :func:`run`); each forked child
+    adds its own rlimits, process group, box and audit hooks. Where a pids cgroup is available,
+    every process of a job that is still alive after its answer is killed, so that no job
+    outlives itself even by escaping its process group. Thread-safe, one job at a time.
+    """
+
+    READY_TIMEOUT_S = 30.0
+
+    def __init__(
+        self,
+        argv: Sequence[str],
+        readonly: Sequence[Path] = (),
+        env: Mapping[str, str] | None = None,
+        readable: Sequence[Path] = (),
+        prepare: Callable[[Box], None] | None = None,
+        limits: Limits = Limits(cpu_s=3600, memory_bytes=2 << 30),
+    ) -> None:
+        import threading
+
+        self._lock = threading.Lock()
+        self._root = Path(tempfile.mkdtemp(prefix="guard-zygote-"))
+        box = Box(self._root, self._root / "work", self._root / "home", self._root / "tmp")
+        for d in (box.work, box.home, box.tmp):
+            d.mkdir()
+        if prepare is not None:
+            prepare(box)
+        isolation = ["rlimit-cpu", "rlimit-as", "rlimit-fsize", "scrubbed-env", "tmp-home", "tmp-cwd"]
+        self._cgroup = _PidsCgroup(limits.nproc)
+        if self._cgroup.path is not None:
+            isolation.append("pids-cgroup")
+        cmd = _command(argv, box, readonly, readable, isolation)
+        if os.geteuid() != 0 or "uid-nobody" in isolation:
+            isolation.append("rlimit-nproc")
+        self.isolation = (*isolation, "fork-server")
+        self.failure: str | None = None
+        self._keep: set[int] = set()
+        try:
+            self._proc: subprocess.Popen[bytes] | None = subprocess.Popen(
+                cmd, cwd=box.work, env={**(env or {}), **_scrubbed_env(box)}, stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, start_new_session=True,
+                preexec_fn=_preexec(limits, self._cgroup), close_fds=True,
+            )  # fmt: skip
+        except (OSError, subprocess.SubprocessError) as exc:
+            self._proc = None
+            self.failure = f"could not start the fork server: {exc}"
+            return
+        reply = self._read_line(self.READY_TIMEOUT_S)
+        if reply is None or not reply.get("ready"):
+            self.close()
+            self.failure = "the fork server did not get ready"
+            return
+        self._keep = set(self._cgroup_pids())
+
+    @property
+    def usable(self) -> bool:
+        return self._proc is not None and self._proc.poll() is None and self.failure is None
+
+    def _cgroup_pids(self) -> list[int]:
+        if self._cgroup.path is None:
+            return []
+        try:
+            return [int(p) for p in (self._cgroup.path / "cgroup.procs").read_text().split()]
+        except OSError:
+            return []
+
+    def _read_line(self, timeout_s: float) -> dict[str, object] | None:
+        import json
+        import select
+
+        assert self._proc is not None and self._proc.stdout is not None
+        ready, _, _ = select.select([self._proc.stdout], [], [], max(timeout_s, 0.0))
+        if not ready:
+            return None
+        line = self._proc.stdout.readline()
+        try:
+            reply = json.loads(line)
+        except ValueError:
+            return None
+        return reply if isinstance(reply, dict) else None
+
+    def run(self, job: Path, box: Box, limits: Limits) -> SandboxResult:
+        """Run the harness on ``job`` (a path inside ``box``) in a forked child."""
+        import json
+
+        with self._lock:
+            start = time.monotonic()
+            if not self.usable:
+                return SandboxResult(127, False, b"", b"guard: fork server unavailable", 0.0, self.isolation)
+            if "uid-nobody" in self.isolation:
+                _chown_tree(box.root, NOBODY)
+            request = {
+                "job": str(job), "work": str(box.work), "home": str(box.home), "tmp": str(box.tmp),
+                "wall_s": limits.wall_s, "cpu_s": limits.cpu_s, "memory_bytes": limits.memory_bytes,
+                "file_bytes": limits.file_bytes, "nproc": limits.nproc,
+            }  # fmt: skip
+            assert self._proc is not None and self._proc.stdin is not None
+            try:
+                self._proc.stdin.write((json.dumps(request) + "\n").encode())
+                self._proc.stdin.flush()
+            except OSError as exc:
+                self.failure = f"the fork server went away: {exc}"
+                return SandboxResult(127, False, b"", f"guard: {self.failure}".encode(), 0.0, self.isolation)
+            reply = self._read_line(limits.wall_s + 5.0)
+            for pid in self._cgroup_pids():  # anything of the job's still alive
+                if pid not in self._keep:
+                    with contextlib.suppress(OSError):
+                        os.kill(pid, signal.SIGKILL)
+            if reply is None:  # the zygote itself is stuck or gone: retire it
+                self.failure = "the fork server stopped answering"
+                self._kill()
+                return SandboxResult(-9, True, b"", b"guard: fork server stopped answering",
+                                     time.monotonic() - start, self.isolation)  # fmt: skip
+            out = _tail(box.work / "stdout.txt", 1 << 20)
+            err = _tail(box.work / "stderr.txt", 1 << 16)
+            code = reply.get("code")
+            return SandboxResult(
+                code if isinstance(code, int) else 70, bool(reply.get("timed_out")), out, err,
+                time.monotonic() - start, self.isolation,
+            )  # fmt: skip
+
+    def _kill(self) -> None:
+        if self._proc is not None:
+            with contextlib.suppress(OSError):
+                os.killpg(self._proc.pid, signal.SIGKILL)
+            self._cgroup.kill_all()
+            with contextlib.suppress(subprocess.SubprocessError):
+                self._proc.wait(timeout=5)
+            for stream in (self._proc.stdin, self._proc.stdout):
+                if stream is not None:
+                    with contextlib.suppress(OSError):
+                        stream.close()
+
+    def close(self) -> None:
+        with self._lock:
+            self._kill()
+            self._proc = None
+            self._cgroup.close()
+            shutil.rmtree(self._root, ignore_errors=True)
+
+
+def _tail(path: Path, size: int) -> bytes:
+    try:
+        with open(path, "rb") as fh:
+            fh.seek(0, os.SEEK_END)
+            fh.seek(max(fh.tell() - size, 0))
+            return fh.read()
+    except OSError:
+        return b""

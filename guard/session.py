@@ -20,6 +20,7 @@ from guard.config import Options, load_options, target_version
 from guard.diff import parse_patch
 from guard.pipeline import ToolCache, run_pipeline
 from guard.result import Report
+from guard.sandbox import ForkServer
 from guard.score import PatchFacts, score
 from guard.workspace import InputError, Reader, build_workspace
 
@@ -35,6 +36,7 @@ class Session:
         self._overrides = overrides
         self._cache = ToolCache() if warm else None
         self._mypy: MypyDaemon | None = None
+        self._zygote: ForkServer | None = None
         self._options: tuple[tuple[int, int] | None, Options] | None = None
         self._lock = threading.Lock()
         self.checks = 0
@@ -64,6 +66,7 @@ class Session:
                 cache=self._cache,
                 warm=self.warm,
                 mypy_daemon=self._daemon() if "mypy" in options.analyzers else None,
+                fork_server=self._fork_server if self.warm else None,
             )
         self.checks += 1
         facts = PatchFacts.from_patch(patch)
@@ -88,6 +91,18 @@ class Session:
                 self._mypy = MypyDaemon(self.repo, mypy.cache_dir(self.repo, "daemon"))
             return self._mypy
 
+    def _fork_server(self) -> ForkServer | None:
+        """The session's property-job zygote, started on first use; None if it cannot run."""
+        from guard.checks.properties import start_fork_server
+
+        with self._lock:
+            if self._zygote is not None and not self._zygote.usable:
+                self._zygote.close()  # it died or was retired: start a fresh one
+                self._zygote = None
+            if self._zygote is None:
+                self._zygote = start_fork_server(self.repo)
+            return self._zygote if self._zygote.usable else None
+
     def stats(self) -> dict[str, int]:
         return {
             "checks": self.checks,
@@ -101,8 +116,11 @@ class Session:
         self._cache = ToolCache() if self.warm else None
         with self._lock:
             daemon, self._mypy = self._mypy, None
+            zygote, self._zygote = self._zygote, None
         if daemon is not None:
             daemon.close()
+        if zygote is not None:
+            zygote.close()
 
     def __enter__(self) -> Session:
         return self

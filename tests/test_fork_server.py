@@ -1,0 +1,107 @@
+"""Property jobs through a warm session's fork server: same results as fresh children, same
+containment, and nothing of a job outlives it."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from guard.checks.properties import (
+    ChangedFunction,
+    ModuleVersions,
+    PropertyBudget,
+    PropertyResult,
+    run_properties,
+    start_fork_server,
+)
+from guard.sandbox import ForkServer
+from tests.test_properties import Listener, _descendants, fixture, repo, rules
+
+__all__ = ["repo"]  # the fixture, shared with test_properties
+
+
+@pytest.fixture
+def server(repo: Path) -> Iterator[ForkServer]:
+    zygote = start_fork_server(repo)
+    assert zygote.usable, zygote.failure
+    yield zygote
+    zygote.close()
+
+
+def check(repo: Path, server: ForkServer | None, case: str, names: list[str],
+          budget: PropertyBudget | None = None, **fill: object) -> PropertyResult:
+    before, after = fixture(case, **fill)
+    (repo / "pkg" / "mod.py").write_text(before)
+    modules = [ModuleVersions("pkg/mod.py", before, after)]
+    functions = [ChangedFunction("pkg/mod.py", n, False) for n in names]
+    return run_properties(repo, modules, functions, budget or PropertyBudget(), server)
+
+
+def test_forked_children_find_what_fresh_ones_find(repo: Path, server: ForkServer) -> None:
+    fresh = check(repo, None, "crash", ["leave", "clamp"])
+    forked = check(repo, server, "crash", ["leave", "clamp"])
+    assert rules(forked) == rules(fresh) == {("leave", "sandbox-violation"), ("clamp", "behaviour-change")}
+    assert [f.evidence for f in forked.findings] == [f.evidence for f in fresh.findings]
+    assert "fork-server" in forked.isolation
+    again = check(repo, server, "crash", ["leave", "clamp"])
+    assert again.findings == forked.findings, "one zygote, many jobs, same answer"
+
+
+def test_hostile_code_is_contained_in_forked_children(
+    repo: Path, server: ForkServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    home = Path(tempfile.mkdtemp(prefix="guard-home-"))
+    monkeypatch.setenv("HOME", str(home))
+    canaries = [repo / "canary.txt", home / "canary.txt"]
+    for canary in canaries:
+        canary.write_text("alive")
+    zygote_tree = _descendants(os.getpid())
+    listener = Listener()
+    budget = PropertyBudget()
+    start = time.monotonic()
+    try:
+        result = check(repo, server, "hostile", ["spin", "hog", "breed", "vandal", "phone_home"],
+                       CANARY_REPO=canaries[0], CANARY_HOME=canaries[1], PORT=listener.port)
+    finally:
+        listener.close()
+    elapsed = time.monotonic() - start
+    assert all(c.read_text() == "alive" for c in canaries)
+    assert listener.accepted == 0
+    assert rules(result) == {
+        ("spin", "timeout"), ("hog", "resource-exhausted"), ("breed", "sandbox-violation"),
+        ("vandal", "sandbox-violation"), ("phone_home", "sandbox-violation"),
+    }
+    assert elapsed < budget.stage_s + 4.0
+    assert _descendants(os.getpid()) <= zygote_tree, "no process of a job outlives it"
+    assert server.usable, "a hostile job does not take the zygote down"
+    shutil.rmtree(home, ignore_errors=True)
+
+
+def test_close_leaves_no_process_behind(repo: Path) -> None:
+    before = _descendants(os.getpid())
+    zygote = start_fork_server(repo)
+    assert zygote.usable
+    assert _descendants(os.getpid()) > before
+    zygote.close()
+    deadline = time.monotonic() + 5
+    while _descendants(os.getpid()) - before and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert _descendants(os.getpid()) <= before
+    assert not zygote.usable
+
+
+def test_a_dead_zygote_is_reported_not_hung_on(repo: Path, server: ForkServer) -> None:
+    assert server._proc is not None
+    os.killpg(server._proc.pid, 9)
+    server._proc.wait(timeout=5)
+    assert not server.usable
+    # run_properties then starts fresh children instead
+    result = check(repo, server, "crash", ["leave", "clamp"])
+    assert ("clamp", "behaviour-change") in rules(result)
+    assert "fork-server" not in result.isolation
