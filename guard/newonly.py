@@ -4,13 +4,13 @@ Findings of the patched tree are matched against those of the original tree on r
 and enclosing definition — never on line numbers, which move. A finding with no counterpart before
 the patch is new; counts matter (a second copy of an old problem is new).
 
-A new finding can still be *familiar*: before the patch, the same tool already made the same
-complaint about the same subject in that file (``"ParserElement" has no attribute ...`` where the
-code downcasts a base class on purpose, a mixin calling ``self.assertTrue``), or, for a type
-checker, already disputed the same definition (its inferred types are confused there, so further
-complaints follow). Such findings are the codebase's standing disagreements with the tool rather
-than something the patch brought; they keep a ``familiar`` entry in their evidence, which the score
-weighs (see guard.score).
+A new finding can still be an old disagreement. *Familiar*: before the patch, the same tool already
+made the same complaint about the same subject in that file (``"ParserElement" has no attribute
+...`` where the code downcasts a base class on purpose, a mixin calling ``self.assertTrue``).
+*Disputed definition*: a type checker already complained inside the same definition (its inferred
+types are confused there, so further complaints follow). Such findings are the codebase's standing
+disagreements with the tool rather than something the patch brought; they keep a ``familiar`` or
+``disputed-definition`` entry in their evidence, which the score weighs (see guard.score).
 """
 
 from __future__ import annotations
@@ -88,8 +88,9 @@ def new_only(
 
 
 def familiar(new: Iterable[Finding], before: Iterable[Finding]) -> list[Finding]:
-    """``new`` with a ``familiar`` evidence entry on each finding the original tree's findings
-    (``before``, paths already in terms of the patched tree) show to be an old disagreement."""
+    """``new`` with a ``familiar`` or ``disputed-definition`` evidence entry on each finding the
+    original tree's findings (``before``, paths already in terms of the patched tree) show to be an
+    old disagreement."""
     subjects: Counter[tuple[str, str, str, str]] = Counter()
     definitions: Counter[tuple[str, str, str]] = Counter()
     for f in before:
@@ -100,17 +101,19 @@ def familiar(new: Iterable[Finding], before: Iterable[Finding]) -> list[Finding]
             definitions[(f.analyzer, f.path, f.symbol)] += 1
     out = []
     for f in new:
-        reason = None
+        note: tuple[str, str] | None = None
         if f.severity is not Severity.INFO:
             same = subjects[(f.analyzer, f.path, f.rule, subject(f))]
             disputed = (
                 definitions[(f.analyzer, f.path, f.symbol)] if f.analyzer in TYPE_CHECKERS else 0
             )
             if same:
-                reason = f"{f.analyzer} already reported {f.rule} about {subject(f)} {same} time(s) in this file before the patch"
+                note = ("familiar", f"{f.analyzer} already reported {f.rule} about {subject(f)} "
+                        f"{same} time(s) in this file before the patch")  # fmt: skip
             elif disputed:
-                reason = f"{f.analyzer} already reported {disputed} problem(s) in {f.symbol} before the patch"
-        if reason:
-            f = replace(f, evidence=(*f.evidence, ("familiar", reason)))
+                note = ("disputed-definition", f"{f.analyzer} already reported {disputed} "
+                        f"problem(s) in {f.symbol} before the patch")  # fmt: skip
+        if note:
+            f = replace(f, evidence=(*f.evidence, note))
         out.append(f)
     return out

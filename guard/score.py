@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
@@ -84,18 +85,41 @@ def class_feature(severity: Severity, confidence: Confidence) -> str:
 # Features whose meaning the fixtures cannot teach (their repos are mypy-clean, and most of their
 # hallucinations are single findings), held near a stated prior as firmly as the class weights:
 # - noisy-here: the tool already disputed this file before the patch, so new complaints are often
-#   more of the same (see guard.checks.mypy.weigh_by_noise);
+#   more of the same (see guard.checks.mypy.weigh_by_noise); graded by how much (``noisiness``);
 # - repeat: a later finding of a rule already seen in this patch. Repeats of one habit (three
 #   targeted `type: ignore`s) are correlated evidence, not independent pieces of it.
 # - familiar: before the patch the tool already made the same complaint about the same subject in
-#   this file, or (a type checker) already disputed the same definition (see guard.newonly): the
-#   codebase's standing disagreement with the tool (a downcast, a mixin, inference in untyped
-#   code), on top of what noisy-here says about the file as a whole.
-# The noisy-here prior is set so that one complaint of a tool in a file it already disputed cannot
-# fail a patch on its own; the familiar prior so that several familiar complaints together cannot
-# either. Both were chosen after reading the release diffs of benchmarks/release_diffs.py's TUNED
-# set; only its HELD_OUT set is a held-out estimate for them.
-FIRM_PRIORS: Mapping[str, float] = {"noisy-here": -3.5, "repeat": -1.5, "familiar": -2.0}
+#   this file (see guard.newonly): the codebase's standing disagreement with the tool (a downcast,
+#   a mixin), on top of what noisy-here says about the file as a whole;
+# - disputed-definition: a type checker already complained inside the same definition, whose
+#   inferred types are then confused (untyped code); weaker than the same complaint, stronger than
+#   a complaint somewhere in the file.
+# The noisy-here prior is set so that one complaint of a tool in a file it fully disputes cannot
+# fail a patch on its own; familiar so that a repeat of a standing complaint cannot even where the
+# file holds just that one; disputed-definition so that several complaints in a definition the
+# tool disputes cannot together. All were chosen after reading the release diffs of
+# benchmarks/release_diffs.py's TUNED set, not its held-out sets.
+FIRM_PRIORS: Mapping[str, float] = {
+    "noisy-here": -3.5, "repeat": -1.5, "familiar": -3.0, "disputed-definition": -2.0,
+}  # fmt: skip
+
+
+# How many complaints before the patch make a file fully "disputed": the noisy-here feature grows
+# with the logarithm of the count and is full from here on. One old error (often a stub-version
+# artifact in otherwise checked code) says little; dozens say the tool and the code disagree.
+NOISE_FULL = 20
+
+
+def noisiness(finding: Finding) -> float:
+    """The noisy-here feature: 0 without a ``*-noise`` evidence entry, else in (0, 1] by the number
+    of complaints the entry reports (the first integer in its text; full when it names none)."""
+    for key, value in finding.evidence:
+        if key.endswith("-noise"):
+            count = re.search(r"\d+", value)
+            if count is None:
+                return 1.0
+            return min(1.0, math.log1p(int(count[0])) / math.log1p(NOISE_FULL))
+    return 0.0
 
 
 def prior_logits() -> dict[str, float]:
@@ -124,10 +148,12 @@ def finding_features(
         feats.append(("patch:only-tests", 1.0))
     if corroborated:
         feats.append(("corroborated", 1.0))
-    if any(key.endswith("-noise") for key, _ in finding.evidence):
-        feats.append(("noisy-here", 1.0))
-    if any(key == "familiar" for key, _ in finding.evidence):
-        feats.append(("familiar", 1.0))
+    noise = noisiness(finding)
+    if noise:
+        feats.append(("noisy-here", noise))
+    for key in ("familiar", "disputed-definition"):
+        if any(k == key for k, _ in finding.evidence):
+            feats.append((key, 1.0))
     if repeat:
         feats.append(("repeat", 1.0))
     return feats

@@ -55,7 +55,7 @@ def test_levels_map_to_error_warning_notice() -> None:
 
 def test_caps_keep_the_heaviest_of_each_level_and_count_the_rest() -> None:
     errors = [finding(n, confidence=Confidence.LOW if n > 5 else Confidence.HIGH) for n in range(1, 15)]
-    warnings = [finding(100 + n, Severity.WARNING, rule="B006") for n in range(12)]
+    warnings = [finding(100 + n, Severity.WARNING, rule="B006", confidence=Confidence.MEDIUM) for n in range(12)]
     shown = github.annotate(report_of(*errors, *warnings))
     levels = [line.split(" ", 1)[0] for line in shown.lines]
     assert levels.count("::error") == 10 and levels.count("::warning") == 10

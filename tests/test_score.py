@@ -137,3 +137,20 @@ def test_the_text_report_opens_with_the_verdict_and_the_heaviest_findings() -> N
         f"why: {top.finding.rule} {top.weight:.2f} (pkg/m.py:{top.finding.line}), "
     )
     assert "B101" not in second
+
+
+def noisy(count: int | None) -> Finding:
+    note = (
+        "mypy already reports errors" if count is None else f"mypy already reports {count} error(s)"
+    )
+    return Finding("pkg/m.py", 3, 1, "attr-defined", "mypy", '"X" has no attribute "y"', E, M,
+                   evidence=(("mypy-noise", note),))  # fmt: skip
+
+
+def test_noise_discounts_by_how_much_the_tool_already_disputed_the_file() -> None:
+    clean = weight(finding("attr-defined", sev=E, conf=M, analyzer="mypy"))
+    one, some, many, unknown = (weight(noisy(n)) for n in (1, 5, 200, None))
+    assert clean > one > some > many == unknown
+    # One old complaint (a stub-version artifact, say) leaves a new attr-defined error failing on
+    # its own; a file the tool fully disputes does not.
+    assert one >= 0.5 > many
