@@ -25,8 +25,9 @@ Measured, per patch:
   ``tokenize`` module (every token but NEWLINE/NL/INDENT/DEDENT/ENDMARKER; a line that does not
   tokenise alone, e.g. inside a triple-quoted string, counts its ``\\w+|\\S`` runs). Tokens per
   second = a patch's tokens / its latency; the median is over patches;
-- peak memory: VmHWM of the warm-session process, and separately the largest RSS of any child
-  it waited for (mypy, ruff, the property-test sandbox). Both include the warm-up checks: on the
+- peak memory: VmHWM of the warm-session process plus those of its resident helpers (the mypy
+  daemon and the property-job zygote's process tree), and separately the largest RSS of any child
+  it waited for (ruff, the property-test sandbox when no zygote runs). Both include the warm-up checks: on the
   release repos the peak comes from a warm-up that touches idna's 8,600-line ``uts46data.py``
   (a whole-file libcst tree in the session, mypy in the child); the timed patches stay near
   110 MB.
@@ -236,6 +237,46 @@ def warmup_diff(repo: Path, files: int = 10) -> str:
     return "".join(parts)
 
 
+def _vm_hwm_kb(pid: int) -> int:
+    try:
+        found = re.search(r"VmHWM:\s+(\d+) kB", Path(f"/proc/{pid}/status").read_text())
+    except OSError:
+        return 0
+    return int(found.group(1)) if found else 0
+
+
+def _tree(pid: int) -> set[int]:
+    parents: dict[int, int] = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                stat = Path(f"/proc/{entry}/stat").read_text()
+            except OSError:
+                continue
+            parents[int(entry)] = int(stat.rsplit(")", 1)[1].split()[1])
+    found, frontier = {pid}, {pid}
+    while frontier:
+        frontier = {c for c, p in parents.items() if p in frontier} - found
+        found |= frontier
+    return found
+
+
+def _resident_peak_kb(session: Any) -> int:
+    """Peak RSS of the session's resident helpers, summed: the mypy daemon (a daemon, so not
+    among our children) and the property-job zygote's process tree."""
+    total = 0
+    daemon = getattr(session, "_mypy", None)
+    if daemon is not None:
+        try:
+            total += _vm_hwm_kb(int(json.loads(Path(daemon._status).read_text())["pid"]))
+        except (OSError, ValueError, KeyError):
+            pass
+    zygote = getattr(session, "_zygote", None)
+    if zygote is not None and zygote._proc is not None:
+        total += sum(_vm_hwm_kb(pid) for pid in _tree(zygote._proc.pid))
+    return total
+
+
 def warm_worker(job_path: Path) -> None:
     """One process, one Session per repo, the job's patches in sequence; writes the results."""
     import guard
@@ -248,6 +289,7 @@ def warm_worker(job_path: Path) -> None:
     latencies: dict[str, float] = {}
     timings: dict[str, dict[str, float]] = {}
     errors: dict[str, str] = {}
+    resident_kb = 0
     for repo, group in by_repo.items():
         with guard.Session(repo, execute=job["execute"]) as session:
             warm = warmup_diff(Path(repo))
@@ -263,12 +305,14 @@ def warm_worker(job_path: Path) -> None:
                     continue
                 latencies[item.id] = time.perf_counter() - started
                 timings[item.id] = dict(report.timings)
+            resident_kb = max(resident_kb, _resident_peak_kb(session))
     status = Path("/proc/self/status").read_text()
     hwm = re.search(r"VmHWM:\s+(\d+) kB", status)
     result = {
         "latencies": latencies, "timings": timings, "errors": errors,
         "self_peak_kb": int(hwm.group(1)) if hwm else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
         "children_peak_kb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss,
+        "resident_peak_kb": resident_kb,
     }  # fmt: skip
     Path(job["out"]).write_text(json.dumps(result))
 
@@ -378,7 +422,7 @@ def main() -> int:
                             for stage, s in t.items():
                                 stage_times[stage].append(s)
                     peaks[(execute, kind)].append(
-                        (result["self_peak_kb"], result["children_peak_kb"])
+                        (result["self_peak_kb"] + result.get("resident_peak_kb", 0), result["children_peak_kb"])
                     )
             loads.append(f"after warm run {rep + 1}: {load()}")
     finally:

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import ast
 import bisect
+import functools
 from dataclasses import dataclass, field
 from typing import Literal
 
 import libcst as cst
-from libcst.metadata import MetadataWrapper, PositionProvider
+from libcst.metadata import MetadataWrapper
 
 from guard.findings import Confidence, Finding, Severity
 from guard.workspace import TouchedFile
@@ -38,15 +39,37 @@ class ImportedName:
 
 @dataclass
 class ParsedSource:
-    """One version of one file, parsed once and shared by every stage."""
+    """One version of one file, parsed once and shared by every stage.
+
+    The ``ast`` tree (syntax check, definitions, imports) is built at once; the libcst tree and its
+    metadata wrapper, which only guard's rules need and which cost ten times more, are built on
+    first use, so the analyzers that need neither can start before them.
+    """
 
     text: str
-    module: cst.Module | None
-    wrapper: MetadataWrapper | None
     definitions: list[Definition]
     syntax_error: tuple[int, int, str] | None = None
     tree: ast.Module | None = None
     """The ``ast`` tree from the syntax check (None when the text does not parse)."""
+
+    @functools.cached_property
+    def _cst(self) -> tuple[cst.Module | None, MetadataWrapper | None]:
+        if self.tree is None:
+            return None, None
+        try:
+            module = cst.parse_module(self.text)
+        except cst.ParserSyntaxError:
+            # Valid for CPython but beyond libcst's grammar: analysable by the tools, not by rules.
+            return None, None
+        return module, MetadataWrapper(module, unsafe_skip_copy=True)
+
+    @property
+    def module(self) -> cst.Module | None:
+        return self._cst[0]
+
+    @property
+    def wrapper(self) -> MetadataWrapper | None:
+        return self._cst[1]
 
     def enclosing(self, line: int) -> str:
         """Qualified name of the innermost definition containing ``line`` ('' at module level)."""
@@ -97,52 +120,10 @@ def parse_source(text: str) -> ParsedSource:
     try:
         tree = ast.parse(text)
     except SyntaxError as exc:
-        return ParsedSource(
-            text, None, None, [], (exc.lineno or 1, (exc.offset or 1), exc.msg or "syntax error")
-        )
+        return ParsedSource(text, [], (exc.lineno or 1, (exc.offset or 1), exc.msg or "syntax error"))
     except ValueError as exc:  # e.g. NUL bytes
-        return ParsedSource(text, None, None, [], (1, 1, str(exc)))
-    try:
-        module = cst.parse_module(text)
-    except cst.ParserSyntaxError:
-        # Valid for CPython but beyond libcst's grammar: analysable by the tools, not by rules.
-        return ParsedSource(text, None, None, _ast_definitions(tree), tree=tree)
-    wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
-    collector = _DefinitionCollector()
-    wrapper.visit(collector)
-    return ParsedSource(text, module, wrapper, collector.definitions, tree=tree)
-
-
-class _DefinitionCollector(cst.CSTVisitor):
-    METADATA_DEPENDENCIES = (PositionProvider,)
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.definitions: list[Definition] = []
-        self._stack: list[tuple[str, str]] = []
-
-    def _enter(self, node: cst.FunctionDef | cst.ClassDef, kind: Literal["function", "class"]) -> None:
-        whole = self.get_metadata(PositionProvider, node)
-        name_pos = self.get_metadata(PositionProvider, node.name)
-        parts = [n if k == "class" else f"{n}.<locals>" for n, k in self._stack]
-        qualname = ".".join([*parts, node.name.value])
-        in_class = bool(self._stack) and self._stack[-1][1] == "class"
-        self.definitions.append(
-            Definition(qualname, kind, name_pos.start.line, whole.start.line, whole.end.line, in_class)
-        )
-        self._stack.append((node.name.value, kind))
-
-    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
-        self._enter(node, "function")
-
-    def leave_FunctionDef(self, original_node: cst.FunctionDef) -> None:
-        self._stack.pop()
-
-    def visit_ClassDef(self, node: cst.ClassDef) -> None:
-        self._enter(node, "class")
-
-    def leave_ClassDef(self, original_node: cst.ClassDef) -> None:
-        self._stack.pop()
+        return ParsedSource(text, [], (1, 1, str(exc)))
+    return ParsedSource(text, _ast_definitions(tree), tree=tree)
 
 
 def _ast_definitions(tree: ast.Module) -> list[Definition]:
@@ -166,7 +147,7 @@ def _ast_definitions(tree: ast.Module) -> list[Definition]:
 
 
 def _imports(parsed: ParsedSource, lines: frozenset[int]) -> list[ImportedName]:
-    if parsed.module is None or parsed.tree is None:
+    if parsed.tree is None:
         return []
     found: list[ImportedName] = []
     for node in ast.walk(parsed.tree):
