@@ -6,11 +6,14 @@ the diff with the old release as the repository, and prints each finding for rev
 false-alarm rate per rule. Released code passed its project's review and tests, so a finding here
 is presumed to be a false alarm.
 
-Two sets of packages. TUNED is the set whose findings were read while guard's rules, context and
-score were adjusted (suppression-added's ruff check, the familiar and noisy-here score features,
-matching of rewritten definitions): its failed share is no longer an estimate of anything. HELD_OUT
-was added afterwards and run once with guard as it then stood; it must not be tuned on. A fix
-prompted by a held-out false alarm makes that set tuned too, and calls for a fresh held-out set.
+Three sets of packages. TUNED is the set whose findings were read while guard's rules, context and
+score were adjusted (suppression-added's ruff check, the familiar, disputed-definition and graded
+noisy-here score features, matching of rewritten definitions): its failed share is no longer an
+estimate of anything. HELD_OUT was added afterwards and first run (by accident) before the last of
+those adjustments (graded noise, the split of familiar, the refit), which its results did not
+prompt: its findings have been read, so treat it as half-spent. HELD_OUT_2 was chosen before any
+of it was run and first run with guard as finally committed: the clean estimate. None may be tuned
+on; a fix prompted by a held-out false alarm makes that set tuned, and calls for a fresh one.
 
     .venv/bin/python benchmarks/release_diffs.py [--only six,tomli] [--set tuned|held-out|all]
 """
@@ -54,8 +57,18 @@ HELD_OUT: dict[str, list[str]] = {
     "attrs": ["23.1.0", "23.2.0", "24.1.0", "24.2.0"],
     "click": ["8.1.5", "8.1.6", "8.1.7"],
 }
-SETS: dict[str, dict[str, list[str]]] = {"tuned": TUNED, "held-out": HELD_OUT}
-RELEASES: dict[str, list[str]] = {**TUNED, **HELD_OUT}
+HELD_OUT_2: dict[str, list[str]] = {
+    "jinja2": ["3.1.2", "3.1.3", "3.1.4", "3.1.5"],
+    "pluggy": ["1.3.0", "1.4.0", "1.5.0"],
+    "platformdirs": ["4.2.0", "4.2.1", "4.2.2", "4.3.2"],
+    "filelock": ["3.13.1", "3.13.3", "3.13.4", "3.14.0", "3.15.1"],
+    "pathspec": ["0.11.2", "0.12.0", "0.12.1"],
+    "tomlkit": ["0.12.3", "0.12.4", "0.12.5", "0.13.0"],
+    "python-dateutil": ["2.8.1", "2.8.2", "2.9.0"],
+    "colorama": ["0.4.4", "0.4.5", "0.4.6"],
+}
+SETS: dict[str, dict[str, list[str]]] = {"tuned": TUNED, "held-out": HELD_OUT, "held-out-2": HELD_OUT_2}
+RELEASES: dict[str, list[str]] = {**TUNED, **HELD_OUT, **HELD_OUT_2}
 
 # Budgets well above guard's defaults: on a loaded machine an analyzer that runs out of time drops
 # findings, and the benchmark would then count fewer false alarms than guard makes. The property

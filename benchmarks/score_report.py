@@ -12,8 +12,9 @@ and scored by the shipped model (guard/data/score_model.json); with ``--releases
 also clean training cases, cross-validated one package per fold like the fixture repos. Released code passed its project's
 review and tests, so a failed release diff is presumed a false alarm. Findings are cached in
 .bench/release_findings.jsonl (``--recheck`` redoes them). The failed share is printed for each set
-of release_diffs.py: TUNED (read while guard was adjusted; not an estimate) and HELD_OUT (run with
-guard as it stood after the tuning; never tuned on, never in a fit).
+of release_diffs.py: TUNED (read while guard was adjusted; not an estimate), HELD_OUT (never tuned
+on, but run and read before the last adjustments) and HELD_OUT_2 (first run with guard as finally
+committed: the clean estimate). Held-out diffs never enter a fit.
 
     .venv/bin/python benchmarks/score_report.py [--eval FILE] [--threshold 0.5] [--no-releases]
         [--recheck] [--set tuned|held-out|all] [--only six,tomli]
@@ -242,7 +243,7 @@ def main() -> None:
     parser.add_argument("--releases-in-fit", action="store_true",
                         help="fit on the cached release diffs too (as clean cases, one fold per package)")  # fmt: skip
     parser.add_argument("--only", default="", help="comma-separated packages for the release diffs")
-    parser.add_argument("--set", choices=["all", "tuned", "held-out"], default="all",
+    parser.add_argument("--set", choices=["all", "tuned", "held-out", "held-out-2"], default="all",
                         help="which set of release diffs (see benchmarks/release_diffs.py)")  # fmt: skip
     args = parser.parse_args()
     if not args.no_releases:
