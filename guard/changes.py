@@ -6,13 +6,14 @@ import ast
 import bisect
 import functools
 from dataclasses import dataclass, field
-from typing import Literal
-
-import libcst as cst
-from libcst.metadata import MetadataWrapper
+from typing import TYPE_CHECKING, Literal
 
 from guard.findings import Confidence, Finding, Severity
 from guard.workspace import TouchedFile
+
+if TYPE_CHECKING:  # libcst loads on first use (see ParsedSource)
+    import libcst as cst
+    from libcst.metadata import MetadataWrapper
 
 
 @dataclass(frozen=True)
@@ -54,6 +55,9 @@ class ParsedSource:
 
     @functools.cached_property
     def _cst(self) -> tuple[cst.Module | None, MetadataWrapper | None]:
+        import libcst as cst
+        from libcst.metadata import MetadataWrapper
+
         if self.tree is None:
             return None, None
         try:

@@ -21,7 +21,6 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from guard import rulekit
 from guard.changes import FileChanges, analyse_file
 from guard.checks import bandit, mypy, ruff
 from guard.checks.base import ToolFailure, ToolRun
@@ -260,6 +259,8 @@ def _mypy_runner(p: _Plan, out: Outcome, daemon: MypyDaemon | None, stamp: str |
 
 def _rules_stage(p: _Plan, options: Options, out: Outcome) -> None:
     started = time.perf_counter()
+    from guard import rulekit  # libcst: imported while the tools already run
+
     rules, dropped = rulekit.discover(options.disable)
     for d in dropped:
         if d.reason.startswith(("failed to import", "entry point failed")):
