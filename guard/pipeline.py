@@ -16,7 +16,7 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -204,19 +204,32 @@ _ADJUST: dict[str, Callable[[list[Finding], list[Finding]], list[Finding]]] = {
 
 
 def _tool_stage(
-    name: str, runner: Runner, p: _Plan, options: Options, out: Outcome, with_dependents: bool
+    name: str,
+    runner: Runner,
+    p: _Plan,
+    options: Options,
+    out: Outcome,
+    with_dependents: bool,
+    speculate: bool = False,
 ) -> None:
+    """Run ``runner`` on the patched tree, and on the original tree when that can tell old
+    findings from new. With ``speculate`` the original-tree run starts at once, beside the
+    first (two cores for one tool's latency), instead of only once the first found something."""
     started = time.perf_counter()
     budget = options.budgets.get(name, 30.0)
     extra = p.dependents if with_dependents else []
+    before_job = ToolRun(p.overlay("before"), [*p.before_paths, *extra], p.target, budget)
+    early: Future[list[Finding]] | None = None
+    pool: ThreadPoolExecutor | None = None
+    if speculate and p.before_paths:
+        pool = ThreadPoolExecutor(max_workers=1)
+        early = pool.submit(runner, before_job)
     try:
         after = runner(ToolRun(p.overlay("after"), [*p.after_paths, *extra], p.target, budget))
         after = p.with_symbols(after, "after")
         before: list[Finding] = []
         if after and p.has_before(after):
-            before = runner(
-                ToolRun(p.overlay("before"), [*p.before_paths, *extra], p.target, budget)
-            )
+            before = early.result() if early is not None else runner(before_job)
             before = p.with_symbols(before, "before")
         new = new_only(after, before, p.changed(), p.renamed)
         adjust = _ADJUST.get(name)
@@ -227,6 +240,8 @@ def _tool_stage(
         out.tool_errors.append(ToolError(name, str(failure)))
         print(f"guard: {name}: {failure}", file=sys.stderr)
     finally:
+        if pool is not None:  # the overlays must outlive the early run, even when unused
+            pool.shutdown(wait=True)
         out.timings[name] = round(time.perf_counter() - started, 3)
 
 
@@ -364,7 +379,7 @@ def run_pipeline(
         if name in options.analyzers:
             stages.append(
                 lambda name=name, runner=runner, deps=with_dependents: _tool_stage(  # type: ignore[misc]
-                    name, runner, p, options, out, deps
+                    name, runner, p, options, out, deps, speculate=name == "mypy" and mypy_daemon is None
                 )
             )
     if "properties" in options.analyzers and options.execute:
