@@ -65,7 +65,7 @@ def rules(result: PropertyResult) -> set[tuple[str, str]]:
 def test_flipped_comparison_is_caught_with_shrunk_counterexample(repo: Path) -> None:
     result = check(repo, "flip", ["is_below"])
     [finding] = result.findings
-    assert (finding.rule, finding.symbol, finding.line) == ("behaviour-change", "is_below", 2)
+    assert (finding.rule, finding.symbol, finding.line) == ("behaviour-change", "is_below", 3)
     assert "False" in finding.message and "True" in finding.message
     evidence = finding.evidence_dict()
     assert evidence["old"] == "False" and evidence["new"] == "True"

@@ -228,7 +228,9 @@ def _collect(fn: ChangedFunction, modules: list[ModuleVersions], event: dict[str
         rule = str(raw.get("rule"))
         if rule in RULES:
             evidence = tuple((str(k), str(v)) for k, v in raw.get("evidence") or [])
-            result.findings.append(_finding(fn, modules, rule, str(raw.get("message")), evidence))
+            line = raw.get("line")
+            result.findings.append(_finding(fn, modules, rule, str(raw.get("message")), evidence,
+                                            line if isinstance(line, int) else None))
 
 
 def _crash(fn: ChangedFunction, modules: list[ModuleVersions], run: sandbox.SandboxResult
@@ -247,10 +249,14 @@ def _crash(fn: ChangedFunction, modules: list[ModuleVersions], run: sandbox.Sand
 
 
 def _finding(fn: ChangedFunction, modules: list[ModuleVersions], rule: str, message: str,
-             evidence: tuple[tuple[str, str], ...]) -> Finding:
+             evidence: tuple[tuple[str, str], ...], line: int | None = None) -> Finding:
+    """At ``line`` (the changed line the failing input ran, as the child saw it) when it is a
+    line of the patched file, else at the ``def``."""
     severity, confidence = RULES[rule]
     source = next((m.after for m in modules if m.path == fn.path), None) or ""
-    return Finding(path=fn.path, line=def_line(source, fn.qualname), column=0, rule=rule,
+    if line is None or not 0 < line <= len(source.splitlines()):
+        line = def_line(source, fn.qualname)
+    return Finding(path=fn.path, line=line, column=0, rule=rule,
                    analyzer=ANALYZER, message=message, severity=severity,
                    confidence=confidence, symbol=fn.qualname, evidence=evidence)
 

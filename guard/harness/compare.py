@@ -73,8 +73,9 @@ def canon(value: object, depth: int = 0) -> object:
     if isinstance(value, (set, frozenset)):
         return (t.__qualname__, _sorted(canon(v, depth + 1) for v in value))
     if isinstance(value, Mapping):
-        items = (canon((k, v), depth + 1) for k, v in value.items())
-        return (t.__qualname__, _sorted(items))
+        items = [("tuple", (canon(k, depth + 1), canon(v, depth + 1))) for k, v in value.items()]
+        # ordered by key alone: keys are small, values (a 1 MiB body) can be costly to repr
+        return (t.__qualname__, tuple(sorted(items, key=lambda item: repr(item[1][0]))))
     if dataclasses.is_dataclass(value) or (
         hasattr(value, "__dict__") and t.__eq__ is object.__eq__
     ):
@@ -98,6 +99,21 @@ def same(a: object, b: object) -> bool:
         return bool(a == b)
     except Exception:  # e.g. ambiguous array truth values: cannot tell, so do not accuse
         return True
+
+
+def differences(a: object, b: object, path: tuple[int, ...] = (), depth: int = 0
+                ) -> set[tuple[int, ...]]:
+    """Where two canonical forms differ: the paths of the differing parts (a part whose shape
+    differs counts as one difference)."""
+    if same(a, b):
+        return set()
+    if (depth < 40 and isinstance(a, tuple) and isinstance(b, tuple) and len(a) == len(b)
+            and type(a) is type(b)):
+        found: set[tuple[int, ...]] = set()
+        for i, (x, y) in enumerate(zip(a, b, strict=True)):
+            found |= differences(x, y, (*path, i), depth + 1)
+        return found or {path}
+    return {path}
 
 
 def translator(new: Mapping[str, ModuleType], old: Mapping[str, ModuleType]) -> Callable[[Any], Any]:

@@ -42,9 +42,12 @@ class Failure:
     rule: str
     message: str
     evidence: tuple[tuple[str, str], ...]
+    line: int | None = None
+    """The changed line the failing input ran last, when known (else the ``def`` line)."""
 
     def as_json(self) -> dict[str, Any]:
-        return {"rule": self.rule, "message": self.message, "evidence": list(self.evidence)}
+        found = {"rule": self.rule, "message": self.message, "evidence": list(self.evidence)}
+        return found if self.line is None else {**found, "line": self.line}
 
 
 @dataclass

@@ -2,21 +2,40 @@
 
 from __future__ import annotations
 
+import difflib
+import sys
 import time
+from collections.abc import Collection
 from dataclasses import dataclass, field
+from pathlib import Path
+from types import FrameType, ModuleType
 from typing import Any, TextIO
 
 from hypothesis import HealthCheck, Phase, Verbosity, given, settings
 from hypothesis import strategies as st
 from hypothesis.errors import InvalidArgument, Unsatisfiable
 
+from guard.harness import mining
 from guard.harness.audit import Auditor
-from guard.harness.compare import Outcome, canon, same, show, translator
+from guard.harness.compare import Outcome, canon, differences, same, show, translator
 from guard.harness.loader import Touched, Worlds
 from guard.harness.runtime import CallTimeout, Failure, Runtime, Stop, armed, emit
-from guard.harness.strategies import NoStrategy
-from guard.harness.subjects import Subject, inputs, locate, show_input
-from guard.harness.verdict import IDEMPOTENT_NAME, classify, round_trip_partner
+from guard.harness.strategies import Context, NoStrategy
+from guard.harness.subjects import (
+    InvalidInput,
+    Subject,
+    comparable,
+    inputs,
+    locate,
+    show_input,
+    without_instance,
+)
+from guard.harness.verdict import (
+    IDEMPOTENT_NAME,
+    classify,
+    raised_in_patched_code,
+    round_trip_partner,
+)
 
 RULE_ORDER = ("runtime-error", "behaviour-change", "idempotence", "round-trip", "timeout",
               "resource-exhausted", "sandbox-violation")
@@ -36,15 +55,27 @@ class Probe:
     differential: bool = True
     pair: tuple[Subject, Subject, Subject | None, Subject | None] | None = None
     """(new encoder, new decoder, old encoder, old decoder) for the round-trip check."""
+    loose: bool = False
+    """Some inputs were guessed (Any, inferred, defaults for callables): a new function's
+    TypeError or sandbox violation may be the guess's fault, not the code's."""
     found: dict[str, Failure] = field(default_factory=dict)
+    failing: dict[str, Any] = field(default_factory=dict)
+    """The input of each recorded failure."""
     notes: list[str] = field(default_factory=list)
+    unstable: dict[bool, set[tuple[int, ...]]] = field(
+        default_factory=lambda: {False: set(), True: set()})
+    """Parts of the result (False) and of the arguments after the call (True) in which the
+    old version was seen to differ from itself."""
 
     def step(self, inp: Any) -> None:
         if time.monotonic() > self.deadline:
-            return  # out of time: pass quickly so Hypothesis (and any shrinking) winds down
+            raise Stop  # out of time: end generation (or shrinking) now
         broken: list[str | None] = []
         if self.differential:
-            broken += self._judge(inp, *self._call(inp))
+            results = self._call(inp)
+            if any(r is not None and isinstance(r[0].exc, InvalidInput) for r in results):
+                return  # the input could not be built: the function was never called
+            broken += self._judge(inp, *results)
         if self.pair is not None:
             broken.append(self._round_trip(inp))
         rules = [rule for rule in broken if rule is not None]
@@ -67,10 +98,26 @@ class Probe:
             self.notes.append("old version timed out; comparison stopped")
             raise Stop
         rule = classify(old_o, new_o, self.touched.filename, self.touched.after or "")
+        if (rule in ("runtime-error", "sandbox-violation") and old_o is None and self.loose
+                and not _proof(new_o)):
+            self._note(f"{rule} of a new function on guessed inputs not reported "
+                       f"({new_o.describe()[:80]})")
+            rule = None
         extra: tuple[tuple[str, str], ...] = ()
-        if rule is None and old_o is not None and new_o.kind == "return" and not same(
-            old_state, new_state
+        if rule == "behaviour-change" and old_o is not None and self._old_crashed(old_o):
+            self._note("inputs on which the old version crashed (TypeError, AttributeError) are "
+                       "not compared: they are outside what it could handle")
+            rule = None
+        old_state, new_state, drop = comparable(old_state, new_state)
+        state_changed = (rule is None and old_o is not None and old_o.kind == new_o.kind == "return"
+                         and not same(old_state, new_state))
+        if (rule == "behaviour-change" or state_changed) and not self._repeatable(
+            inp, old_o, new_o, old_state, new_state, state_changed, drop
         ):
+            self._note("the old version gives different results on the same input "
+                       "(time, randomness or global state): those differences are not reported")
+            rule, state_changed = None, False
+        if state_changed:
             rule, extra = "behaviour-change", (("old_args_after", show(old_state)),
                                                ("new_args_after", show(new_state)))
         if rule is not None:
@@ -80,8 +127,40 @@ class Probe:
             return [rule, self._idempotence(inp, new_o, old_o)]
         return [rule]
 
+    def _old_crashed(self, old: Outcome) -> bool:
+        """The old version failed on this input with a type error of its own making (not a
+        deliberate ``raise``): the input is outside its domain, and a new version that does
+        something else with it extends or fixes it rather than changing it."""
+        return old.kind == "raise" and isinstance(old.exc, (TypeError, AttributeError)) and (
+            raised_in_patched_code(old.exc, self.touched.filename, self.touched.before or "",
+                                   strict=False))
+
+    def _note(self, text: str) -> None:
+        if text not in self.notes:
+            self.notes.append(text)
+
+    def _repeatable(self, inp: Any, old: Outcome | None, new: Outcome, old_state: object,
+                    new_state: object, state: bool, drop: bool) -> bool:
+        """Run the old version again on ``inp``: is some part of what differs between old
+        and new a part that the old version reproduces? A difference only in what the old
+        version does not repeat itself (a timestamp, a random id) proves nothing. Parts seen
+        to vary once are not re-run for again."""
+        if old is None or self.old is None:
+            return True
+        a, b = (old_state, new_state) if state else (old.shape(), new.shape())
+        differ = differences(a, b) - self.unstable[state]
+        if not differ:
+            return False
+        limit = max(0.05, min(self.limit_s, self.deadline - time.monotonic()))
+        again, again_state = self.rt.call(self.rt.worlds.old, self.old.call,
+                                          self.rt.convert(inp), limit)
+        varies = differences(a, without_instance(again_state, drop) if state else again.shape())
+        self.unstable[state] |= varies
+        return bool(differ - varies)
+
     def _record(self, rule: str, inp: Any, old: Outcome | None, new: Outcome,
                 extra: tuple[tuple[str, str], ...] = ()) -> None:
+        self.failing[rule] = inp
         text = show_input(self.new, inp, show)
         evidence = (("input", text), *((("old", old.describe()),) if old else ()),
                     ("new", new.describe()), *extra)
@@ -137,6 +216,89 @@ class Probe:
 
 
 _NONE = object()
+
+
+def _proof(outcome: Outcome) -> bool:
+    """An error no generated value can provoke: a name or import that does not exist, or an
+    attribute missing from a module."""
+    exc = outcome.exc
+    if outcome.kind != "raise" or exc is None:
+        return False
+    return isinstance(exc, (NameError, ImportError)) or (
+        isinstance(exc, AttributeError) and isinstance(getattr(exc, "obj", None), ModuleType))
+
+
+EDITED_RATIO = 0.5
+"""A changed line at least this similar to a removed line is an edit of it."""
+
+
+def changed_lines(before: str | None, after: str | None) -> dict[int, int]:
+    """Lines of ``after`` the patch changed -> priority: 2 for an edit of a removed line (the
+    ``>`` become ``>=``), 1 for a line with no counterpart (an extracted helper's call, a new
+    branch) or the line after deleted ones. A line the patch only moved (identical to a
+    removed one) is not a candidate."""
+    if before is None or after is None:
+        return {}
+    old, new = before.splitlines(), after.splitlines()
+    opcodes = difflib.SequenceMatcher(None, old, new, autojunk=False).get_opcodes()
+    removed = list(dict.fromkeys(old[i].strip() for tag, i1, i2, _, _ in opcodes
+                                 if tag != "equal" for i in range(i1, i2)))
+    moved = set(removed)
+    found: dict[int, int] = {}
+    for tag, _, _, j1, j2 in opcodes:
+        if tag == "delete" and j1 < len(new):
+            found.setdefault(j1 + 1, 1)
+        if tag not in ("replace", "insert"):
+            continue
+        for j in range(j1, j2):
+            text = new[j].strip()
+            if not text or text.startswith("#") or text in moved:
+                continue
+            edited = any(difflib.SequenceMatcher(None, text, r, autojunk=False).ratio()
+                         >= EDITED_RATIO for r in removed)
+            found[j + 1] = 2 if edited else 1
+    return found
+
+
+_MAX_TRACED = 100_000
+
+
+def trace_lines(run: Any, filename: str) -> tuple[Any, list[int]]:
+    """Wrap ``run`` so that it records the lines of ``filename`` it executes, in order."""
+    executed: list[int] = []
+
+    def local(frame: FrameType, event: str, arg: Any) -> Any:
+        if event == "line" and len(executed) < _MAX_TRACED:
+            executed.append(frame.f_lineno)
+        return local
+
+    def tracer(frame: FrameType, event: str, arg: Any) -> Any:
+        return local if frame.f_code.co_filename == filename else None
+
+    def traced(inp: Any) -> tuple[Any, object]:
+        sys.settrace(tracer)
+        try:
+            result: tuple[Any, object] = run(inp)
+        finally:
+            sys.settrace(None)
+        return result
+
+    return traced, executed
+
+
+def _changed_line(probe: Probe, rule: str) -> int | None:
+    """The changed line the failing input executed last in the new version (a modified line
+    before a purely added one): where the behaviour changed, rather than the ``def``."""
+    lines = changed_lines(probe.touched.before, probe.touched.after)
+    if not lines or rule not in probe.failing:
+        return None
+    run, executed = trace_lines(probe.new.call, probe.touched.filename)
+    probe.rt.call(probe.rt.worlds.new, run, probe.failing[rule], probe.limit_s)
+    hits = [n for n in executed if n in lines]
+    if not hits:
+        return None
+    best = max(lines[n] for n in hits)
+    return [n for n in hits if lines[n] == best][-1]
 
 
 def _single(inp: Any) -> Any:
@@ -205,16 +367,59 @@ def _pair(rt: Runtime, touched: Touched, name: str, sub: Subject
     return enc, dec, old_enc, old_dec
 
 
+def _context(rt: Runtime, touched: Touched, qualname: str, by_name: dict[str, Touched]
+             ) -> Context:
+    """The constants of the old and new bodies (and their helpers), the repo's packages, and
+    how to read the constants of a repo class's constructor."""
+    mined = mining.mine_function([touched.before, touched.after], qualname)
+    for world in (rt.worlds.new, rt.worlds.old):
+        module = world.modules.get(touched.name)
+        if module is not None:
+            mined = mining.resolve(mined, vars(module))
+    constants: dict[type, mining.Mined] = {}
+    changing: dict[type, frozenset[str] | None] = {}
+
+    def source(cls: type) -> str | None:
+        twin = by_name.get(cls.__module__)
+        return (twin.after or twin.before) if twin else _read_source(cls.__module__)
+
+    def init_constants(cls: type) -> mining.Mined:
+        if cls not in constants:
+            constants[cls] = mining.mine_init(source(cls), cls.__qualname__)
+        return constants[cls]
+
+    def mutators(cls: type) -> frozenset[str] | None:
+        if cls not in changing:
+            changing[cls] = mining.mutators(source(cls), cls.__qualname__)
+        return changing[cls]
+
+    local = frozenset(name.split(".")[0] for name in by_name)
+    return Context(mined=mined, local=local, init_constants=init_constants, mutators=mutators,
+                   kinds=dict(mined.kinds))
+
+
+def _read_source(module_name: str) -> str | None:
+    filename = getattr(sys.modules.get(module_name), "__file__", None)
+    if not filename or not filename.endswith(".py"):
+        return None
+    try:
+        return Path(filename).read_text(encoding="utf-8")
+    except (OSError, ValueError):
+        return None
+
+
 def check_function(rt: Runtime, fn: dict[str, Any], touched: Touched, budget: dict[str, Any],
-                   deadline: float) -> tuple[list[Failure], list[str]]:
+                   deadline: float, by_name: dict[str, Touched] | None = None,
+                   changed: Collection[str] = ()) -> tuple[list[Failure], list[str]]:
     qualname = fn["qualname"]
     label = f"{fn['path']}::{qualname}"
     new_mod = rt.worlds.new.modules.get(touched.name)
     if touched.after is None or new_mod is None:
         return _import_failure(rt, touched, label)
+    ctx = _context(rt, touched, qualname, by_name or {touched.name: touched})
     try:
         new = locate(new_mod, qualname)
-        strategy, weak = inputs(new)
+        strategy, weak = inputs(new, ctx, changed)
     except NoStrategy as exc:
         return [], [f"untested: {label} — {exc}"]
     old_mod = rt.worlds.old.modules.get(touched.name)
@@ -229,13 +434,20 @@ def check_function(rt: Runtime, fn: dict[str, Any], touched: Touched, budget: di
         old = None
     if weak:
         notes.append(f"weakly tested: {label} — values for {', '.join(weak)} guessed from "
-                     "names or defaults")
-    probe = Probe(rt, new, old, touched, deadline, budget["per_function_s"])
+                     "names, use or defaults")
+    probe = Probe(rt, new, old, touched, deadline, budget["per_function_s"],
+                  loose=bool(ctx.loose))
     probe.pair = _pair(rt, touched, new.name, new)
     if probe.pair is not None and probe.pair[1] is not None and probe.pair[1].name == new.name:
         _explore(probe, strategy, budget["max_examples"])  # the decoder's own inputs first
-        probe.differential, strategy = False, inputs(probe.pair[0])[0]
+        probe.differential, strategy = False, inputs(probe.pair[0], ctx)[0]
     _explore(probe, strategy, budget["max_examples"])
+    if "behaviour-change" in probe.found:
+        line = _changed_line(probe, "behaviour-change")
+        if line is not None:
+            failure = probe.found["behaviour-change"]
+            probe.found["behaviour-change"] = Failure(failure.rule, failure.message,
+                                                      failure.evidence, line)
     found = [probe.found[rule] for rule in RULE_ORDER if rule in probe.found]
     return found, notes + [f"{label}: {n}" for n in probe.notes]
 
@@ -286,6 +498,8 @@ def run_all(job: dict[str, Any], touched: list[Touched], names: dict[str, str],
             continue
         emit(out, event="start", index=index)
         deadline = min(now + budget["per_function_s"], stage_end)
-        found, notes = check_function(rt, fn, by_name[names[fn["path"]]], budget, deadline)
+        changed = {f["qualname"] for f in job["functions"] if f["path"] == fn["path"]}
+        found, notes = check_function(rt, fn, by_name[names[fn["path"]]], budget, deadline,
+                                      by_name, changed)
         emit(out, event="done", index=index, findings=[f.as_json() for f in found], notes=notes)
     return 0
