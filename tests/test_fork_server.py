@@ -105,3 +105,28 @@ def test_a_dead_zygote_is_reported_not_hung_on(repo: Path, server: ForkServer) -
     result = check(repo, server, "crash", ["leave", "clamp"])
     assert ("clamp", "behaviour-change") in rules(result)
     assert "fork-server" not in result.isolation
+
+
+FORGER = '''import os
+
+
+def clamp(x: int) -> int:
+    for fd in range(3, 64):
+        try:
+            os.write(fd, b'{"code": 0, "timed_out": false, "elapsed_s": 0}\\n')
+        except OSError:
+            pass
+    return max(0, min(x, 10))
+'''
+
+
+def test_a_job_cannot_write_to_the_protocol(repo: Path, server: ForkServer) -> None:
+    before = "def clamp(x: int) -> int:\n    return max(0, min(x, 10))\n"
+    (repo / "pkg" / "mod.py").write_text(before)
+    forged = run_properties(repo, [ModuleVersions("pkg/mod.py", before, FORGER)],
+                            [ChangedFunction("pkg/mod.py", "clamp", False)], PropertyBudget(), server)
+    assert server.usable
+    # the reply to the next job is that job's own, not a line the previous one forged
+    result = check(repo, server, "crash", ["leave", "clamp"])
+    assert rules(result) == {("leave", "sandbox-violation"), ("clamp", "behaviour-change")}
+    assert "fork-server" in forged.isolation

@@ -9,8 +9,8 @@ child that:
 
 - starts a new session (its own process group, so the whole group can be killed),
 - lowers its rlimits to the job's (CPU, address space, file size, process count),
-- points fd 0 at /dev/null and fds 1 and 2 at files in the job's box, so nothing the untrusted code
-  prints can reach the protocol,
+- points fd 0 at /dev/null and fds 1 and 2 at files in the job's box and closes every other
+  descriptor, so nothing the untrusted code prints or writes can reach the protocol,
 - works in the job's box (cwd, HOME, TMPDIR) and runs :func:`guard.harness.runner.main`, which
   installs the audit hooks before loading any patched code.
 
@@ -56,6 +56,7 @@ def _child(job: dict[str, Any]) -> None:
         err = os.open(os.path.join(job["work"], "stderr.txt"), os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         os.dup2(out, 1)
         os.dup2(err, 2)
+        os.closerange(3, 1 << 16)  # the protocol pipe among them: the job cannot write to it
         sys.stdout = os.fdopen(1, "w", buffering=1)
         sys.stderr = os.fdopen(2, "w", buffering=1)
         os.chdir(job["work"])
