@@ -92,17 +92,42 @@ def importers(
     for rel in python_files(repo) if files is None else files:
         if rel in skip:
             continue
-        try:
-            text = (repo / rel).read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError):
-            continue
-        if "import" not in text or not pattern.search(text):
-            continue
-        name = module_name(repo, rel)
-        if imported_modules(text, name, rel.endswith("__init__.py")) & wanted:
+        imports = _imports_of(repo, rel, pattern)
+        if imports is not None and imports & wanted:
             found.append(rel)
     found.sort(key=lambda rel: (rel.count("/"), rel))
     return found[:limit]
+
+
+_IMPORTS: dict[tuple[str, int, int], frozenset[str]] = {}
+"""What each file imports, by path, mtime and size: a warm session reads an unchanged file once."""
+
+
+def _imports_of(repo: Path, rel: str, pattern: re.Pattern[str]) -> frozenset[str] | None:
+    """The modules ``rel`` imports, or None when it cannot import any ``pattern`` names."""
+    path = repo / rel
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    key = (str(path), st.st_mtime_ns, st.st_size)
+    known = _IMPORTS.get(key)
+    if known is not None:
+        return known
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return None
+    if "import" not in text:
+        found: frozenset[str] = frozenset()
+    elif not pattern.search(text):
+        return None  # cheaper than parsing, for a cold check of a large repo
+    else:
+        found = frozenset(imported_modules(text, module_name(repo, rel), rel.endswith("__init__.py")))
+    if len(_IMPORTS) > 50_000:
+        _IMPORTS.clear()
+    _IMPORTS[key] = found
+    return found
 
 
 def is_test_path(path: str) -> bool:
