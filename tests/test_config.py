@@ -111,7 +111,7 @@ def test_execute_false_runs_no_code_from_the_patch(make_repo: MakeRepo) -> None:
     running = check(project(make_repo, "execute = true\n" + fast, files), {"pkg/mod.py": FLIP_AFTER})
     if "properties" not in running.timings:
         pytest.xfail("the pipeline does not run the property stage yet (guard/pipeline.py)")
-    assert ("behaviour-change", "pkg/mod.py", 1) in rules_at(running), rules_at(running)
+    assert ("behaviour-change", "pkg/mod.py", 2) in rules_at(running), rules_at(running)
     off = check(project(make_repo, "execute = false\n" + fast, files), {"pkg/mod.py": FLIP_AFTER})
     assert "properties" not in off.timings
     assert not any(s.finding.analyzer == "properties" for s in off.findings)
