@@ -13,6 +13,7 @@ here runs the code under test.
 from __future__ import annotations
 
 import ast
+import functools
 import math
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -139,7 +140,10 @@ def find_class(tree: ast.Module, qualname: str) -> ast.ClassDef | None:
     return node if isinstance(node, ast.ClassDef) else None
 
 
+@functools.lru_cache(maxsize=16)
 def parse(source: str | None) -> ast.Module | None:
+    """The tree of ``source`` (cached: every changed function of a module reads the same two
+    versions; the trees are only read)."""
     if source is None:
         return None
     try:

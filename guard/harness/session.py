@@ -118,8 +118,10 @@ class Probe:
                        "(time, randomness or global state): those differences are not reported")
             rule, state_changed = None, False
         if state_changed:
+            was, now = _first_difference(old_state, new_state)
             rule, extra = "behaviour-change", (("old_args_after", show(old_state)),
-                                               ("new_args_after", show(new_state)))
+                                               ("new_args_after", show(new_state)),
+                                               ("old_state", was), ("new_state", now))
         if rule is not None:
             self._record(rule, inp, old_o, new_o, extra)
         if (new_o.kind == "return" and not self.new.bound
@@ -164,7 +166,12 @@ class Probe:
         text = show_input(self.new, inp, show)
         evidence = (("input", text), *((("old", old.describe()),) if old else ()),
                     ("new", new.describe()), *extra)
-        self.found[rule] = Failure(rule, _message(rule, text, old, new), evidence)
+        message = _message(rule, text, old, new)
+        state = dict(extra)
+        if "old_state" in state:
+            message = (f"{text} returns {new.describe()} as before, but leaves a different state: "
+                       f"{state['old_state']} before the patch, {state['new_state']} after")
+        self.found[rule] = Failure(rule, message, evidence)
 
     def _idempotence(self, inp: Any, new: Outcome, old: Outcome | None) -> str | None:
         again = self._again(self.new, inp, new.value, self.rt.worlds.new)
@@ -312,6 +319,24 @@ def _with_single(inp: Any, value: Any) -> Any:
     if len(args) + len(kwargs) != 1:
         return None
     return ((value,), {}) if args else ((), {k: value for k in kwargs})
+
+
+def _first_difference(old: object, new: object) -> tuple[str, str]:
+    """The first part in which two canonical states differ, shown plainly."""
+    paths = sorted(differences(old, new))
+    if not paths:
+        return show(old), show(new)
+
+    def part(value: object, path: tuple[int, ...]) -> str:
+        for i in path:
+            if not isinstance(value, tuple) or i >= len(value):
+                break
+            value = value[i]
+        if isinstance(value, tuple) and len(value) == 3 and value[0] == "eq":
+            value = value[2]  # ("eq", "deque", deque([...])): the value itself
+        return show(value)
+
+    return part(old, paths[0]), part(new, paths[0])
 
 
 def _message(rule: str, text: str, old: Outcome | None, new: Outcome) -> str:
