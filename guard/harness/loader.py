@@ -36,6 +36,10 @@ class World:
     sources: dict[str, tuple[str | None, str, bool]]
     modules: dict[str, ModuleType] = field(default_factory=dict)
     errors: dict[str, BaseException] = field(default_factory=dict)
+    bindings: dict[str, object] = field(default_factory=dict)
+    """What a touched submodule's name is bound to in its parent package, in this world: the
+    submodule itself, as the import system binds it, or what the package's own code rebound the
+    name to (``from .common import pyparsing_common as common``)."""
 
 
 def module_name(repo: Path, rel: str, touched_paths: set[str]) -> tuple[str, Path]:
@@ -100,6 +104,7 @@ class Worlds:
             for name in self.names:
                 sys.modules.pop(name, None)
             self._finder.active = world
+            shared = _shared_bindings(self.names, self.new.bindings) if world is self.old else {}
             for name in targets:
                 if world.sources[name][0] is None:
                     continue
@@ -108,20 +113,69 @@ class Worlds:
                 except BaseException as exc:  # untrusted module code: anything can escape
                     world.errors[name] = exc
             world.modules = {n: sys.modules[n] for n in self.names if n in sys.modules}
+            for (parent, child), value in shared.items():
+                setattr(parent, child, value)  # importing the old submodule rebound it
+            world.bindings = _bindings(self.names, world.modules, shared, self.new)
         self.enter(self.new)
 
     def enter(self, world: World) -> None:
         self._finder.active = world
-        _install(world.modules, self.names)
+        _install(world, self.names)
 
 
-def _install(modules: Mapping[str, ModuleType], names: Sequence[str]) -> None:
+_MISSING = object()
+
+
+def _shared_bindings(names: Sequence[str], new: Mapping[str, object]
+                     ) -> dict[tuple[ModuleType, str], object]:
+    """The bindings the package code made of touched submodules' names in parent packages both
+    worlds share (untouched ones), as the new world left them: importing the old submodule
+    makes the import system rebind them to it, which the package's own code would have undone."""
+    found: dict[tuple[ModuleType, str], object] = {}
     for name in names:
-        module = modules.get(name)
+        parent, _, child = name.rpartition(".")
+        if parent and parent not in names and parent in sys.modules and name in new:
+            found[(sys.modules[parent], child)] = new[name]
+    return found
+
+
+def _bindings(names: Sequence[str], modules: Mapping[str, ModuleType],
+              shared: Mapping[tuple[ModuleType, str], object], new: World) -> dict[str, object]:
+    """Each touched submodule's binding in its parent package, in the world of ``modules``."""
+    found: dict[str, object] = {}
+    for name in names:
+        parent, _, child = name.rpartition(".")
+        package = modules.get(parent) or sys.modules.get(parent)
+        if not parent or package is None:
+            continue
+        value = getattr(package, child, _MISSING)
+        if (package, child) in shared and name in modules and name in new.modules:
+            value = _counterpart(value, new.modules[name], modules[name])
+        if value is not _MISSING:
+            found[name] = value
+    return found
+
+
+def _counterpart(value: object, new_module: ModuleType, module: ModuleType) -> object:
+    """``value`` as bound by a shared package from the new submodule, in the other world: the
+    other submodule itself, or its attribute of the same name."""
+    if value is new_module:
+        return module
+    for attr, candidate in vars(new_module).items():
+        if candidate is value:
+            return getattr(module, attr, value)
+    return value
+
+
+def _install(world: World, names: Sequence[str]) -> None:
+    for name in names:
+        module = world.modules.get(name)
         if module is None:
             sys.modules.pop(name, None)
             continue
         sys.modules[name] = module
+    for name in names:
         parent, _, child = name.rpartition(".")
-        if parent in sys.modules:
-            setattr(sys.modules[parent], child, module)
+        package = world.modules.get(parent) or sys.modules.get(parent)
+        if name in world.modules and package is not None:
+            setattr(package, child, world.bindings.get(name, world.modules[name]))
