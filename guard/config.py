@@ -10,6 +10,9 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
+from guard.diff import FileStatus, Patch
+from guard.workspace import NoFit, apply_hunks
+
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover - exercised on 3.10 only
@@ -166,26 +169,85 @@ def _pyproject(repo: Path) -> dict[str, Any]:
     return data
 
 
-def target_version(repo: Path, options: Options) -> tuple[int, int]:
-    """Python version the repo targets: guard's option, mypy's, requires-python, or ours."""
+PYTHON_DECLARATIONS = ("pyproject.toml", "mypy.ini", ".mypy.ini", "setup.cfg", "setup.py")
+"""The repo-root files that declare which Python the code targets (see :func:`target_version`)."""
+
+
+def target_version(repo: Path, options: Options, patch: Patch | None = None) -> tuple[int, int]:
+    """Python version the repo targets: guard's option, mypy's, requires-python (or setup.cfg's,
+    setup.py's ``python_requires``), or ours.
+
+    When ``patch`` changes one of those declarations, the patched declaration decides: a release that
+    raises its minimum Python in the same patch may use what the new minimum allows.
+    """
     if options.target_version:
         return options.target_version
-    data = _pyproject(repo)
+    texts = _declarations(repo, patch)
+    data = _toml(texts.get("pyproject.toml"))
     mypy_version = data.get("tool", {}).get("mypy", {}).get("python_version")
     if mypy_version:
         return parse_version(mypy_version, "[tool.mypy] python_version")
     for name in ("mypy.ini", ".mypy.ini", "setup.cfg"):
-        ini = repo / name
-        if ini.is_file():
-            parser = configparser.ConfigParser()
+        version = _ini_option(texts.get(name), "mypy", "python_version")
+        if version:
             try:
-                parser.read(ini, encoding="utf-8")
-                if parser.has_option("mypy", "python_version"):
-                    return parse_version(parser.get("mypy", "python_version"), f"{name} python_version")
-            except (configparser.Error, ConfigError):
+                return parse_version(version, f"{name} python_version")
+            except ConfigError:
                 pass
-    requires = data.get("project", {}).get("requires-python", "")
+    requires = data.get("project", {}).get("requires-python", "") or _ini_option(
+        texts.get("setup.cfg"), "options", "python_requires"
+    )
+    if not requires and texts.get("setup.py"):
+        match = re.search(r"python_requires\s*=\s*['\"]([^'\"]*)['\"]", texts["setup.py"] or "")
+        requires = match[1] if match else ""
     match = re.search(r">=?\s*3\.(\d+)", str(requires))
     if match:
         return (3, int(match[1]))
     return (sys.version_info.major, sys.version_info.minor)
+
+
+def _declarations(repo: Path, patch: Patch | None) -> dict[str, str | None]:
+    """The text of each declaration file, as the patch leaves it when the patch touches it."""
+    texts: dict[str, str | None] = {}
+    for name in PYTHON_DECLARATIONS:
+        try:
+            texts[name] = (repo / name).read_text(encoding="utf-8") if (repo / name).is_file() else None
+        except (OSError, UnicodeDecodeError):
+            texts[name] = None
+    for fp in patch.files if patch else ():
+        names = {p for p in (fp.old_path, fp.new_path) if p in PYTHON_DECLARATIONS}
+        if fp.binary or not names:
+            continue
+        if fp.status is FileStatus.DELETED:
+            texts[fp.path] = None
+            continue
+        current = texts.get(fp.old_path or "") if fp.old_path else None
+        try:
+            texts[fp.path] = apply_hunks(current or "", fp.hunks)
+        except NoFit:
+            # The hunks do not apply: the tree already holds the patched file (or is unrelated).
+            texts[fp.path] = texts.get(fp.path)
+        if fp.old_path and fp.old_path != fp.path:
+            texts[fp.old_path] = None
+    return texts
+
+
+def _toml(text: str | None) -> dict[str, Any]:
+    if not text:
+        return {}
+    try:
+        data: dict[str, Any] = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"pyproject.toml: cannot be read as TOML: {exc}") from exc
+    return data
+
+
+def _ini_option(text: str | None, section: str, option: str) -> str:
+    if not text:
+        return ""
+    parser = configparser.ConfigParser()
+    try:
+        parser.read_string(text)
+        return parser.get(section, option) if parser.has_option(section, option) else ""
+    except configparser.Error:
+        return ""

@@ -62,7 +62,7 @@ class Session:
             outcome = run_pipeline(
                 ws,
                 options,
-                target_version(self.repo, options),
+                target_version(self.repo, options, patch),
                 cache=self._cache,
                 warm=self.warm,
                 mypy_daemon=self._daemon() if "mypy" in options.analyzers else None,

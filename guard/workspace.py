@@ -193,6 +193,10 @@ class _NoFit(Exception):
         self.hunk = hunk
 
 
+NoFit = _NoFit
+"""Raised by :func:`apply_hunks` when a hunk's context is not in the text."""
+
+
 def apply_hunks(text: str, hunks: Iterable[Hunk]) -> str:
     """Apply hunks to ``text``; context must match exactly, positions may drift (like patch)."""
     src = text.splitlines(keepends=True)

@@ -5,8 +5,9 @@ Models trained on older code reach for ``collections.Mapping``, ``imp``, ``distu
 rule, one entry per API with the Python version that removed it and the "What's New" page that
 says so. An API removed at or before the target version is an error; one deprecated by the
 target version and scheduled for removal is a warning (the project will meet the removal on a
-newer Python). Modules are reported at the import, attributes where they are used; code under a
-``sys.version_info`` check is left alone.
+newer Python). Modules are reported at the import, attributes where they are used; code written
+for another Python is left alone: under a ``sys.version_info`` check (or a module-level flag set
+from one), or the fallback of an ``except ImportError``.
 
 Example::
 
@@ -46,6 +47,14 @@ class RemovedApi(Rule):
             before="x = 1\n",
             after="import sys\n\nif sys.version_info < (3, 12):\n    import imp\n",
         ),
+        Example(
+            before="x = 1\n",
+            after="try:\n    from collections.abc import Mapping\nexcept ImportError:\n    from collections import Mapping\n",
+        ),
+        Example(
+            before="import sys\n",
+            after="import sys\n\nPY2 = sys.version_info[0] == 2\n\nif PY2:\n    import imp\n",
+        ),
         Example(before="x = 1\n", after="import inspect\n\nsig = inspect.signature(len)\n"),
         Example(before="import imp\n", after="import imp\n\nx = 1\n"),
     )
@@ -62,6 +71,11 @@ class RemovedApi(Rule):
             lines=(5,),
         ),
         Example(before="x = 1\n", after="import imp\nfrom distutils.util import strtobool\n", lines=(1, 2)),
+        Example(
+            before="x = 1\n",
+            after="try:\n    x = int('1')\nexcept ValueError:\n    from collections import Mapping\n",
+            lines=(4,),
+        ),
         Example(
             before="import locale\n",
             after="import locale\n\ns = locale.format('%d', 1234, grouping=True)\n",

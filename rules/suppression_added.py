@@ -1,12 +1,15 @@
 """suppression-added: the patch silences a checker instead of fixing what it reports.
 
-A new ``# type: ignore``, ``# noqa``, ``# nosec`` or ``# pragma: no cover`` on a changed line hides
+A new ``# type: ignore``, ``# noqa`` or ``# nosec`` on a changed line hides
 exactly the kind of problem guard looks for: a model that cannot make mypy or bandit happy tends to
 silence them. A line that was only moved (it stood, identical, in the original file) is not new, and
 a suppression that names only codes guard never counts (style such as ``# noqa: E402``, annotation
 hygiene such as ``# type: ignore[no-untyped-def]``) silences nothing that matters here. One that
 names the codes it silences is reported with low confidence: it documents one acknowledged
 complaint, as typed codebases do; the blanket forms are the suspicious ones.
+
+A ``# pragma: no cover`` excludes a line from coverage measurement, which silences none of the
+analyzers guard runs: it is shown (INFO), never weighed.
 
 A ``# noqa`` is weighed by what it actually silences: ruff, with guard's correctness selection and
 ``--ignore-noqa``, is asked what it would report on that line. When that is nothing guard counts
@@ -190,6 +193,16 @@ class SuppressionAdded(Rule):
         pos = self.get_metadata(cst.metadata.PositionProvider, node)
         line_text = self._after_lines[pos.start.line - 1].strip() if self._after_lines else ""
         if line_text in self._old_lines:
+            return
+        if match[1].lower().startswith("pragma"):
+            # A coverage pragma hides the line from a coverage report, not from any analyzer guard
+            # runs: nothing guard would have found is silenced. Shown, never weighed.
+            self.report(
+                node,
+                f"the patch adds `# {match[1].strip()}`: excluded from coverage (no analyzer silenced)",
+                severity=Severity.INFO,
+                confidence=Confidence.LOW,
+            )
             return
         message = f"the patch adds `# {match[1].strip()}`, silencing a checker on this line"
         evidence: tuple[tuple[str, str], ...] = ()

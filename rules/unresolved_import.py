@@ -8,8 +8,10 @@ names from installed metadata, by normalising the distribution name otherwise). 
 edits away from a real one (``reqeusts``, ``yamll``, ``clik``) is reported as a near miss: the
 typosquat shape, worse than a plain miss. ``from pkg import name`` where ``pkg`` exists but
 ``name`` does not belongs to ``nonexistent-attribute``; stdlib modules the target Python removed
-belong to ``removed-api``. Optional imports (``try``/``except ImportError``, version checks) are
-left alone, as is ``importlib.import_module``.
+belong to ``removed-api``. Optional imports are left alone: in a ``try`` whose failure is handled,
+in the fallback of an ``except ImportError``, under a version or feature check (also through a
+module-level flag such as ``PY_3_14_PLUS = sys.version_info >= (3, 14)``); so is
+``importlib.import_module``.
 
 Example::
 
@@ -99,6 +101,14 @@ class UnresolvedImport(Rule):
         ),
         Example(
             before="x = 1\n",
+            after="try:\n    from contextlib import ExitStack\nexcept (ImportError, AttributeError):\n    from contextlib2 import ExitStack\n",
+        ),
+        Example(
+            before="import sys\n",
+            after="import sys\n\nPY_3_14_PLUS = sys.version_info[:2] >= (3, 14)\n\nif PY_3_14_PLUS:\n    import annotationlib\n",
+        ),
+        Example(
+            before="x = 1\n",
             after="from typing import TYPE_CHECKING\n\nif TYPE_CHECKING:\n    from _typeshed import SupportsRead\n",
         ),
         Example(before="x = 1\n", after="import importlib\n\nmod = importlib.import_module('not_a_module')\n"),
@@ -136,6 +146,16 @@ class UnresolvedImport(Rule):
             files=(("pkg/__init__.py", ""), ("pkg/core.py", "")),
         ),
         Example(before="x = 1\n", after="import tomllib\n", lines=(1,)),
+        Example(
+            before="x = 1\n",
+            after="DEBUG = True\n\nif DEBUG:\n    import requests_retry_session\n",
+            lines=(4,),
+        ),
+        Example(
+            before="x = 1\n",
+            after="try:\n    import json\nexcept ValueError:\n    import requests_retry_session\n",
+            lines=(4,),
+        ),
     )
 
     def __init__(self, context: RuleContext) -> None:

@@ -83,6 +83,36 @@ def test_target_version_is_the_python_the_code_is_checked_for(make_repo: MakeRep
     assert not any(line == 1 for _, _, line in rules_at(new)), rules_at(new)
 
 
+def test_a_patch_that_raises_the_python_requirement_is_checked_for_the_new_one(make_repo: MakeRepo) -> None:
+    """A release that raises requires-python in the same patch may use what the new minimum allows."""
+    files = {"pkg/__init__.py": "", "pkg/mod.py": MOD}
+    repo = make_repo({**files, "pyproject.toml": '[project]\nname = "demo"\nrequires-python = ">=3.8"\n\n[tool.guard]\n' + NO_MYPY})
+    code = {"pkg/mod.py": "import tomllib\n\n\ndef f(x, /):\n    return x\n"}
+    alone = check(repo, code)
+    assert ("unresolved-import", "pkg/mod.py", 1) in rules_at(alone), rules_at(alone)  # tomllib: 3.11+
+    raised = (repo / "pyproject.toml").read_text().replace(">=3.8", ">=3.11")
+    both = check(repo, {**code, "pyproject.toml": raised})
+    assert not any(path == "pkg/mod.py" for _, path, _ in rules_at(both)), rules_at(both)
+
+
+def test_target_version_reads_the_patched_declaration(tmp_path: Path) -> None:
+    from guard.config import Options, target_version
+    from guard.diff import parse_patch
+
+    (tmp_path / "setup.cfg").write_text("[metadata]\nname = demo\n\n[options]\npython_requires = >= 3.7\n")
+    assert target_version(tmp_path, Options()) == (3, 7)
+    removed = "--- a/setup.cfg\n+++ /dev/null\n@@ -1,5 +0,0 @@\n-[metadata]\n-name = demo\n-\n-[options]\n-python_requires = >= 3.7\n"
+    added = '--- /dev/null\n+++ b/pyproject.toml\n@@ -0,0 +1,2 @@\n+[project]\n+requires-python = ">=3.9"\n'
+    assert target_version(tmp_path, Options(), parse_patch(removed + added)) == (3, 9)
+    # The tree may already hold the patched file: hunks that do not apply leave it as it is.
+    (tmp_path / "setup.cfg").write_text("[options]\npython_requires = >=3.10\n")
+    edit = "--- a/setup.cfg\n+++ b/setup.cfg\n@@ -1,2 +1,2 @@\n [options]\n-python_requires = >=3.8\n+python_requires = >=3.10\n"
+    assert target_version(tmp_path, Options(), parse_patch(edit)) == (3, 10)
+    (tmp_path / "setup.cfg").write_text("[options]\npython_requires = >=3.8\n")
+    assert target_version(tmp_path, Options(), parse_patch(edit)) == (3, 10)
+    assert target_version(tmp_path, Options(target_version=(3, 12)), parse_patch(edit)) == (3, 12)
+
+
 def test_budgets_bound_each_analyzer(make_repo: MakeRepo) -> None:
     repo = project(make_repo, "[tool.guard.budgets]\nmypy = 0.001\n")
     report = check(repo, {"pkg/mod.py": UNDEFINED})

@@ -38,3 +38,21 @@ def test_without_ruff_every_new_bare_noqa_is_reported(
     example = Example(before="x = 1\n", after=SOURCE, lines=(1, 3, 4))
     found = [f for f in check_example(RULE, example, tmp_path) if f.rule == RULE.ID]
     assert sorted(f.line for f in found) == [1, 3, 4]
+
+
+def test_a_coverage_pragma_is_shown_but_never_weighed(tmp_path: Path) -> None:
+    """``# pragma: no cover`` hides a line from coverage, not from any analyzer guard runs."""
+    from guard.findings import Severity
+    from guard.score import PatchFacts, score
+
+    after = "import sys\n\nif sys.platform == 'win32':  # pragma: no cover\n    x = 1\nelse:  # pragma: nocover\n    x = 2\n"
+    example = Example(before="x = 1\n", after=after, lines=(3, 5))
+    found = [f for f in check_example(RULE, example, tmp_path) if f.rule == RULE.ID]
+    assert sorted(f.line for f in found) == [3, 5]
+    assert all(f.severity is Severity.INFO for f in found)
+    total, _ = score(found, PatchFacts())
+    assert total == 0.0
+    # A type: ignore added beside it still counts.
+    example = Example(before="x = 1\n", after="y = f()  # type: ignore  # pragma: no cover\n", lines=(1,))
+    found = [f for f in check_example(RULE, example, tmp_path) if f.rule == RULE.ID]
+    assert [f.severity for f in found] == [Severity.WARNING]

@@ -165,13 +165,18 @@ class Resolving:
         return self.resolve_expr(node)
 
     def guarded(self, node: cst.CSTNode) -> bool:
-        """Inside code written for another environment (feature tests, fallbacks)."""
+        """Inside code written for another environment: under a feature or version test (written
+        out, or through a module-level flag assigned from one: ``PY_3_14_PLUS = sys.version_info
+        >= (3, 14)``), in a ``try`` whose failure is handled, or in the fallback of an ``except
+        ImportError`` (it runs only where the preferred import is missing)."""
         current: cst.CSTNode | None = node
         while current is not None:
             parent = self.rule.get_metadata(ParentNodeProvider, current, None)
-            if isinstance(parent, cst.If | cst.IfExp | cst.While) and _is_feature_test(parent.test):
+            if isinstance(parent, cst.If | cst.IfExp | cst.While) and self._feature_test(parent.test):
                 return True
-            if isinstance(parent, cst.BooleanOperation) and _is_feature_test(parent.left):
+            if isinstance(parent, cst.BooleanOperation) and self._feature_test(parent.left):
+                return True
+            if isinstance(parent, cst.ExceptHandler) and current is parent.body and _catches_import_error(parent.type):
                 return True
             if isinstance(parent, cst.With) and any(_expects_error(item.item) for item in parent.items):
                 return True
@@ -181,6 +186,33 @@ class Resolving:
                 return True
             current = parent
         return False
+
+
+    def _feature_test(self, test: cst.BaseExpression) -> bool:
+        if _is_feature_test(test):
+            return True
+        flags = self.rule.context.project.memo(f"guard.resolve.flags:{self.rule.context.path}", self._feature_flags)
+        return any(isinstance(sub, cst.Name) and sub.value in flags for sub in _walk(test))
+
+    def _feature_flags(self) -> frozenset[str]:
+        """Module-level names assigned from a feature or version test in the patched file."""
+        after = self.rule.context.after
+        module = after.module if after is not None else None
+        if module is None:
+            return frozenset()
+        names: set[str] = set()
+        for statement in module.body:
+            for small in statement.body if isinstance(statement, cst.SimpleStatementLine) else ():
+                if isinstance(small, cst.Assign) and _is_feature_test(small.value):
+                    names.update(t.target.value for t in small.targets if isinstance(t.target, cst.Name))
+                elif (
+                    isinstance(small, cst.AnnAssign)
+                    and isinstance(small.target, cst.Name)
+                    and small.value is not None
+                    and _is_feature_test(small.value)
+                ):
+                    names.add(small.target.value)
+        return frozenset(names)
 
 
 def call_shape(call: cst.Call) -> CallShape:
@@ -220,6 +252,13 @@ def _catches(handler_type: cst.BaseExpression | None) -> bool:
     if handler_type is None:
         return True
     return any(isinstance(n, cst.Name) and n.value in _GUARD_EXCEPTIONS for n in _walk(handler_type))
+
+
+def _catches_import_error(handler_type: cst.BaseExpression | None) -> bool:
+    """``except ImportError`` / ``ModuleNotFoundError``, alone or in a tuple."""
+    return handler_type is not None and any(
+        isinstance(n, cst.Name) and n.value in {"ImportError", "ModuleNotFoundError"} for n in _walk(handler_type)
+    )
 
 
 def _walk(node: cst.CSTNode) -> list[cst.CSTNode]:
