@@ -236,6 +236,11 @@ def returns(function: cst.FunctionDef) -> Iterator[cst.Return]:
             stack.extend(node.children)
 
 
+_UNCHANGED: dict[tuple[str, int, int], MetadataWrapper | None] = {}
+"""libcst trees of unchanged repo modules, by path, mtime and size: a warm session parses each once
+(the wrapper keeps the metadata it resolved)."""
+
+
 class Program:
     """The repository as the patch leaves it, for following a name into another module.
 
@@ -261,19 +266,32 @@ class Program:
 
     def _parse(self, rel: str) -> View | None:
         changes = self.project.files.get(rel)
-        if changes is not None:
-            text = changes.after.text if changes.after is not None else None
-        else:
-            try:
-                text = (Path(self.project.repo) / rel).read_text(encoding="utf-8")
-            except (OSError, UnicodeDecodeError):
-                text = None
-        if text is None:
-            return None
+        if changes is not None:  # the rules' own tree: its metadata is resolved once for both
+            if changes.after is None or changes.after.wrapper is None:
+                return None
+            return self._view(rel, changes.after.wrapper)
+        path = Path(self.project.repo) / rel
         try:
-            wrapper = MetadataWrapper(cst.parse_module(text), unsafe_skip_copy=True)
+            st = path.stat()
+        except OSError:
+            return None
+        key = (str(path), st.st_mtime_ns, st.st_size)
+        if key not in _UNCHANGED:
+            try:
+                text = path.read_text(encoding="utf-8")
+                wrapper: MetadataWrapper | None = MetadataWrapper(cst.parse_module(text), unsafe_skip_copy=True)
+            except Exception:  # a module we cannot read or parse is simply not followed
+                wrapper = None
+            _UNCHANGED[key] = wrapper
+            while len(_UNCHANGED) > 256:
+                _UNCHANGED.pop(next(iter(_UNCHANGED)))
+        cached = _UNCHANGED[key]
+        return self._view(rel, cached) if cached is not None else None
+
+    def _view(self, rel: str, wrapper: MetadataWrapper) -> View | None:
+        try:
             resolved = wrapper.resolve_many(METADATA)
-        except Exception:  # a module we cannot parse or resolve is simply not followed
+        except Exception:  # a module we cannot resolve is simply not followed
             return None
 
         def get(provider: Any, node: cst.CSTNode) -> Any:
