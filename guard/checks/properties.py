@@ -47,6 +47,12 @@ _MEMORY_BYTES = 512 << 20
 """Address space for the child: ~10x what the harness needs, small enough that a runaway
 allocation fails within the per-function budget (touching memory is slow in VMs)."""
 _STARTUP_MARGIN_S = 2.0
+SCRIPT_DIRS = frozenset({"examples", "example", "docs", "doc", "demos", "demo", "benchmarks"})
+"""Directories of scripts that show or measure a library rather than make it up. Their functions
+are no one's API (a release rewrites an example on purpose, with no test to update), and they
+often do their work at import (argparse, I/O, timing, platform probes), which a sandboxed
+differential test can only refuse or time. They are not executed; the static analyzers (mypy,
+ruff, guard's rules) still check them, so a hallucinated name or import there is still caught."""
 """Interpreter and Hypothesis start-up, on top of the stage budget, before the child is killed."""
 
 
@@ -105,6 +111,9 @@ def run_properties(
         module = sources.get(fn.path)
         if module is None or module.after is None:
             result.notes.append(_note(fn, "no Python source after the patch"))
+        elif is_script_path(fn.path):
+            result.notes.append(_note(fn, "an example, documentation or benchmark script, not "
+                                          "library code"))
         else:
             pending.append(fn)
     while pending:
@@ -115,6 +124,12 @@ def run_properties(
         pending = _run_child(repo.resolve(), list(sources.values()), pending, budget, left, result, server)
     return PropertyResult(tuple(sorted(result.findings)), tuple(result.notes),
                           result.isolation, time.monotonic() - start)
+
+
+def is_script_path(path: str) -> bool:
+    """Is ``path`` (relative to the repo) in a directory of example, documentation or benchmark
+    scripts (:data:`SCRIPT_DIRS`)?"""
+    return any(part.lower() in SCRIPT_DIRS for part in path.split("/")[:-1])
 
 
 def start_fork_server(repo: Path) -> sandbox.ForkServer:

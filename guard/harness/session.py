@@ -5,8 +5,9 @@ from __future__ import annotations
 import difflib
 import sys
 import time
+import traceback
 from collections.abc import Collection
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import FrameType, ModuleType
 from typing import Any, TextIO
@@ -16,8 +17,15 @@ from hypothesis import strategies as st
 from hypothesis.errors import InvalidArgument, Unsatisfiable
 
 from guard.harness import mining
-from guard.harness.audit import Auditor
-from guard.harness.compare import Outcome, canon, differences, same, show, translator
+from guard.harness.audit import Auditor, SandboxViolation
+from guard.harness.compare import (
+    Outcome,
+    canon,
+    differences,
+    same,
+    show,
+    translator,
+)
 from guard.harness.loader import Touched, Worlds
 from guard.harness.runtime import CallTimeout, Failure, Runtime, Stop, armed, emit
 from guard.harness.strategies import Context, NoStrategy
@@ -58,6 +66,8 @@ class Probe:
     loose: bool = False
     """Some inputs were guessed (Any, inferred, defaults for callables): a new function's
     TypeError or sandbox violation may be the guess's fault, not the code's."""
+    guessed: frozenset[str] = frozenset()
+    """Parameters whose values were guessed from names or use (no annotation, no default)."""
     found: dict[str, Failure] = field(default_factory=dict)
     failing: dict[str, Any] = field(default_factory=dict)
     """The input of each recorded failure."""
@@ -104,9 +114,14 @@ class Probe:
                        f"({new_o.describe()[:80]})")
             rule = None
         extra: tuple[tuple[str, str], ...] = ()
-        if rule == "behaviour-change" and old_o is not None and self._old_crashed(old_o):
+        if (rule in ("behaviour-change", "runtime-error") and old_o is not None
+                and self._old_crashed(old_o)):
             self._note("inputs on which the old version crashed (TypeError, AttributeError) are "
                        "not compared: they are outside what it could handle")
+            rule = None
+        if rule == "runtime-error" and self._guess_lacks(new_o.exc):
+            self._note(f"an error on a guessed parameter's value not reported "
+                       f"({new_o.describe()[:80]}): a value of another type has that attribute")
             rule = None
         old_state, new_state, drop = comparable(old_state, new_state)
         state_changed = (rule is None and old_o is not None and old_o.kind == new_o.kind == "return"
@@ -136,6 +151,24 @@ class Probe:
         return old.kind == "raise" and isinstance(old.exc, (TypeError, AttributeError)) and (
             raised_in_patched_code(old.exc, self.touched.filename, self.touched.before or "",
                                    strict=False))
+
+    def _guess_lacks(self, exc: BaseException | None) -> bool:
+        """``exc`` is an AttributeError on the very value of a parameter whose type was guessed
+        (``base_attr_map=[]`` has no ``get``), for an attribute that values of other common types
+        have: the guess, not the code, is wrong. An attribute no common type has
+        (``str.contains``) is still the code's error."""
+        if not isinstance(exc, AttributeError) or not self.guessed or exc.name is None:
+            return False
+        if not any(hasattr(t, exc.name) for t in _COMMON_TYPES if not isinstance(exc.obj, t)):
+            return False
+        code = getattr(self.new.fn, "__code__", None)
+        tb = exc.__traceback__
+        while tb is not None:
+            frame = tb.tb_frame
+            if frame.f_code is code:
+                return any(exc.obj is frame.f_locals.get(name) for name in self.guessed)
+            tb = tb.tb_next
+        return False
 
     def _note(self, text: str) -> None:
         if text not in self.notes:
@@ -223,6 +256,7 @@ class Probe:
 
 
 _NONE = object()
+_COMMON_TYPES = (str, bytes, int, float, list, tuple, dict, set, frozenset)
 
 
 def _proof(outcome: Outcome) -> bool:
@@ -457,11 +491,23 @@ def check_function(rt: Runtime, fn: dict[str, Any], touched: Touched, budget: di
     if old is not None and old.params() != new.params():
         notes.append(f"crash-only: {label} — parameters changed, old and new not compared")
         old = None
+    if old is not None and old.bound != new.bound:
+        # A method became a static function (or back): both get the method's input, and the
+        # static one ignores the instance.
+        if old.bound:
+            try:
+                strategy, weak = inputs(old, ctx, changed)
+            except NoStrategy:
+                old = None
+                notes.append(f"crash-only: {label} — no longer a method, old and new not compared")
+            new = replace(new, instance_input=True)
+        else:
+            old = replace(old, instance_input=True)
     if weak:
         notes.append(f"weakly tested: {label} — values for {', '.join(weak)} guessed from "
                      "names, use or defaults")
     probe = Probe(rt, new, old, touched, deadline, budget["per_function_s"],
-                  loose=bool(ctx.loose))
+                  loose=bool(ctx.loose), guessed=frozenset(weak))
     probe.pair = _pair(rt, touched, new.name, new)
     if probe.pair is not None and probe.pair[1] is not None and probe.pair[1].name == new.name:
         _explore(probe, strategy, budget["max_examples"])  # the decoder's own inputs first
@@ -487,11 +533,28 @@ def _import_failure(rt: Runtime, touched: Touched, label: str) -> tuple[list[Fai
         # A dependency missing from guard's environment says nothing about the patch; an import
         # of a module that exists nowhere is unresolved-import's to report, statically.
         return [], [f"untested: {label} — it imports {error.name!r}, which is not installed here"]
+    if isinstance(error, SandboxViolation) and _refused_in_dependency(error, touched, rt.worlds):
+        return [], [f"untested: {label} — a module it imports, unchanged by the patch, does at "
+                    f"import what the sandbox refuses ({error})"]
     new = Outcome("timeout") if isinstance(error, CallTimeout) else Outcome("raise", exc=error)
     old = None if touched.before is None else Outcome("return")
     rule = classify(old, new, touched.filename, touched.after) or "runtime-error"
     message = f"module {touched.name} fails to import after the patch: {new.describe()}"
     return [Failure(rule, message, (("new", new.describe()),))], []
+
+
+def _refused_in_dependency(error: BaseException, touched: Touched, worlds: Worlds) -> bool:
+    """The refusal happened while the touched module ran an ``import`` of a module the patch did
+    not touch (colorama importing ``ctypes``): that module does the same before the patch."""
+    frames = traceback.extract_tb(error.__traceback__)
+    own = [i for i, f in enumerate(frames) if f.filename == touched.filename]
+    if not own:
+        return False
+    patched = {source[1] for source in worlds.new.sources.values()}
+    if any(f.filename in patched for f in frames[own[-1] + 1:]):
+        return False
+    line = (touched.after or "").splitlines()[(frames[own[-1]].lineno or 1) - 1:][:1]
+    return bool(line) and line[0].lstrip().startswith(("import ", "from "))
 
 
 def _own_module(name: str | None, touched: Touched) -> bool:

@@ -42,10 +42,15 @@ class Subject:
     """True when an instance must be built first."""
     attribute: bool = False
     """A property: read, not called."""
+    instance_input: bool = False
+    """Called with a method's input (the other version is a method, this one a static
+    function): the instance part of the input is ignored."""
 
     def call(self, inp: Any) -> tuple[Any, object]:
         """Call with one generated input; returns the result and the (mutable) arguments."""
         modules = sys.modules
+        if self.instance_input:
+            inp = inp[2]
         if self.bound:
             assert self.cls is not None
             init, steps, (args, kwargs) = inp
@@ -210,6 +215,8 @@ def show_input(subject: Subject, inp: Any, show: Callable[[object], str]) -> str
     def fmt(args: tuple[Any, ...], kwargs: dict[str, Any]) -> str:
         return ", ".join([*map(show, args), *(f"{k}={show(v)}" for k, v in kwargs.items())])
 
+    if subject.instance_input:
+        inp = inp[2]
     if subject.bound:
         assert subject.cls is not None
         init, steps, (args, kwargs) = inp
