@@ -22,6 +22,7 @@ _LOOSE_CALLS = {
     "assertGreaterEqual", "assertLess", "assertLessEqual", "assertNotEqual", "assertFalse",
 }  # fmt: skip
 _RAISES = {"raises", "warns", "assertRaises", "assertRaisesRegex", "assertWarns", "assertWarnsRegex"}
+_WARNING_FILTERS = {"simplefilter", "filterwarnings"}
 _WRAPPERS = {"len", "list", "sorted", "set", "tuple", "dict", "str", "repr", "frozenset", "bool"}
 BROAD = {"Exception", "BaseException", "builtins.Exception", "builtins.BaseException"}
 
@@ -115,20 +116,42 @@ def _from_call(node: cst.Call) -> Check | None:
         if name == "assertTrue" and _truthy_literal(args[0]):
             return Check(node, text, NONE, (), tautology="it asserts a true constant")
         return Check(node, text, LOOSE, _subjects(*args[:2]))
+    if name in _WARNING_FILTERS and args and literal(args[0]) == (True, "error"):
+        # Turns every warning into an exception: a check that the code under it warns nothing.
+        return Check(node, text, EXACT, ())
     if name.lstrip("_").startswith(("assert", "check", "verify", "expect")) or name == "fail":
         return Check(node, text, NONE, ())
     return None
 
 
 def checks(fn: cst.FunctionDef) -> list[Check]:
-    """Every check in a test function, in source order."""
+    """Every check in a test function, in source order. A ``raises`` context bound to a name
+    (``expected = pytest.raises(E)``) checks once per ``with expected:`` that uses it."""
     found: list[Check] = []
+    bound: dict[str, Check] = {}
     for node in walk(fn.body):
         if isinstance(node, cst.Assert):
             found.append(_from_assert(node))
         elif isinstance(node, cst.Call) and (check := _from_call(node)) is not None:
             found.append(check)
+        elif isinstance(node, cst.Assign) and isinstance(node.value, cst.Call):
+            made = _from_call(node.value)
+            if made is not None and made.raises:
+                bound.update({t.target.value: made for t in node.targets if isinstance(t.target, cst.Name)})
+        elif isinstance(node, cst.With):
+            for item in node.items:
+                if isinstance(item.item, cst.Name) and item.item.value in bound:
+                    used = bound[item.item.value]
+                    found.append(Check(item, code(item), used.level, used.roots, raises=used.raises))
     return found
+
+
+def in_loop(fn: cst.FunctionDef, check: Check) -> bool:
+    """Whether a check sits in a loop of the test (it runs once per iteration, not once)."""
+    return any(
+        isinstance(node, cst.For | cst.While) and any(n is check.node for n in walk(node.body))
+        for node in walk(fn.body)
+    )
 
 
 def best_levels(found: list[Check]) -> dict[str, int]:

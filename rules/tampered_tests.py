@@ -31,7 +31,7 @@ import libcst as cst
 from guard.findings import Confidence, Severity
 from guard.rulekit import Example, Project, Rule, RuleContext
 
-from ._asserts import BROAD, LOOSE, NONE, Check, best_levels, checks, covers, names_in
+from ._asserts import BROAD, LOOSE, NONE, Check, best_levels, checks, covers, in_loop, names_in
 from ._patch import (
     before_class,
     before_function,
@@ -147,6 +147,22 @@ class TamperedTests(Rule):
             path="pkg/checks.py",
             before="def ok(x):\n    assert x == 1\n",
             after="def ok(x):\n    assert True\n",
+        ),
+        # Checks rewritten rather than dropped: into a loop over cases, into a named `raises`
+        # context used once per case.
+        Example(
+            path="tests/test_lock.py",
+            before=_T + "def test_args(p):\n    with pytest.raises(ValueError):\n        lock(p, timeout=1)\n"
+            "    with pytest.raises(ValueError):\n        lock(p, mode=0)\n",
+            after=_T + "def test_args(p):\n    for args in ({'timeout': 1}, {'mode': 0}):\n"
+            "        with pytest.raises(ValueError):\n            lock(p, **args)\n",
+        ),
+        Example(
+            path="tests/test_blocks.py",
+            before=_T + "def test_required():\n    with pytest.raises(SyntaxError):\n        assert render('a')\n"
+            "        assert render('b')\n",
+            after=_T + "def test_required():\n    bad = pytest.raises(SyntaxError)\n    with bad:\n        render('a')\n"
+            "    with bad:\n        render('b')\n",
         ),
     )
     INVALID = (
@@ -318,6 +334,8 @@ class TamperedTests(Rule):
         real_was = [c for c in was if not c.tautology]
         if len(real_now) >= len(real_was):
             return
+        if any(in_loop(node, c) and touches(self, c.node) for c in real_now):
+            return  # checks rewritten into a loop run once per case: counting them says nothing
         texts = {c.text for c in real_now}
         missing = [c for c in real_was if c.text not in texts]
         if any(names_in(c.node) & self._gone() for c in missing):
