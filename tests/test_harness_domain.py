@@ -167,3 +167,17 @@ def test_example_and_documentation_scripts_are_not_executed(repo: Path) -> None:
     assert any("example" in n.message for n in result.notes)
     assert rules(run(repo, None, after, "bad", path="pkg/tool.py", new=("bad",))) == [
         ("bad", "runtime-error")]
+
+
+def test_an_undefined_name_is_reported_even_where_the_old_version_crashed(repo: Path) -> None:
+    """The old version rejects the input with a TypeError of its own; the new one hits a name
+    that exists nowhere: no input can provoke that, so it is the patch's."""
+    before = '''
+        def width(text: str) -> int:
+            return len(text) + None
+    '''
+    after = '''
+        def width(text: str) -> int:
+            return len(text) + missing_helper(text)
+    '''
+    assert rules(run(repo, before, after, "width")) == [("width", "runtime-error")]

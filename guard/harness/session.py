@@ -115,7 +115,7 @@ class Probe:
             rule = None
         extra: tuple[tuple[str, str], ...] = ()
         if (rule in ("behaviour-change", "runtime-error") and old_o is not None
-                and self._old_crashed(old_o)):
+                and self._old_crashed(old_o) and not _proof(new_o)):
             self._note("inputs on which the old version crashed (TypeError, AttributeError) are "
                        "not compared: they are outside what it could handle")
             rule = None
@@ -512,7 +512,13 @@ def check_function(rt: Runtime, fn: dict[str, Any], touched: Touched, budget: di
     if probe.pair is not None and probe.pair[1] is not None and probe.pair[1].name == new.name:
         _explore(probe, strategy, budget["max_examples"])  # the decoder's own inputs first
         probe.differential, strategy = False, inputs(probe.pair[0], ctx)[0]
-    _explore(probe, strategy, budget["max_examples"])
+    examples = budget["max_examples"]
+    focus = _focused(old if old is not None and old.bound and not new.bound else new, ctx,
+                     changed) if probe.differential else None
+    if focus is not None:
+        _explore(probe, focus, max(1, examples // FOCUS_SHARE))
+        examples -= max(1, examples // FOCUS_SHARE)
+    _explore(probe, strategy, examples)
     if "behaviour-change" in probe.found:
         line = _changed_line(probe, "behaviour-change")
         if line is not None:
@@ -521,6 +527,23 @@ def check_function(rt: Runtime, fn: dict[str, Any], touched: Touched, budget: di
                                                       failure.evidence, line)
     found = [probe.found[rule] for rule in RULE_ORDER if rule in probe.found]
     return found, notes + [f"{label}: {n}" for n in probe.notes]
+
+
+FOCUS_SHARE = 4
+"""One example in this many goes to the boundary-value pass, before the mixed search."""
+
+
+def _focused(subject: Subject, ctx: Context, changed: Collection[str]
+             ) -> st.SearchStrategy[Any] | None:
+    """Inputs drawn only from what the code checks (its literals, the affixes and keys it looks
+    for, the sizes it compares with) wherever it checks something: the boundary-value pass. None
+    when the code checks no constant at all (the mixed search covers it alone)."""
+    if ctx.mined.empty():
+        return None
+    try:
+        return inputs(subject, replace(ctx, focus=True), changed)[0]
+    except NoStrategy:
+        return None
 
 
 def _import_failure(rt: Runtime, touched: Touched, label: str) -> tuple[list[Failure], list[str]]:
