@@ -55,6 +55,9 @@ class Context:
     """Sizes the function compares this value's length against (set per parameter)."""
     equals: tuple[object, ...] = ()
     """Literals the function compares this value with (set per parameter)."""
+    focus: bool = False
+    """Draw only the mined and targeted values where there are any (a boundary-value pass
+    before the mixed, generic search)."""
     building: bool = True
     """Whether instances of repo classes may be built (not for the arguments of set-up calls,
     which should stay cheap to generate)."""
@@ -142,11 +145,14 @@ _DICTLIKE = {dict, abc.Mapping, abc.MutableMapping}
 _NO_CONTEXT = Context()
 
 
-def _mixed(generic: Strategy, *extra: Strategy | None) -> Strategy:
+def _mixed(ctx: Context, generic: Strategy, *extra: Strategy | None) -> Strategy:
     """``generic``, one_of'd with whichever mined strategies exist (exactly ``generic`` when
-    there are none, so functions without constants are explored as before)."""
+    there are none, so functions without constants are explored as before); only the mined
+    ones when the context is focused."""
     found = [s for s in extra if s is not None]
-    return st.one_of(generic, *found) if found else generic
+    if not found:
+        return generic
+    return st.one_of(*found) if ctx.focus else st.one_of(generic, *found)
 
 
 def _sampled(values: list[Any]) -> Strategy | None:
@@ -160,7 +166,9 @@ def _targeted(base: Strategy, ctx: Context, kind: type,
     literals = [v for v in ctx.equals if type(v) is kind]
     found = [s for s in (_sampled(literals), st.sampled_from(ctx.sizes).map(sized)
                          if sized is not None and ctx.sizes else None) if s is not None]
-    return st.one_of(base, st.one_of(found)) if found else base
+    if not found:
+        return base
+    return st.one_of(found) if ctx.focus else st.one_of(base, st.one_of(found))
 
 
 def integers(ctx: Context = _NO_CONTEXT) -> Strategy:
@@ -169,8 +177,9 @@ def integers(ctx: Context = _NO_CONTEXT) -> Strategy:
     The function's own integer constants and their neighbours come on top."""
     m = ctx.mined
     sizes = [n for found in m.sizes.values() for n in found]
-    return _targeted(_mixed(st.one_of(st.integers(min_value=-2, max_value=12), st.integers()),
-                            _sampled(list(dict.fromkeys(m.ints + sizes)))), ctx, int)
+    generic = st.one_of(st.integers(min_value=-2, max_value=12), st.integers())
+    return _targeted(_mixed(ctx, generic, _sampled(list(dict.fromkeys(m.ints + sizes)))),
+                     ctx, int)
 
 
 def floats(ctx: Context = _NO_CONTEXT, allow_nan: bool = True) -> Strategy:
@@ -178,7 +187,7 @@ def floats(ctx: Context = _NO_CONTEXT, allow_nan: bool = True) -> Strategy:
     that subtract exactly, and only if they meet) and the function's numeric constants."""
     m = ctx.mined
     numbers = [*m.floats, *(float(n) for n in m.ints if abs(n) < 1 << 53)]
-    return _targeted(_mixed(st.floats(allow_nan=allow_nan), st.integers(0, 3).map(float),
+    return _targeted(_mixed(ctx, st.floats(allow_nan=allow_nan), st.integers(0, 3).map(float),
                             _sampled(list(dict.fromkeys(numbers)))), ctx, float)
 
 
@@ -188,6 +197,7 @@ def text(ctx: Context = _NO_CONTEXT) -> Strategy:
     m = ctx.mined
     small = st.text(max_size=8)
     return _targeted(_mixed(
+        ctx,
         st.text(),
         _sampled(m.strings + [k for k in m.keys if k not in m.strings]),
         st.builds(operator.add, st.sampled_from(m.prefixes), small) if m.prefixes else None,
@@ -200,7 +210,7 @@ def text(ctx: Context = _NO_CONTEXT) -> Strategy:
 def binary(ctx: Context = _NO_CONTEXT) -> Strategy:
     m = ctx.mined
     encoded = [s.encode() for s in m.strings if s.isascii()]
-    return _targeted(_mixed(st.binary(), _sampled(m.byte_strings + encoded)), ctx, bytes,
+    return _targeted(_mixed(ctx, st.binary(), _sampled(m.byte_strings + encoded)), ctx, bytes,
                      lambda n: b"a" * n)
 
 
@@ -216,7 +226,7 @@ def decimals(ctx: Context = _NO_CONTEXT) -> Strategy:
     exponents = sorted({int(Decimal(d).as_tuple().exponent) for d in m.decimals} - {0})
     ties = st.builds(lambda k, e: Decimal(2 * k + 1) * Decimal(5).scaleb(e - 1),
                      st.integers(-2, 12), st.sampled_from(exponents)) if exponents else None
-    return _mixed(st.decimals(), short, _sampled(list(dict.fromkeys(mined))), ties)
+    return _mixed(ctx, st.decimals(), short, _sampled(list(dict.fromkeys(mined))), ties)
 
 
 def scalars(ctx: Context = _NO_CONTEXT) -> Strategy:
@@ -245,8 +255,8 @@ def _keyed(keys: Strategy, values: Strategy, ctx: Context, max_size: int | None 
              if any_values and kind in _SCALAR_KINDS}
     known = st.fixed_dictionaries({}, optional={
         k: _BY_KIND[kinds[k]](ctx) if k in kinds else values for k in ctx.mined.keys})
-    return st.one_of(generic, st.builds(lambda a, b: {**b, **a}, known,
-                                        st.dictionaries(keys, values, max_size=3)))
+    return _mixed(ctx, generic, st.builds(lambda a, b: {**b, **a}, known,
+                                          st.dictionaries(keys, values, max_size=3)))
 
 
 _BY_NAME: list[tuple[str, Callable[[Context], Strategy]]] = [
@@ -348,8 +358,9 @@ MAX_SIZED_LIST = 64
 def _lists(elements: Strategy, ctx: Context) -> Strategy:
     """Lists, and lists of the (small) sizes the function checks."""
     sizes = [n for n in ctx.sizes if n <= MAX_SIZED_LIST]
-    return _mixed(st.lists(elements, max_size=ctx.max_size), st.sampled_from(sizes).flatmap(
-        lambda n: st.lists(elements, min_size=n, max_size=n)) if sizes else None)
+    sized = st.sampled_from(sizes).flatmap(
+        lambda n: st.lists(elements, min_size=n, max_size=n)) if sizes else None
+    return _mixed(ctx, st.lists(elements, max_size=ctx.max_size), sized)
 
 
 def _type_var(tp: typing.TypeVar, ctx: Context) -> Strategy:
