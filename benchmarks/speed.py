@@ -15,7 +15,8 @@ Measured, per patch:
 - cold: one ``guard check PATCH --repo R --format json`` process per patch;
 - warm: one process holding one ``guard.Session`` per repo, checks in sequence, with the
   property-test stage on at its default budget and again with ``execute=False`` (``--no-exec``).
-  Each session first checks an untimed warm-up patch (a comment appended to up to 10 of the
+  Each session first starts its resident helpers (``Session.warm_up``: the mypy daemon's
+  whole-repo build, the property-test fork server) and checks an untimed warm-up patch (a comment appended to up to 10 of the
   repo's files), as an assistant's session would have checked earlier patches; every timed
   patch is then checked once per session, so no timed check is answered from a cache entry of
   the same patch. Fixture repos and release repos run in separate processes;
@@ -292,6 +293,7 @@ def warm_worker(job_path: Path) -> None:
     resident_kb = 0
     for repo, group in by_repo.items():
         with guard.Session(repo, execute=job["execute"]) as session:
+            session.warm_up()  # the mypy daemon's whole-repo build and the fork server, untimed
             warm = warmup_diff(Path(repo))
             if warm:
                 session.check(warm)

@@ -5,6 +5,7 @@ Exit codes: 0 pass, 1 the patch is flagged, 2 usage or input error, 3 internal e
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 import traceback
@@ -166,6 +167,8 @@ def serve(repo: Path, socket_path: Path | None, no_exec: bool) -> None:
 
     overrides = {"execute": False} if no_exec else {}
     sessions = server.Sessions(repo, **overrides)
+    with contextlib.suppress(Exception):  # a bad --repo is reported with the first request
+        sessions.get(None).warm_up(wait=False)
     try:
         if socket_path is not None:
             click.echo(f"guard: listening on {socket_path}", err=True)

@@ -248,7 +248,7 @@ def _tool_stage(
 def _mypy_runner(p: _Plan, out: Outcome, daemon: MypyDaemon | None, stamp: str | None) -> Runner:
     def run(job: ToolRun) -> list[Finding]:
         state: State = "before" if job.root == p.overlay("before") else "after"
-        if daemon is not None and stamp is not None and daemon.unavailable is None:
+        if daemon is not None and stamp is not None:
             try:
                 found = daemon.run(
                     p.contents(state),

@@ -18,7 +18,8 @@ from guard.checks import mypy
 from guard.checks.mypy_daemon import MypyDaemon
 from guard.config import Options, load_options, target_version
 from guard.diff import parse_patch
-from guard.pipeline import ToolCache, run_pipeline
+from guard.pipeline import ToolCache, repo_stamp, run_pipeline
+from guard.repo import python_files
 from guard.result import Report
 from guard.sandbox import ForkServer
 from guard.score import PatchFacts, score
@@ -82,6 +83,24 @@ class Session:
             notes=tuple(outcome.notes),
             timings=outcome.timings,
         )
+
+    def warm_up(self, wait: bool = True) -> None:
+        """Start the resident helpers now instead of with the first check: the mypy daemon's
+        whole-repo build (in the background unless ``wait``) and the property-test fork server.
+        Until the daemon is ready, checks run mypy as a process."""
+        if not self.warm:
+            return
+        options = self.options()
+        if "mypy" in options.analyzers:
+            daemon = self._daemon()
+            assert daemon is not None
+            files = python_files(self.repo)
+            daemon.warm_up(
+                target_version(self.repo, options), files, repo_stamp(self.repo, files),
+                options.budgets.get("mypy", 30.0), wait=wait,
+            )  # fmt: skip
+        if options.execute and "properties" in options.analyzers:
+            self._fork_server()
 
     def _daemon(self) -> MypyDaemon | None:
         if not self.warm:

@@ -53,6 +53,7 @@ def test_two_versions_written_within_a_second_are_told_apart(make_repo: MakeRepo
     assert len(bad) - 2 == len(good) == len(MOD) and len(bad) == len(bad2)
     diffs = [diff_after_edit(repo, {"pkg/m.py": text}) for text in (bad, good, bad2, good)]
     with Session(repo, **NO_EXEC) as session:
+        session.warm_up()
         results = [_mypy(session.check(d)) for d in diffs]
         assert session.stats()["mypy_daemon_runs"] >= 3
     assert [bool(r) for r in results] == [True, False, True, False]
@@ -63,6 +64,7 @@ def test_warm_daemon_and_cold_process_agree_on_fixture_cases() -> None:
     repo = FIXTURES / "repos" / "textkit"
     cases = sorted((FIXTURES / "cases" / "textkit").glob("*/patch.diff"))[:8]
     with Session(repo, **NO_EXEC) as session:
+        session.warm_up()
         for case in cases:
             diff = case.read_text()
             assert _mypy(session.check(diff)) == _mypy(check_patch(diff, repo=repo, **NO_EXEC)), case.parent.name
@@ -72,6 +74,7 @@ def test_close_stops_the_daemon_and_removes_the_mirror(make_repo: MakeRepo) -> N
     repo = make_repo({"pkg/__init__.py": "", "pkg/m.py": MOD})
     diff = diff_after_edit(repo, {"pkg/m.py": MOD.replace("join(a, b)", "joinpath(a, b)")})
     session = Session(repo, **NO_EXEC)
+    session.warm_up()
     assert _mypy(session.check(diff))
     daemon = session._mypy
     assert daemon is not None
@@ -103,14 +106,23 @@ def test_a_killed_daemon_is_started_again(make_repo: MakeRepo) -> None:
     repo = make_repo({"pkg/__init__.py": "", "pkg/m.py": MOD})
     diff = diff_after_edit(repo, {"pkg/m.py": MOD.replace("join(a, b)", "joinpath(a, b)")})
     with Session(repo, **NO_EXEC) as session:
+        session.warm_up()
         first = _mypy(session.check(diff))
         daemon = session._mypy
         assert daemon is not None
         pid = int(Path(daemon._status).read_text().split('"pid": ')[1].split(",")[0])
         os.kill(pid, signal.SIGKILL)
         _wait_gone(pid)
-        daemon._results.clear()  # force a real run, not a lookup
-        assert _mypy(session.check(diff)) == first
+        other = diff_after_edit(repo, {"pkg/m.py": MOD.replace("join(a, b)", "joinpath(b, a)")})
+        report = session.check(other)  # runs mypy as a process while the daemon starts again
+        assert _mypy(report) == first
+        assert any("starting" in n.message for n in report.notes)
+        session.warm_up()
+        assert daemon.ready()
+        third = diff_after_edit(repo, {"pkg/m.py": MOD.replace("join(a, b)", "joinpath(a, a)")})
+        report = session.check(third)
+        assert _mypy(report) == first
+        assert not any(n.analyzer == "mypy" for n in report.notes)
 
 
 def test_without_a_daemon_mypy_runs_as_a_process(make_repo: MakeRepo, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -122,6 +134,23 @@ def test_without_a_daemon_mypy_runs_as_a_process(make_repo: MakeRepo, monkeypatc
 
     monkeypatch.setattr(MypyDaemon, "_start", refuse)
     with Session(repo, **NO_EXEC) as session:
+        session.warm_up()
         report = session.check(diff)
     assert _mypy(report) == [("pkg/m.py", 5, "attr-defined")]
     assert any("refused by the test" in n.message for n in report.notes)
+
+
+def test_the_first_check_does_not_wait_for_the_daemon(make_repo: MakeRepo) -> None:
+    repo = make_repo({"pkg/__init__.py": "", "pkg/m.py": MOD})
+    diff = diff_after_edit(repo, {"pkg/m.py": MOD.replace("join(a, b)", "joinpath(a, b)")})
+    with Session(repo, **NO_EXEC) as session:
+        first = session.check(diff)
+        assert _mypy(first) == [("pkg/m.py", 5, "attr-defined")], "mypy ran as a process meanwhile"
+        assert any("starting" in n.message for n in first.notes)
+        daemon = session._mypy
+        assert daemon is not None and daemon._warmer is not None
+        daemon._warmer.join(timeout=120)
+        assert daemon.ready()
+        second = session.check(diff)
+        assert _mypy(second) == _mypy(first)
+        assert not any(n.analyzer == "mypy" for n in second.notes)

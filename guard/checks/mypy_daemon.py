@@ -213,6 +213,11 @@ class MypyDaemon:
         """Set when the repo's mypy configuration had to be set aside."""
         self.unavailable: str | None = None
         self._lock = threading.Lock()
+        """Held while the daemon or the mirror is in use."""
+        self._state = threading.Lock()
+        """Guards ``_warming``/``_warmer`` only (never held for long)."""
+        self._warming = False
+        self._warmer: threading.Thread | None = None
         self._results: OrderedDict[str, dict[str, list[Finding]]] = OrderedDict()
         self._results_ever = 0
         self._stamp: str | None = None
@@ -275,10 +280,44 @@ class MypyDaemon:
             self._started = None
 
     def close(self) -> None:
-        with self._lock:
-            self._finalizer()
+        """Stop the daemon (a warm-up in progress then fails and ends) and remove the mirror."""
+        self._finalizer()
 
     # -- checking --------------------------------------------------------------------------------
+
+    def ready(self) -> bool:
+        """Whether the daemon runs and has built the repo once (so a run takes milliseconds)."""
+        return self._started is not None and self._results_ever > 0 and self._alive()
+
+    def warm_up(
+        self, target: tuple[int, int], repo_files: Sequence[str], repo_stamp: str, budget_s: float,
+        wait: bool = False,
+    ) -> None:
+        """Start the daemon and check the whole repo once, in the background unless ``wait``."""
+        with self._state:
+            if self._warming or self.unavailable:
+                thread = self._warmer
+            else:
+                self._warming = True
+                thread = threading.Thread(
+                    target=self._warm, args=(target, list(repo_files), repo_stamp, budget_s), daemon=True
+                )
+                self._warmer = thread
+                thread.start()
+        if wait and thread is not None:
+            thread.join()
+
+    def _warm(self, target: tuple[int, int], repo_files: list[str], repo_stamp: str, budget_s: float) -> None:
+        try:
+            with self._lock:
+                if self._finalizer.alive:
+                    self._prepare(target, repo_stamp, budget_s)
+                    self._result({}, repo_files, target, budget_s)
+        except Exception:  # recorded in self.unavailable, or tried again by the next warm-up
+            pass
+        finally:
+            with self._state:
+                self._warming = False
 
     def run(
         self,
@@ -294,61 +333,70 @@ class MypyDaemon:
         The daemon always checks the whole repo (``repo_files``, plus files the contents add):
         a source list that changes from one run to the next sends dmypy down code paths that
         crash (python/mypy#18396), and with one list the original tree's findings for every file
-        come from one run per repo state. Raises :class:`ToolFailure` for a failed check and
-        :class:`DaemonUnavailable` when the daemon cannot be used at all.
+        come from one run per repo state.
+
+        While the daemon is not ready (the session's first check, a restart after a crash) this
+        starts it in the background and raises :class:`DaemonUnavailable`, so that the caller runs
+        mypy as a process for this one run instead of waiting for the whole-repo build. Raises
+        :class:`ToolFailure` for a failed check.
         """
+        if self.unavailable:
+            raise DaemonUnavailable(self.unavailable)
+        if not self.ready():
+            self.warm_up(target, repo_files, repo_stamp, budget_s)
+            raise DaemonUnavailable("the mypy daemon is starting")
+        crashed = False
+        with self._lock:
+            self._prepare(target, repo_stamp, budget_s)
+            swapped = {rel: text for rel, text in sorted(contents.items()) if self.mirror.differs(rel, text)}
+            try:
+                found = self._result(swapped, repo_files, target, budget_s)
+            except _Crashed:
+                # dmypy's fine-grained updates crash now and then (python/mypy#18396): a fresh
+                # daemon builds from scratch, which does not take that path. It starts in the
+                # background; this run falls back to a mypy process.
+                self.restarts += 1
+                self._shutdown()
+                crashed = True
+        if crashed:
+            self.warm_up(target, repo_files, repo_stamp, budget_s)
+            raise DaemonUnavailable("the mypy daemon crashed and is restarting")
+        return [f for p in paths for f in found.get(p, [])]
+
+    def _prepare(self, target: tuple[int, int], repo_stamp: str, budget_s: float) -> None:
+        """Under the lock: follow the repo, and have a daemon for ``target`` running."""
+        if repo_stamp != self._stamp:
+            self.mirror.sync()
+            self._results.clear()
+            self._stamp = repo_stamp
+        try:
+            self._start(target, budget_s)
+        except DaemonUnavailable as exc:
+            self.unavailable = str(exc)
+            raise
+
+    def _result(
+        self, swapped: dict[str, str | None], repo_files: Sequence[str], target: tuple[int, int], budget_s: float
+    ) -> dict[str, list[Finding]]:
+        """Under the lock: the whole repo's findings, by file, with ``swapped`` in place."""
         from guard.checks.mypy import _parse
 
-        with self._lock:
-            if self.unavailable:
-                raise DaemonUnavailable(self.unavailable)
-            if repo_stamp != self._stamp:
-                self.mirror.sync()
-                self._results.clear()
-                self._stamp = repo_stamp
-            try:
-                self._start(target, budget_s)
-            except DaemonUnavailable as exc:
-                self.unavailable = str(exc)
-                raise
-            swapped = {
-                rel: text
-                for rel, text in sorted(contents.items())
-                if self.mirror.differs(rel, text)
-            }
-            key = hashlib.sha256(repr(swapped).encode()).hexdigest()
-            if key not in self._results:
-                sources = set(repo_files)
-                sources |= {
-                    rel
-                    for rel, text in swapped.items()
-                    if text is not None and rel.endswith((".py", ".pyi"))
-                }
-                sources -= {rel for rel, text in swapped.items() if text is None}
-                with self.mirror.swapped(swapped):
-                    try:
-                        out = self._check(sorted(sources), budget_s)
-                    except _Crashed:
-                        # dmypy's fine-grained updates crash now and then (python/mypy#18396);
-                        # a fresh daemon builds from scratch, which does not take that path.
-                        self.restarts += 1
-                        self._shutdown()
-                        self._start(target, budget_s)
-                        try:
-                            out = self._check(sorted(sources), budget_s)
-                        except _Crashed as exc:
-                            self._shutdown()
-                            raise ToolFailure(f"mypy daemon failed twice: {exc}") from exc
-                self._results_ever += 1
-                grouped: dict[str, list[Finding]] = {}
-                for f in _parse(self.mirror.root, out):
-                    grouped.setdefault(f.path, []).append(f)
-                self._results[key] = grouped
-                while len(self._results) > 64:
-                    self._results.popitem(last=False)
-            self._results.move_to_end(key)
-            found = self._results[key]
-            return [f for p in paths for f in found.get(p, [])]
+        key = hashlib.sha256(repr(sorted(swapped.items())).encode()).hexdigest()
+        if key not in self._results:
+            sources = set(repo_files)
+            sources |= {rel for rel, text in swapped.items() if text is not None and rel.endswith((".py", ".pyi"))}
+            sources -= {rel for rel, text in swapped.items() if text is None}
+            with self.mirror.swapped(swapped):
+                out = self._check(sorted(sources), budget_s)
+            self._results_ever += 1
+            grouped: dict[str, list[Finding]] = {}
+            for f in _parse(self.mirror.root, out):
+                grouped.setdefault(f.path, []).append(f)
+            self._results[key] = grouped
+            while len(self._results) > 64:
+                self._results.popitem(last=False)
+        self._results.move_to_end(key)
+        return self._results[key]
 
     def _check(self, paths: list[str], budget_s: float) -> str:
         if self._results_ever == 0:  # the first run builds the whole repo
