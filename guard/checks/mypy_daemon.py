@@ -223,8 +223,8 @@ class MypyDaemon:
         self._stamp: str | None = None
         self._finalizer = weakref.finalize(self, _stop, self._status, self._tmp)
         self.runs = 0
+        """Requests actually sent to the daemon (lookups of kept results do not count)."""
         self.restarts = 0
-        """Requests actually sent to the daemon (lookups in the per-file store do not count)."""
 
     # -- lifecycle -------------------------------------------------------------------------------
 
@@ -412,6 +412,9 @@ class MypyDaemon:
             raise ToolFailure(f"mypy daemon failed: {str(response['error'])[:400]}")
         status = response.get("status")
         if status not in (0, 1):
+            # The whole repo is not one valid mypy run (a file found twice, a module shadowing the
+            # stdlib, ...): the session's checks go back to mypy on the touched files only.
             err = str(response.get("err") or response.get("out") or "").strip().splitlines()[-3:]
-            raise ToolFailure(f"mypy failed (exit {status}): {' | '.join(err)[:400]}")
+            self.unavailable = f"mypy cannot check this repo as a whole (exit {status}: {' | '.join(err)[:300]})"
+            raise DaemonUnavailable(self.unavailable)
         return str(response.get("out", ""))
