@@ -16,8 +16,12 @@ from guard.harness.audit import Auditor
 from guard.harness.compare import Outcome, canon
 from guard.harness.loader import World, Worlds
 
-_AS_LIMIT = resource.getrlimit(resource.RLIMIT_AS)[0]
-_MEMORY_LIMIT = _AS_LIMIT if _AS_LIMIT != resource.RLIM_INFINITY else 1 << 30
+
+def _memory_limit() -> int:
+    """The address-space limit in force now: a child forked by the zygote lowers the zygote's
+    limit after this module was imported, so it is read at each call, not at import."""
+    limit = resource.getrlimit(resource.RLIMIT_AS)[0]
+    return limit if limit != resource.RLIM_INFINITY else 1 << 30
 
 
 class CallTimeout(BaseException):
@@ -72,7 +76,7 @@ class Runtime:
         found = tuple(self.auditor.violations[before:])
         if found:
             outcome = Outcome("violation", exc=outcome.exc, violations=found)
-        elif outcome.kind == "timeout" and _peak_bytes() - peak > _MEMORY_LIMIT // 4:
+        elif outcome.kind == "timeout" and _peak_bytes() - peak > _memory_limit() // 4:
             # Filling memory is slow in VMs: a hog may meet the clock before the limit.
             grew = (_peak_bytes() - peak) >> 20
             outcome = Outcome("raise", exc=MemoryError(f"still allocating ({grew} MiB) at timeout"))
