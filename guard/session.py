@@ -14,7 +14,6 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from guard.checks import mypy
 from guard.checks.mypy_daemon import MypyDaemon
 from guard.config import Options, load_options, target_version
 from guard.diff import parse_patch
@@ -107,7 +106,7 @@ class Session:
             return None
         with self._lock:
             if self._mypy is None:
-                self._mypy = MypyDaemon(self.repo, mypy.cache_dir(self.repo, "daemon"))
+                self._mypy = MypyDaemon(self.repo)
             return self._mypy
 
     def _fork_server(self) -> ForkServer | None:

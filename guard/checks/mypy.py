@@ -7,10 +7,13 @@ about annotation hygiene rather than correctness map to INFO and never move the 
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import hashlib
 import json
 import os
 import sys
+from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 
@@ -80,17 +83,32 @@ def run(job: ToolRun, cache: Path) -> tuple[list[Finding], str | None]:
         "--check-untyped-defs", "--cache-dir", str(cache), "--python-version", f"{major}.{minor}",
     ]  # fmt: skip
     note = None
-    try:
-        out = run_tool(NAME, [*argv, "--", *job.paths], job.root, job.budget_s, ok_codes={0, 1})
-    except ToolFailure as failure:
-        if "did not finish" in str(failure):
-            raise
-        # A repo config that names an uninstalled plugin, an unknown option, ...: go on without it.
-        out = run_tool(
-            NAME, [*argv, "--config-file", "", "--", *job.paths], job.root, job.budget_s, ok_codes={0, 1}
-        )
-        note = f"mypy ran without the repo's configuration, which it could not use: {failure}"
+    with _exclusive(cache):
+        try:
+            out = run_tool(NAME, [*argv, "--", *job.paths], job.root, job.budget_s, ok_codes={0, 1})
+        except ToolFailure as failure:
+            if "did not finish" in str(failure):
+                raise
+            # A repo config that names an uninstalled plugin, an unknown option, ...: go on without it.
+            out = run_tool(
+                NAME, [*argv, "--config-file", "", "--", *job.paths], job.root, job.budget_s, ok_codes={0, 1}
+            )
+            note = f"mypy ran without the repo's configuration, which it could not use: {failure}"
     return keep_paths(_parse(job.root, out), job.paths), note
+
+
+@contextlib.contextmanager
+def _exclusive(cache: Path) -> Iterator[None]:
+    """One mypy at a time per cache directory, across processes: mypy's cache is not safe for
+    concurrent writers, and two guard checks of one repo at once (parallel CI jobs, a hook beside
+    an editor) otherwise see each other's half-written entries and report different errors."""
+    cache.mkdir(parents=True, exist_ok=True)
+    with open(cache / ".guard-lock", "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def _parse(root: Path, out: str) -> list[Finding]:

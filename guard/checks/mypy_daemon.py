@@ -202,10 +202,12 @@ def _stop(status_file: str, tmp: str) -> None:
 class MypyDaemon:
     """One dmypy daemon and its mirror, for one warm session. Thread-safe; runs one at a time."""
 
-    def __init__(self, repo: Path, cache_dir: Path) -> None:
+    def __init__(self, repo: Path) -> None:
         self.repo = repo
-        self._cache_dir = cache_dir
         self._tmp = tempfile.mkdtemp(prefix="guard-mypy-")
+        # The daemon's own cache: mypy's is not safe for concurrent writers, and two sessions of
+        # one repo (batch workers) would otherwise share one.
+        self._cache_dir = Path(self._tmp) / "cache"
         self.mirror = Mirror(repo, Path(self._tmp) / "repo")
         self._status = str(Path(self._tmp) / "status.json")
         self._started: tuple[tuple[int, int], str] | None = None
