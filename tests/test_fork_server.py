@@ -4,8 +4,6 @@ containment, and nothing of a job outlives it."""
 from __future__ import annotations
 
 import os
-import shutil
-import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,7 +19,7 @@ from guard.checks.properties import (
     start_fork_server,
 )
 from guard.sandbox import ForkServer
-from tests.test_properties import Listener, _descendants, fixture, repo, rules
+from tests.test_properties import _descendants, assert_hostile_code_contained, fixture, repo, rules
 
 __all__ = ["repo"]  # the fixture, shared with test_properties
 
@@ -56,33 +54,8 @@ def test_forked_children_find_what_fresh_ones_find(repo: Path, server: ForkServe
 def test_hostile_code_is_contained_in_forked_children(
     repo: Path, server: ForkServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    home = Path(tempfile.mkdtemp(prefix="guard-home-"))
-    monkeypatch.setenv("HOME", str(home))
-    canaries = [repo / "canary.txt", home / "canary.txt"]
-    for canary in canaries:
-        canary.write_text("alive")
-    zygote_tree = _descendants(os.getpid())
-    listener = Listener()
-    # Room for each function to reach its own limit while other tests load the machine: the
-    # memory hog must meet RLIMIT_AS, not the per-function clock (Hypothesis's set-up counts too).
-    budget = PropertyBudget(per_function_s=2.5, stage_s=12.5)
-    start = time.monotonic()
-    try:
-        result = check(repo, server, "hostile", ["spin", "hog", "breed", "vandal", "phone_home"],
-                       budget, CANARY_REPO=canaries[0], CANARY_HOME=canaries[1], PORT=listener.port)
-    finally:
-        listener.close()
-    elapsed = time.monotonic() - start
-    assert all(c.read_text() == "alive" for c in canaries)
-    assert listener.accepted == 0
-    assert rules(result) == {
-        ("spin", "timeout"), ("hog", "resource-exhausted"), ("breed", "sandbox-violation"),
-        ("vandal", "sandbox-violation"), ("phone_home", "sandbox-violation"),
-    }
-    assert elapsed < budget.stage_s + 4.0
-    assert _descendants(os.getpid()) <= zygote_tree, "no process of a job outlives it"
+    assert_hostile_code_contained(repo, monkeypatch, server)
     assert server.usable, "a hostile job does not take the zygote down"
-    shutil.rmtree(home, ignore_errors=True)
 
 
 def test_close_leaves_no_process_behind(repo: Path) -> None:

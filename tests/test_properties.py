@@ -21,6 +21,7 @@ from guard.checks.properties import (
     def_line,
     run_properties,
 )
+from guard.sandbox import ForkServer
 
 DATA = Path(__file__).parent / "data" / "properties"
 
@@ -50,12 +51,13 @@ def fixture(case: str, **fill: object) -> tuple[str, str]:
 
 
 def check(repo: Path, case: str, names: list[str], *, new: tuple[str, ...] = (),
-          budget: PropertyBudget | None = None, **fill: object) -> PropertyResult:
+          budget: PropertyBudget | None = None, server: ForkServer | None = None,
+          **fill: object) -> PropertyResult:
     before, after = fixture(case, **fill)
     (repo / "pkg" / "mod.py").write_text(before)  # the checkout holds the old version
     modules = [ModuleVersions("pkg/mod.py", before, after)]
     functions = [ChangedFunction("pkg/mod.py", n, n in new) for n in names]
-    return run_properties(repo, modules, functions, budget or PropertyBudget())
+    return run_properties(repo, modules, functions, budget or PropertyBudget(), server)
 
 
 def rules(result: PropertyResult) -> set[tuple[str, str]]:
@@ -142,11 +144,20 @@ class Listener:
 
 
 def test_hostile_code_is_contained(repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    assert_hostile_code_contained(repo, monkeypatch)
+
+
+def assert_hostile_code_contained(repo: Path, monkeypatch: pytest.MonkeyPatch,
+                                  server: ForkServer | None = None) -> None:
+    """Hang, memory bomb, fork bomb, vandalism and a connection, in fresh children or forked by
+    ``server``: all contained, and no process of the sandbox outlives the check (the zygote's own
+    processes excepted)."""
     home = Path(tempfile.mkdtemp(prefix="guard-home-"))
     monkeypatch.setenv("HOME", str(home))
     canaries = [repo / "canary.txt", home / "canary.txt"]
     for canary in canaries:
         canary.write_text("alive")
+    resident = _descendants(os.getpid()) if server is not None else set()
     listener = Listener()
     # Room for each function to reach its own limit while other tests load the machine: the
     # memory hog must meet RLIMIT_AS, not the per-function clock (Hypothesis's set-up counts too).
@@ -154,8 +165,8 @@ def test_hostile_code_is_contained(repo: Path, monkeypatch: pytest.MonkeyPatch) 
     start = time.monotonic()
     try:
         result = check(repo, "hostile", ["spin", "hog", "breed", "vandal", "phone_home"],
-                       budget=budget, CANARY_REPO=canaries[0], CANARY_HOME=canaries[1],
-                       PORT=listener.port)
+                       budget=budget, server=server, CANARY_REPO=canaries[0],
+                       CANARY_HOME=canaries[1], PORT=listener.port)
     finally:
         listener.close()
     elapsed = time.monotonic() - start
@@ -167,7 +178,7 @@ def test_hostile_code_is_contained(repo: Path, monkeypatch: pytest.MonkeyPatch) 
     }
     # the child is killed at the stage budget plus its start-up margin; then the teardown
     assert elapsed < budget.stage_s + 4.0
-    assert _descendants(os.getpid()) == set(), "no process of the sandbox outlives the check"
+    assert _descendants(os.getpid()) <= resident, "no process of the sandbox outlives the check"
     shutil.rmtree(home, ignore_errors=True)
 
 
