@@ -67,6 +67,10 @@ class SignatureDrift(Rule):
             before="def f(a, b):\n    return a\n\n\nclass C:\n    def f(self, a):\n        return a\n\n    def g(self):\n        return self.f(1)\n",
             after="def f(a, b, c):\n    return a\n\n\nclass C:\n    def f(self, a):\n        return a\n\n    def g(self):\n        return self.f(1)\n",
         ),
+        Example(
+            before="import typing\n\n\n@typing.overload\ndef g(name: None = None, cls: type = ..., **kw: object) -> int: ...\n@typing.overload\ndef g(name: str) -> int: ...\ndef g(name=None, cls=None, **kw):\n    return 1\n\n\nx = g()\n",
+            after="import typing\n\n\n@typing.overload\ndef g(name: None = None, *, cls: type, **kw: object) -> int: ...\n@typing.overload\ndef g(name: str) -> int: ...\ndef g(name=None, cls=None, **kw):\n    return 1\n\n\nx = g()\n",
+        ),
     )
     INVALID = (
         Example(
@@ -99,17 +103,26 @@ class SignatureDrift(Rule):
         ctx = self.context
         if ctx.before is None or ctx.after is None:
             return
-        old_defs = {d.qualname: d for d in ctx.before.definitions if d.kind == "function"}
+        old_defs = _variants(ctx.before.definitions)
+        new_defs = _variants(ctx.after.definitions)
+        seen: set[str] = set()
         for d in ctx.changes.changed_definitions:
-            old = old_defs.get(d.qualname)
-            if d.kind != "function" or old is None or "<locals>" in d.qualname:
+            if d.kind != "function" or d.qualname not in old_defs or d.qualname in seen:
                 continue
-            before, after = _signature(ctx.before.text, old), _signature(ctx.after.text, d)
-            if before is None or after is None or before == after:
+            if "<locals>" in d.qualname:
                 continue
-            self._check_sites(d, before, after)
+            seen.add(d.qualname)
+            # Every variant counts: ``@overload``s and the implementation, or a rebinding in a
+            # version branch. A call that one of them accepts still binds.
+            before = [_signature(ctx.before.text, o) for o in old_defs[d.qualname]]
+            after = [_signature(ctx.after.text, n) for n in new_defs.get(d.qualname, [d])]
+            if None in before or None in after or before == after:
+                continue
+            self._check_sites(
+                d, [s for s in before if s is not None], [s for s in after if s is not None]
+            )
 
-    def _check_sites(self, d: Definition, before: Signature, after: Signature) -> None:
+    def _check_sites(self, d: Definition, before: list[Signature], after: list[Signature]) -> None:
         env = self.r.env
         parts = d.qualname.split(".")
         target = env.resolve(f"{self.r.module}.{d.qualname}")
@@ -125,20 +138,22 @@ class SignatureDrift(Rule):
             return
         if "staticmethod" in target.info.decorators:
             bound = False
-        old, new = (before.bound(), after.bound()) if bound else (before, after)
+        old = [s.bound() for s in before] if bound else before
+        new = [s.bound() for s in after] if bound else after
         sites = self.context.project.memo("signature-drift.callsites", self._index)
         for site in sites.get(name, []):
             if not self._refers(site, wanted) or self._changed(site):
                 continue
-            reason = problem(new, site.shape)
-            if reason is not None and problem(old, site.shape) is None:
-                self.report(
-                    message=f"{site.callee}() {reason}: '{d.qualname}' changed its parameters to {after.describe()}",
-                    path=site.path,
-                    line=site.line,
-                    column=site.column,
-                    anywhere=True,
-                )
+            reasons = [problem(sig, site.shape) for sig in new]
+            if None in reasons or all(problem(sig, site.shape) is not None for sig in old):
+                continue
+            self.report(
+                message=f"{site.callee}() {reasons[-1]}: '{d.qualname}' changed its parameters to {after[-1].describe()}",
+                path=site.path,
+                line=site.line,
+                column=site.column,
+                anywhere=True,
+            )
 
     def _index(self) -> dict[str, list[Site]]:
         return index(self.context.project.repo, dict(environment_for(self.context.project).overlay))
@@ -156,6 +171,15 @@ class SignatureDrift(Rule):
 
 def _qualname(resolved: Func | Klass) -> str:
     return resolved.qualname
+
+
+def _variants(definitions: list[Definition]) -> dict[str, list[Definition]]:
+    """Functions by qualified name; several for ``@overload``s or a definition per branch."""
+    out: dict[str, list[Definition]] = {}
+    for d in definitions:
+        if d.kind == "function":
+            out.setdefault(d.qualname, []).append(d)
+    return out
 
 
 def _signature(text: str, d: Definition) -> Signature | None:
