@@ -4,7 +4,11 @@ A module resolves when it is in the stdlib of the target Python version (typeshe
 ``sys.stdlib_module_names``), in the repo as the patch leaves it (new files count; src-layout
 too), installed (found on the site-packages path without importing it), or provided by a
 dependency the repo declares (pyproject, setup.cfg, setup.py, requirements files; mapped to import
-names from installed metadata, by normalising the distribution name otherwise). A name one or two
+names from installed metadata, by normalising the distribution name otherwise; in setup.py also
+through a module-level list the call names, ``install_requires=requires``, read with ``ast``, never
+run), or a top-level package the original tree already imports unconditionally at module level
+outside its tests (the repo cannot even import without it: it is part of the working environment,
+whatever the declarations say). A name one or two
 edits away from a real one (``reqeusts``, ``yamll``, ``clik``) is reported as a near miss: the
 typosquat shape, worse than a plain miss. ``from pkg import name`` where ``pkg`` exists but
 ``name`` does not belongs to ``nonexistent-attribute``; stdlib modules the target Python removed
@@ -21,11 +25,16 @@ Example::
 
 from __future__ import annotations
 
+import ast
+import re
+from pathlib import Path
+
 import libcst as cst
 from libcst.metadata import PositionProvider
 
 from guard.findings import Confidence, Severity
-from guard.resolve import Missing, Module
+from guard.repo import is_test_path, python_files
+from guard.resolve import Missing, Module, locate
 from guard.resolve.locate import stdlib_span
 from guard.resolve.nodes import METADATA, Resolving
 from guard.resolve.removals import removal_for
@@ -118,6 +127,18 @@ class UnresolvedImport(Rule):
             after="from . import b\nfrom .b import thing\n",
             files=(("pkg/__init__.py", ""), ("pkg/b.py", "thing = 1\n")),
         ),
+        Example(
+            before="x = 1\n",
+            after="import acme_client\n",
+            files=(
+                ("setup.py", "from setuptools import setup\n\nrequires = ['acme-client>=1']\n\nsetup(name='p', install_requires=requires)\n"),
+            ),
+        ),
+        Example(
+            before="x = 1\n",
+            after="from acmeclient.retry import Retry\n",
+            files=(("pkg/api.py", "import os\n\nimport acmeclient\n"),),
+        ),
     )
     INVALID = (
         Example(before="x = 1\n", after="x = 1\nimport requests_retry_session\n", lines=(2,)),
@@ -156,6 +177,16 @@ class UnresolvedImport(Rule):
             after="try:\n    import json\nexcept ValueError:\n    import requests_retry_session\n",
             lines=(4,),
         ),
+        Example(
+            before="x = 1\n",
+            after="import acmeclient\n",
+            lines=(1,),
+            files=(
+                ("tests/test_api.py", "import acmeclient\n"),
+                ("pkg/compat.py", "try:\n    import acmeclient\nexcept ImportError:\n    acmeclient = None\n"),
+                ("pkg/lazy.py", "def f():\n    import acmeclient\n"),
+            ),
+        ),
     )
 
     def __init__(self, context: RuleContext) -> None:
@@ -193,6 +224,8 @@ class UnresolvedImport(Rule):
             self.report(at, f"'{module}' is a stdlib module {when}; the project targets Python {target[0]}.{target[1]}")
             return
         top = parts[0]
+        if self._in_working_environment(top):
+            return
         close = near_miss(top, env.known_top_levels())
         if close is not None:
             self.report(
@@ -209,6 +242,23 @@ class UnresolvedImport(Rule):
             confidence=Confidence.LOW if guessed else Confidence.HIGH,
         )
 
+    def _in_working_environment(self, top: str) -> bool:
+        """Is ``top`` a package the repo depends on, by a declaration the environment's reading misses
+        (a setup.py list passed by name) or by its own unconditional imports before the patch? Its
+        contents are then unknown here (it is not installed), as for any declared dependency."""
+        project = self.context.project
+        declared = project.memo("unresolved-import.setup-py", lambda: _setup_py_imports(project.repo))
+        if top in declared:
+            return True
+        originals = {
+            (c.file.old_path or path): (c.before.text if c.before is not None else None)
+            for path, c in project.files.items()
+        }
+        originals.update((path, None) for path in project.files if path not in originals)
+        return project.memo(
+            f"unresolved-import.imported-before:{top}", lambda: _imported_before(project.repo, top, originals)
+        )
+
     def _missing_submodule(self, at: cst.CSTNode, module: str, known: str) -> None:
         origin = self.r.env.where(known)
         if origin == "declared":
@@ -218,6 +268,83 @@ class UnresolvedImport(Rule):
         if not isinstance(found, Missing):
             return  # an attribute, not a module: ``import`` fails, but often it is a re-export
         self.report(at, f"module '{known}' has no submodule '{missing}'{found.suggestion()}")
+
+
+def _setup_py_imports(repo: Path) -> frozenset[str]:
+    """Import names of the requirements setup.py passes to ``setup()``, following module-level names
+    (``requires = [...]; setup(install_requires=requires)``). Read with ``ast``; never executed."""
+    try:
+        tree = ast.parse((repo / "setup.py").read_text(encoding="utf-8", errors="replace"))
+    except (OSError, SyntaxError, ValueError):
+        return frozenset()
+    assigned: dict[str, list[ast.expr]] = {}
+    for node in tree.body:
+        if isinstance(node, ast.Assign):
+            for t in node.targets:
+                if isinstance(t, ast.Name):
+                    assigned.setdefault(t.id, []).append(node.value)
+        elif isinstance(node, ast.AnnAssign | ast.AugAssign) and isinstance(node.target, ast.Name) and node.value:
+            assigned.setdefault(node.target.id, []).append(node.value)
+    keys = {"install_requires", "extras_require", "tests_require", "setup_requires"}
+    specs: list[str] = []
+    for call in ast.walk(tree):
+        if not isinstance(call, ast.Call):
+            continue
+        todo: list[ast.expr | None] = [kw.value for kw in call.keywords if kw.arg in keys]
+        seen: set[str] = set()
+        while todo:
+            sub = todo.pop()
+            if isinstance(sub, ast.Constant) and isinstance(sub.value, str):
+                specs.append(sub.value)
+            elif isinstance(sub, ast.Name) and sub.id in assigned and sub.id not in seen:
+                seen.add(sub.id)
+                todo.extend(assigned[sub.id])
+            elif isinstance(sub, ast.Dict):
+                todo.extend(sub.values)  # extras_require: the keys name extras, not distributions
+            elif isinstance(sub, ast.List | ast.Tuple | ast.Set | ast.BinOp | ast.Starred):
+                todo.extend(child for child in ast.iter_child_nodes(sub) if isinstance(child, ast.expr))
+    names = {locate.requirement_name(s) for s in specs}
+    return frozenset(i for n in names if n for i in locate.import_names(n))
+
+
+_IMPORT_LINE = r"^(?:import|from)[ \t]+{}\b"
+
+
+def _imported_before(repo: Path, top: str, originals: dict[str, str | None]) -> bool:
+    """Does a module of the original tree, outside its tests, import ``top`` (or a submodule of it)
+    at module level, unconditionally (not under ``if``/``try``)? ``originals``: the patch's files,
+    by their old path, with their text before the patch (None: the file is new)."""
+    pattern = re.compile(_IMPORT_LINE.format(re.escape(top)), re.MULTILINE)
+    paths = [p for p in python_files(repo) if p not in originals] if repo.is_dir() else []
+    for rel in [*paths, *originals]:
+        if is_test_path(rel) or rel == "setup.py":
+            continue
+        text = originals[rel] if rel in originals else _read(repo / rel)
+        if text and pattern.search(text) and top in _module_level_imports(text):
+            return True
+    return False
+
+
+def _read(path: Path) -> str | None:
+    try:
+        return path.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return None
+
+
+def _module_level_imports(text: str) -> frozenset[str]:
+    """Top-level packages a module imports unconditionally at module level (absolute imports only)."""
+    try:
+        tree = ast.parse(text)
+    except (SyntaxError, ValueError):
+        return frozenset()
+    names: set[str] = set()
+    for node in tree.body:
+        if isinstance(node, ast.Import):
+            names.update(alias.name.split(".")[0] for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and not node.level and node.module:
+            names.add(node.module.split(".")[0])
+    return frozenset(names)
 
 
 def _name(node: cst.BaseExpression) -> str:
