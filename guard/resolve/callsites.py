@@ -10,7 +10,7 @@ from pathlib import Path
 
 from guard.repo import module_name, python_files
 from guard.resolve.signature import CallShape
-from guard.resolve.summary import dotted
+from guard.resolve.summary import chain
 
 
 @dataclass(frozen=True)
@@ -49,7 +49,7 @@ def _sites_in(digest: str, text: str) -> tuple[_Raw, ...]:
                 walk(child, child.name if depth == 0 else None, depth + 1)
                 continue
             if isinstance(child, ast.Call):
-                callee = dotted(child.func) if isinstance(child.func, ast.Name | ast.Attribute) else None
+                callee = chain(child.func)
                 if callee:
                     found.append(_Raw(child.lineno, child.col_offset + 1, callee, _shape(child), cls))
             walk(child, cls, depth + (isinstance(child, ast.FunctionDef | ast.AsyncFunctionDef)))

@@ -122,7 +122,9 @@ class _Binder:
             targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
             for t in targets:
                 self.bind_target(t, names)
-            source = dotted(stmt.value) if isinstance(stmt.value, ast.Name | ast.Attribute) else None
+            # Only a plain chain of names is an alias: ``parse = string.Formatter().parse`` binds
+            # the method of an instance, not the function ``string.Formatter.parse``.
+            source = chain(stmt.value) if stmt.value is not None else None
             if source and len(targets) == 1 and isinstance(targets[0], ast.Name) and not isinstance(stmt, ast.AugAssign):
                 names[targets[0].id] = Binding("alias", target=source)
             if cls is None and any(isinstance(t, ast.Name) and t.id == "__all__" for t in targets):
@@ -190,7 +192,7 @@ class _Binder:
 
     def klass(self, node: ast.ClassDef) -> ClassInfo:
         info = ClassInfo(node.name, self.summary.name, stub=self.summary.stub)
-        info.bases = [dotted(_unsubscript(b)) for b in node.bases]
+        info.bases = [chain(_unsubscript(b)) for b in node.bases]
         info.decorated = bool(node.decorator_list)
         for k in node.keywords:
             if k.arg == "metaclass":
@@ -251,6 +253,16 @@ def _strings(expr: ast.expr) -> list[str] | None:
 
 def _unsubscript(expr: ast.expr) -> ast.expr:
     return expr.value if isinstance(expr, ast.Subscript) else expr
+
+
+def chain(expr: ast.expr) -> str | None:
+    """``a.b.c`` for a chain of plain names and attributes; None for anything else (calls included)."""
+    if isinstance(expr, ast.Name):
+        return expr.id
+    if isinstance(expr, ast.Attribute):
+        base = chain(expr.value)
+        return f"{base}.{expr.attr}" if base else None
+    return None
 
 
 def dotted(expr: ast.expr) -> str | None:

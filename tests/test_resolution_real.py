@@ -1,0 +1,79 @@
+"""False alarms the resolution rules raised on real, correct release diffs, reduced to their cause.
+
+Each test is the generic shape of one release's code (click, pyflakes, requests, typing-extensions),
+with a hallucinated counterpart that must still be flagged.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from guard.rules.bad_call_signature import BadCallSignature
+from guard.rules.signature_drift import SignatureDrift
+
+from guard.rulekit import Example, check_example
+
+_OVERLOADED = """import typing
+
+
+@typing.overload
+def group(name: typing.Callable[..., object]) -> int: ...
+@typing.overload
+def group(name: str | None, cls: type, **attrs: object) -> int: ...
+@typing.overload
+def group(name: None = None, {cls}, **attrs: object) -> int: ...
+def group(name=None, cls=None, **attrs):
+    return 1
+"""
+
+
+def _lines(rule: type, example: Example, tmp_path: Path) -> list[tuple[str, int]]:
+    return sorted((f.path, f.line) for f in check_example(rule, example, tmp_path))
+
+
+def test_a_changed_overload_breaks_no_call_another_variant_accepts(tmp_path: Path) -> None:
+    # click 8.1.6: one @overload of ``group`` made ``cls`` keyword-only and required; ``group()``
+    # still fits the implementation (and the other overloads).
+    example = Example(
+        path="pkg/deco.py",
+        before=_OVERLOADED.format(cls="cls: type = ..."),
+        after=_OVERLOADED.format(cls="*, cls: type"),
+        files=(("pkg/__init__.py", ""), ("pkg/use.py", "from pkg.deco import group\n\ng = group()\nh = group('x', cls=int)\n")),
+    )
+    assert _lines(SignatureDrift, example, tmp_path) == []
+
+
+def test_a_call_no_variant_accepts_any_more_is_still_drift(tmp_path: Path) -> None:
+    before = _OVERLOADED.format(cls="cls: type = ...")
+    after = before.replace("def group(name=None, cls=None, **attrs):", "def group(name=None, *, cls, **attrs):")
+    after = after.replace("name: str | None, cls: type,", "name: str | None, *, cls: type,")
+    after = after.replace("name: None = None, cls: type = ...,", "name: None = None, *, cls: type,")
+    example = Example(
+        path="pkg/deco.py",
+        before=before,
+        after=after,
+        files=(("pkg/__init__.py", ""), ("pkg/use.py", "from pkg.deco import group\n\ng = group()\n")),
+    )
+    assert _lines(SignatureDrift, example, tmp_path) == [("pkg/use.py", 3)]
+
+
+def test_overloads_are_alternatives_for_bad_call_signature(tmp_path: Path) -> None:
+    good = Example(before="x = 1\n", after=_OVERLOADED.format(cls="*, cls: type") + "\n\ng = group()\n")
+    assert _lines(BadCallSignature, good, tmp_path / "good") == []
+    bad = Example(before="x = 1\n", after=_OVERLOADED.format(cls="*, cls: type") + "\n\ng = group(1, 2, 3)\n")
+    assert _lines(BadCallSignature, bad, tmp_path / "bad") == [("pkg/mod.py", 14)]
+
+
+def test_a_bound_method_of_an_instance_is_not_the_class_function(tmp_path: Path) -> None:
+    # pyflakes: ``parse_format_string = string.Formatter().parse`` is bound: one argument fits.
+    example = Example(
+        before="import string\n\nparse_format_string = string.Formatter().parse\n",
+        after="import string\n\nparse_format_string = string.Formatter().parse\n\n\ndef f(s):\n    return tuple(parse_format_string(s))\n",
+    )
+    assert _lines(BadCallSignature, example, tmp_path / "bound") == []
+    # The function taken from the class itself is unbound: the instance is one more argument.
+    unbound = Example(
+        before="import string\n\nparse = string.Formatter.parse\n",
+        after="import string\n\nparse = string.Formatter.parse\n\n\ndef f(s):\n    return tuple(parse(s, 1, 2))\n",
+    )
+    assert _lines(BadCallSignature, unbound, tmp_path / "unbound") == [("pkg/mod.py", 7)]
