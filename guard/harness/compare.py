@@ -2,13 +2,18 @@
 
 A class defined in a touched module exists twice (old and new module objects), so values are
 compared through a canonical form in which such objects are reduced to their qualified class
-name and their attributes."""
+name and their attributes. An object whose class defines its own ``__eq__`` is compared with it;
+when the two sides are instances of the two worlds' copies of one class (whose ``__eq__`` often
+starts with ``isinstance(other, ThisClass)``), by their state instead. Default reprs carry object
+addresses (``<pkg.Item object at 0x7f...>``), which differ from run to run: orderings by repr
+ignore them."""
 
 from __future__ import annotations
 
 import dataclasses
 import enum
 import math
+import re
 import reprlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -75,7 +80,7 @@ def canon(value: object, depth: int = 0) -> object:
     if isinstance(value, Mapping):
         items = [("tuple", (canon(k, depth + 1), canon(v, depth + 1))) for k, v in value.items()]
         # ordered by key alone: keys are small, values (a 1 MiB body) can be costly to repr
-        return (t.__qualname__, tuple(sorted(items, key=lambda item: repr(item[1][0]))))
+        return (t.__qualname__, tuple(sorted(items, key=lambda item: order_key(item[1][0]))))
     if dataclasses.is_dataclass(value) or (
         hasattr(value, "__dict__") and t.__eq__ is object.__eq__
     ):
@@ -87,11 +92,81 @@ def canon(value: object, depth: int = 0) -> object:
             return ("nan", t.__qualname__)
     except Exception:
         pass
+    if hasattr(value, "__dict__") or _slots(t):
+        return ("eq", t.__qualname__, Compared(value, depth))
     return ("eq", t.__qualname__, value)
 
 
+def _slots(t: type) -> tuple[str, ...]:
+    names: list[str] = []
+    for klass in t.__mro__:
+        declared = klass.__dict__.get("__slots__", ())
+        names.extend([declared] if isinstance(declared, str) else declared)
+    return tuple(n for n in names if n not in ("__dict__", "__weakref__"))
+
+
+def state_of(value: object, depth: int = 0) -> object:
+    """An object's own state in canonical form: its attributes (``__dict__`` and slots)."""
+    attrs: dict[str, object] = dict(getattr(value, "__dict__", {}))
+    for name in _slots(type(value)):
+        if hasattr(value, name):
+            attrs[name] = getattr(value, name)
+    return canon(attrs, depth + 1)
+
+
+class Compared:
+    """An object compared by its class's own ``__eq__``, and, against an instance of the other
+    world's copy of its class (which that ``__eq__`` may reject for being another class), by its
+    state (see :func:`state_of`) when ``__eq__`` says no. Shown as the object itself."""
+
+    __slots__ = ("depth", "value")
+
+    def __init__(self, value: object, depth: int = 0) -> None:
+        self.value = value
+        self.depth = depth
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Compared):
+            return NotImplemented
+        a, b = self.value, other.value
+        if bool(a == b):
+            return True
+        return twins(type(a), type(b)) and bool(state_of(a, self.depth) == state_of(b, other.depth))
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return repr(self.value)
+
+
+def twins(a: type, b: type) -> bool:
+    """Two copies of one class: the old and the new world's (same module and qualified name)."""
+    return a is not b and a.__module__ == b.__module__ and a.__qualname__ == b.__qualname__
+
+
+_ADDRESS = re.compile(r" at 0x[0-9a-fA-F]+")
+
+
+def stable_repr(value: object) -> str:
+    """``repr`` without object addresses (``<pkg.Item object at 0x7f...>``): the same in both worlds."""
+    return _ADDRESS.sub(" at 0x", repr(value))
+
+
+def order_key(form: object, depth: int = 0) -> str:
+    """A sort key for a canonical form that is the same in both worlds: its repr without addresses,
+    with an object compared by ``__eq__`` also shown by its state (its repr may say nothing more
+    than its class and address, and hash order is no order)."""
+    if depth > 40:
+        return "..."
+    if isinstance(form, tuple):
+        return "(" + ", ".join(order_key(part, depth + 1) for part in form) + ")"
+    if isinstance(form, Compared):
+        return f"{stable_repr(form.value)} {order_key(state_of(form.value, form.depth), depth + 1)}"
+    return stable_repr(form)
+
+
 def _sorted(items: Any) -> tuple[object, ...]:
-    return tuple(sorted(items, key=repr))
+    return tuple(sorted(items, key=order_key))
 
 
 def same(a: object, b: object) -> bool:

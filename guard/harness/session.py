@@ -19,6 +19,7 @@ from hypothesis.errors import InvalidArgument, Unsatisfiable
 from guard.harness import mining
 from guard.harness.audit import Auditor, SandboxViolation
 from guard.harness.compare import (
+    Compared,
     Outcome,
     canon,
     differences,
@@ -368,6 +369,8 @@ def _first_difference(old: object, new: object) -> tuple[str, str]:
             value = value[i]
         if isinstance(value, tuple) and len(value) == 3 and value[0] == "eq":
             value = value[2]  # ("eq", "deque", deque([...])): the value itself
+        if isinstance(value, Compared):
+            value = value.value
         return show(value)
 
     return part(old, paths[0]), part(new, paths[0])
