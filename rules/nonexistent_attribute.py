@@ -74,6 +74,10 @@ class NonexistentAttribute(Rule):
             before="class A(Base):\n    pass\n",
             after="class A(Base):\n    def f(self):\n        return self.unknown_in_base()\n",
         ),
+        Example(
+            before="class Mixin:\n    def run(self):\n        return 1\n\n\nclass Session(Mixin):\n    def send(self):\n        return 2\n",
+            after="class Mixin:\n    def run(self):\n        return self.send()\n\n\nclass Session(Mixin):\n    def send(self):\n        return 2\n",
+        ),
     )
     INVALID = (
         Example(
@@ -151,6 +155,14 @@ class NonexistentAttribute(Rule):
         if dotted and removal_for(dotted, self.context.project.target_version):
             return
         found = self.r.env.attribute(owner, attr)
+        if (
+            isinstance(found, Missing)
+            and isinstance(owner, Klass)
+            and isinstance(node.value, cst.Name)
+            and node.value.value == "self"
+            and self.r.env.provided_by_subclass(owner, attr)
+        ):
+            return  # a mixin's or abstract base's call of what its subclasses define
         if isinstance(found, Missing):
             what = _describe(owner, instance)
             self.report(node, f"{what} has no attribute '{attr}'{found.suggestion()}")

@@ -9,6 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from guard.rules.bad_call_signature import BadCallSignature
+from guard.rules.nonexistent_attribute import NonexistentAttribute
 from guard.rules.signature_drift import SignatureDrift
 
 from guard.rulekit import Example, check_example
@@ -77,3 +78,21 @@ def test_a_bound_method_of_an_instance_is_not_the_class_function(tmp_path: Path)
         after="import string\n\nparse = string.Formatter.parse\n\n\ndef f(s):\n    return tuple(parse(s, 1, 2))\n",
     )
     assert _lines(BadCallSignature, unbound, tmp_path / "unbound") == [("pkg/mod.py", 7)]
+
+
+_MIXIN = """class RedirectMixin:
+    def resolve_redirects(self, resp):
+        return self.{call}(resp)
+"""
+
+
+def test_a_mixin_may_call_what_a_subclass_elsewhere_in_the_repo_defines(tmp_path: Path) -> None:
+    # requests: SessionRedirectMixin.resolve_redirects calls self.send, which Session defines.
+    files = (
+        ("pkg/__init__.py", ""),
+        ("pkg/sessions.py", "from pkg.mixins import RedirectMixin\n\n\nclass Session(RedirectMixin):\n    def send(self, r):\n        return r\n"),
+    )
+    good = Example(path="pkg/mixins.py", before=_MIXIN.format(call="get"), after=_MIXIN.format(call="send"), files=files)
+    assert _lines(NonexistentAttribute, good, tmp_path / "good") == []
+    bad = Example(path="pkg/mixins.py", before=_MIXIN.format(call="get"), after=_MIXIN.format(call="sned"), files=files)
+    assert _lines(NonexistentAttribute, bad, tmp_path / "bad") == [("pkg/mixins.py", 3)]

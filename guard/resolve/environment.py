@@ -101,6 +101,7 @@ class Environment:
         self._where: dict[str, Origin | None] = {}
         self._declared: frozenset[str] | None = None
         self._resolved: dict[str, Resolved] = {}
+        self._derived: dict[str, list[Klass]] | None = None
 
     # -- modules ---------------------------------------------------------------------------
 
@@ -357,6 +358,42 @@ class Environment:
             meta = self.resolve_in(klass.info.module, klass.info.metaclass)[1]
             return self._lookup(meta, name, seen) if isinstance(meta, Klass) else UNKNOWN
         return None
+
+    def subclasses(self, klass: Klass) -> list[Klass]:
+        """The repo's classes (as the patch leaves the tree) deriving from ``klass``, at any depth."""
+        if self._derived is None:
+            self._derived = self._index_subclasses()
+        found: list[Klass] = []
+        todo, seen = [klass.qualname], {klass.qualname}
+        while todo:
+            for sub in self._derived.get(todo.pop(), []):
+                if sub.qualname not in seen:
+                    seen.add(sub.qualname)
+                    found.append(sub)
+                    todo.append(sub.qualname)
+        return found
+
+    def _index_subclasses(self) -> dict[str, list[Klass]]:
+        """Base qualname → the repo's classes that name it as a base (module-level classes)."""
+        derived: dict[str, list[Klass]] = {}
+        for rel in sorted(set(self.repo_modules().values())):
+            module = self.module_name(rel)
+            summary = self.summary(module) if self.where(module) == "repo" else None
+            for name, binding in (summary.names.items() if summary is not None else ()):
+                if binding.kind != "class" or binding.cls is None or binding.cls.module != module:
+                    continue
+                for base in binding.cls.bases:
+                    if base is None:
+                        continue
+                    resolved = self.resolve_in(module, base)[1]
+                    if isinstance(resolved, Klass):
+                        derived.setdefault(resolved.qualname, []).append(Klass(binding.cls, f"{module}.{name}"))
+        return derived
+
+    def provided_by_subclass(self, klass: Klass, name: str) -> bool:
+        """Whether a subclass in the repo has (or may have) ``name``: a method of a mixin or of an
+        abstract base may be called on ``self`` and defined only where the class is mixed in."""
+        return any(not isinstance(self.member(sub, name), Missing) for sub in self.subclasses(klass))
 
     def members(self, klass: Klass, seen: set[str] | None = None) -> set[str]:
         seen = seen if seen is not None else set()
