@@ -18,8 +18,8 @@ findings were then read for the third session's fixes, so it is spent too. HELD_
 is run once with guard as finally committed: the clean estimate. None may be tuned on; a fix prompted by a held-out false alarm makes
 that set tuned, and calls for a fresh one.
 
-Each diff holds the Python files and the root files that declare the target Python
-(``pyproject.toml``, ``setup.cfg``, ``mypy.ini``), as a release's own diff does.
+Each diff holds the Python files, type stubs (``.pyi``) and the root files that declare the target
+Python (``pyproject.toml``, ``setup.cfg``, ``mypy.ini``), as a release's own diff does.
 
     .venv/bin/python benchmarks/release_diffs.py [--only six,tomli] [--set tuned|held-out|held-out-2|held-out-3|held-out-4|all]
 """
@@ -189,11 +189,17 @@ def _declarations(tree: Path) -> set[str]:
     return {name for name in PYTHON_DECLARATIONS if name != "setup.py" and (tree / name).is_file()}
 
 
+def _python_files(tree: Path) -> set[str]:
+    """Python sources and type stubs (``.pyi``): a release's own diff holds both."""
+    return {str(p.relative_to(tree)) for pattern in ("*.py", "*.pyi") for p in tree.rglob(pattern)}
+
+
 def release_diff(old: Path, new: Path) -> tuple[str, int]:
-    """A unified diff of the Python files and the root files declaring the target Python (pyproject.toml,
-    setup.cfg, ...) between two trees (renames detected), and its added lines (Python files only)."""
-    olds = {str(p.relative_to(old)) for p in old.rglob("*.py")} | _declarations(old)
-    news = {str(p.relative_to(new)) for p in new.rglob("*.py")} | _declarations(new)
+    """A unified diff of the Python files (stubs too) and the root files declaring the target Python
+    (pyproject.toml, setup.cfg, ...) between two trees (renames detected), and its added lines (in
+    ``.py`` files only, as before stubs were included)."""
+    olds = _python_files(old) | _declarations(old)
+    news = _python_files(new) | _declarations(new)
     renamed = _renames(old, new, sorted(olds - news), sorted(news - olds))
     parts: list[str] = []
     added = 0

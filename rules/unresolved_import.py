@@ -11,7 +11,8 @@ outside its tests (the repo cannot even import without it: it is part of the wor
 whatever the declarations say). A name one or two
 edits away from a real one (``reqeusts``, ``yamll``, ``clik``) is reported as a near miss: the
 typosquat shape, worse than a plain miss. ``from pkg import name`` where ``pkg`` exists but
-``name`` does not belongs to ``nonexistent-attribute``; stdlib modules the target Python removed
+``name`` does not belongs to ``nonexistent-attribute``; a submodule known only by its type stub
+(``_speedups.pyi`` beside an extension's C source) exists; stdlib modules the target Python removed
 belong to ``removed-api``. Optional imports are left alone: in a ``try`` whose failure is handled,
 in the fallback of an ``except ImportError``, under a version or feature check (also through a
 module-level flag such as ``PY_3_14_PLUS = sys.version_info >= (3, 14)``); so is
@@ -133,6 +134,12 @@ class UnresolvedImport(Rule):
             files=(
                 ("setup.py", "from setuptools import setup\n\nrequires = ['acme-client>=1']\n\nsetup(name='p', install_requires=requires)\n"),
             ),
+        ),
+        Example(
+            path="pkg/a.py",
+            before="x = 1\n",
+            after="from pkg._speedups import escape\n",
+            files=(("pkg/__init__.py", ""), ("pkg/_speedups.pyi", "def escape(s: str) -> str: ...\n")),
         ),
         Example(
             before="x = 1\n",
@@ -264,10 +271,30 @@ class UnresolvedImport(Rule):
         if origin == "declared":
             return  # declared but not installed: its contents are unknown
         missing = module[len(known) + 1 :].split(".")[0]
+        if origin == "repo" and self._has_stub(known, missing):
+            return  # known by its stub alone: an extension module, built from C or Cython
         found = self.r.env.attribute(Module(known), missing)
         if not isinstance(found, Missing):
             return  # an attribute, not a module: ``import`` fails, but often it is a re-export
         self.report(at, f"module '{known}' has no submodule '{missing}'{found.suggestion()}")
+
+
+    def _has_stub(self, package: str, name: str) -> bool:
+        """Does the repo package ``package`` hold a type stub (``name.pyi``, ``name/__init__.pyi``)
+        for ``name``, as the patch leaves the tree?"""
+        init = self.r.env.repo_modules().get(package, "")
+        if not init.endswith("__init__.py"):
+            return False
+        directory = init[: -len("__init__.py")]
+        project = self.context.project
+        for rel in (f"{directory}{name}.pyi", f"{directory}{name}/__init__.pyi"):
+            changed = project.files.get(rel)
+            if changed is not None:
+                if changed.after is not None:
+                    return True
+            elif (project.repo / rel).is_file() and not any(c.file.old_path == rel for c in project.files.values()):
+                return True
+        return False
 
 
 def _setup_py_imports(repo: Path) -> frozenset[str]:

@@ -13,7 +13,7 @@ import hashlib
 import json
 import os
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import replace
 from pathlib import Path
 
@@ -72,7 +72,8 @@ def cache_dir(repo: Path, state: str) -> Path:
 
 def run(job: ToolRun, cache: Path) -> tuple[list[Finding], str | None]:
     """Findings, and a note when the repo's mypy configuration had to be set aside."""
-    if not job.paths:
+    paths = checkable(job.paths)
+    if not paths:
         return [], None
     from mypy.defaults import PYTHON3_VERSION_MIN  # here: it loads mypy's compiled runtime
 
@@ -85,16 +86,24 @@ def run(job: ToolRun, cache: Path) -> tuple[list[Finding], str | None]:
     note = None
     with _exclusive(cache):
         try:
-            out = run_tool(NAME, [*argv, "--", *job.paths], job.root, job.budget_s, ok_codes={0, 1})
+            out = run_tool(NAME, [*argv, "--", *paths], job.root, job.budget_s, ok_codes={0, 1})
         except ToolFailure as failure:
             if "did not finish" in str(failure):
                 raise
             # A repo config that names an uninstalled plugin, an unknown option, ...: go on without it.
             out = run_tool(
-                NAME, [*argv, "--config-file", "", "--", *job.paths], job.root, job.budget_s, ok_codes={0, 1}
+                NAME, [*argv, "--config-file", "", "--", *paths], job.root, job.budget_s, ok_codes={0, 1}
             )
             note = f"mypy ran without the repo's configuration, which it could not use: {failure}"
     return keep_paths(_parse(job.root, out), job.paths), note
+
+
+def checkable(paths: Sequence[str]) -> list[str]:
+    """The paths to give mypy: one file per module. A stub (``.pyi``) passed with its own ``.py``
+    makes mypy stop (``Duplicate module named ...``); the implementation is kept, the code that
+    runs (importers then see it instead of the stub, for this run)."""
+    given = set(paths)
+    return [p for p in paths if not (p.endswith(".pyi") and p[:-1] in given)]
 
 
 @contextlib.contextmanager

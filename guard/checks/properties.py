@@ -109,6 +109,8 @@ def run_properties(
     pending = []
     for fn in functions:
         module = sources.get(fn.path)
+        if fn.path.endswith(".pyi"):
+            continue  # a type stub declares, it has nothing to run
         if module is None or module.after is None:
             result.notes.append(_note(fn, "no Python source after the patch"))
         elif is_script_path(fn.path):

@@ -1,0 +1,26 @@
+"""Type stubs (``.pyi``) in a patch: applied to the patched tree, so mypy reads them; never run."""
+
+from __future__ import annotations
+
+from guard.api import check_patch
+from guard.checks import mypy
+from tests.conftest import MakeRepo, diff_after_edit
+
+STUB = "def escape(s: object) -> str: ...\n"
+INIT = "from ._speedups import escape\n\n\ndef f(s: str) -> str:\n    return escape(s)\n"
+USES_NEW = "from ._speedups import _escape_inner, escape\n\n\ndef f(s: str) -> str:\n    return _escape_inner(escape(s))\n"
+
+
+def test_a_stub_changed_with_its_importer_is_what_mypy_reads(make_repo: MakeRepo) -> None:
+    """An extension module known by its stub alone: the patch's new stub declares what it adds."""
+    repo = make_repo({"pkg/__init__.py": INIT, "pkg/_speedups.pyi": STUB})
+    stub = STUB + "def _escape_inner(s: str, /) -> str: ...\n"
+    report = check_patch(diff_after_edit(repo, {"pkg/__init__.py": USES_NEW, "pkg/_speedups.pyi": stub}), repo)
+    assert not report.tool_errors and [s.finding for s in report.findings if s.weight > 0] == []
+    assert not any(n.path.endswith(".pyi") for n in report.notes)  # nothing to run in a stub
+    unchanged = check_patch(diff_after_edit(repo, {"pkg/__init__.py": USES_NEW}), repo)
+    assert "attr-defined" in {s.finding.rule for s in unchanged.findings}
+
+
+def test_a_stub_and_its_implementation_both_changed_are_one_module_to_mypy() -> None:
+    assert mypy.checkable(["pkg/a.pyi", "pkg/a.py", "pkg/b.pyi", "c.py"]) == ["pkg/a.py", "pkg/b.pyi", "c.py"]
