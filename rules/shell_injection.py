@@ -4,7 +4,8 @@ bandit already reports ``shell=True`` and ``os.system``/``os.popen`` with a non-
 HIGH severity (B602, B605), so this rule leaves those to it. It covers the shapes bandit misses or
 rates LOW: an explicit shell in an argument list (``["sh", "-c", f"grep {pattern} {path}"]``,
 bandit: B603 LOW "check for untrusted input") and ``asyncio.create_subprocess_shell`` /
-``loop.subprocess_shell`` (bandit: nothing). Reported on changed lines when the command string is
+``loop.subprocess_shell`` (bandit: nothing). Reported on changed lines outside test files (a test
+drives its own commands; no untrusted input reaches them) when the command string is
 an f-string, ``%`` or ``.format()`` or ``+`` with a non-literal part, unless every interpolated
 value is passed through ``shlex.quote``.
 
@@ -104,6 +105,11 @@ class ShellInjection(Rule):
     METADATA_DEPENDENCIES = (PositionProvider, *METADATA)
 
     VALID = (
+        Example(
+            path="tests/test_cli.py",
+            before="import subprocess\n",
+            after="import subprocess\n\n\ndef test_grep(tmp_path):\n    subprocess.run(['sh', '-c', f'grep x {tmp_path}'], check=True)\n",
+        ),
         Example(
             before="import subprocess\n",
             after="import subprocess\n\n\ndef grep(p):\n    return subprocess.run(['grep', '-n', p, 'f.txt'])\n",
@@ -206,6 +212,8 @@ class ShellInjection(Rule):
         self._view: View | None = None
 
     def visit_Call(self, node: cst.Call) -> None:
+        if self.context.is_test_file:
+            return
         self._shell_true(node)
         name = dotted(node.func).rsplit(".", 1)[-1]
         if (
@@ -223,7 +231,7 @@ class ShellInjection(Rule):
         self._argv(node)
 
     def _argv(self, node: cst.List | cst.Tuple) -> None:
-        command = _shell_command(node)
+        command = _shell_command(node) if not self.context.is_test_file else None
         if command is not None and interpolated(command) and touches(self, node):
             self.report(node, "an interpolated command line is passed to a shell's -c")
 

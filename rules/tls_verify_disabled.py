@@ -5,7 +5,8 @@ alter the traffic (and the credentials in it). Models add it to "support self-si
 certificates" or to make an error go away.
 
 bandit's B501 sees only a literal ``verify=False`` on a module-level call (``requests.get(...)``,
-``httpx.Client(...)``). This rule resolves what bandit cannot, on changed lines: the call is a
+``httpx.Client(...)``). This rule resolves what bandit cannot, on changed lines outside test files
+(tests of an HTTP client legitimately talk to local servers with throwaway certificates): the call is a
 method of a requests/httpx session or client (a local, a parameter annotated with the class, or
 ``self.session`` assigned one in the class's methods, e.g. ``session or requests.Session()``), or
 a requests/httpx function bandit does not list (``requests.request``); the value is ``False``/``0``
@@ -192,6 +193,11 @@ class TlsVerifyDisabled(Rule):
 
     VALID = (
         Example(
+            path="tests/test_client.py",
+            before="import requests\n",
+            after="import requests\n\n\ndef test_self_signed(url):\n    s = requests.Session()\n    assert s.get(url, verify=False).ok\n",
+        ),
+        Example(
             before="import requests\n",
             after="import requests\n\n\ndef get(url):\n    return requests.get(url, verify=False)\n",
         ),
@@ -309,7 +315,7 @@ class TlsVerifyDisabled(Rule):
         verify = next(
             (a for a in node.args if a.keyword is not None and a.keyword.value == "verify"), None
         )
-        if verify is None or not touches(self, verify):
+        if verify is None or self.context.is_test_file or not touches(self, verify):
             return
         view, resolver = self._resolving()
         how = resolver.falsy(view, verify.value)
@@ -331,6 +337,8 @@ class TlsVerifyDisabled(Rule):
                 )
 
     def visit_Assign(self, node: cst.Assign) -> None:
+        if self.context.is_test_file:
+            return
         for target in node.targets:
             attr = target.target
             if (
