@@ -7,12 +7,17 @@ changed lines:
   ``xfail``, ``unittest.skip``, ``expectedFailure``, a ``pytestmark``), or an unconditional
   ``pytest.skip()`` / ``self.skipTest()`` at the top of its body;
 * an assertion that cannot fail: ``assert True``, ``assert "msg"``, ``assert (x, "msg")``,
-  ``assert x == x``, ``assert x or True``, ``self.assertTrue(1)``;
+  ``assert x is x`` (``x`` a name: ``x.a is x.a`` may build two objects), ``assert x == x`` when ``x``
+  is a literal or a name bound only to literals (``==`` on other objects runs their ``__eq__``),
+  ``assert x or True``, ``self.assertTrue(1)``;
 * an exact check loosened: the strictest check on an object drops from equality of its content
   to equality of a size, or to ``is not None``, ``isinstance``, ``in``, ``>=`` or truthiness;
 * ``pytest.raises(ValueError)`` (or ``assertRaises``) broadened to ``Exception``;
 * checks deleted from a test that still runs, or a whole test deleted while the code it tested
-  is still there (a test removed together with its subject is fine).
+  is still there (a test removed together with its subject is fine: a definition, parameter or
+  ``del`` the patch removes, an exception or warning the code now raises in fewer places). Checks in
+  a branch that no Python the project supports takes (``if sys.version_info < (3, 8):``) and
+  ``pytest.warns(None)``, which only records, are not counted.
 
 Example::
 
@@ -24,6 +29,7 @@ Example::
 from __future__ import annotations
 
 import ast
+from collections import Counter
 from collections.abc import Sequence
 
 import libcst as cst
@@ -31,7 +37,18 @@ import libcst as cst
 from guard.findings import Confidence, Severity
 from guard.rulekit import Example, Project, Rule, RuleContext
 
-from ._asserts import BROAD, LOOSE, NONE, Check, best_levels, checks, covers, in_loop, names_in
+from ._asserts import (
+    BROAD,
+    LOOSE,
+    NONE,
+    Check,
+    best_levels,
+    check_names,
+    checks,
+    covers,
+    in_loop,
+    names_in,
+)
 from ._patch import (
     before_class,
     before_function,
@@ -72,16 +89,17 @@ def skip_marker(decorator: cst.Decorator) -> bool:
 
 def _gone_names(project: Project) -> set[str]:
     """Names defined, imported or taken as parameters in some touched file before the patch, and
-    no longer after it."""
+    no longer after it; and names whose deletion (``del obj.attr``) the patch adds or removes."""
 
-    def names(text: str | None) -> set[str]:
+    def names(text: str | None) -> tuple[set[str], set[str]]:
         if text is None:
-            return set()
+            return set(), set()
         try:
             tree = ast.parse(text)
         except (SyntaxError, ValueError):
-            return set()
+            return set(), set()
         found: set[str] = set()
+        deleted: set[str] = set()
         for node in ast.walk(tree):
             if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
                 found.add(node.name)
@@ -90,13 +108,68 @@ def _gone_names(project: Project) -> set[str]:
                 found.add(node.name)
             elif isinstance(node, ast.Import | ast.ImportFrom):
                 found.update((a.asname or a.name).split(".")[0] for a in node.names)
-        return found
+            elif isinstance(node, ast.Delete):
+                deleted.update(_deleted_names(node.targets))
+        return found, deleted
 
     gone: set[str] = set()
     for changes in project.files.values():
-        gone |= names(changes.file.before) - names(changes.file.after)
+        (was, was_deleted), (now, now_deleted) = names(changes.file.before), names(changes.file.after)
+        gone |= (was - now) | (was_deleted ^ now_deleted)
     # A removed parameter `f(p)` is gone as `p` for the tests that passed it.
     return gone | {name.split("(")[1].rstrip(")") for name in gone if "(" in name}
+
+
+def _deleted_names(targets: Sequence[ast.expr]) -> set[str]:
+    """What ``del`` removes: ``x`` for ``del x``, ``attr`` for ``del obj.attr`` (not ``del d[k]``)."""
+    out: set[str] = set()
+    for target in targets:
+        if isinstance(target, ast.Name):
+            out.add(target.id)
+        elif isinstance(target, ast.Attribute):
+            out.add(target.attr)
+        elif isinstance(target, ast.Tuple | ast.List):
+            out |= _deleted_names(target.elts)
+    return out
+
+
+def _signalled(project: Project) -> set[str]:
+    """Exception and warning types that some touched file raises or warns in fewer places after the
+    patch than before: a test expecting one of them may have gone with the code that signalled it."""
+
+    def counts(text: str | None) -> Counter[str]:
+        found: Counter[str] = Counter()
+        if text is None:
+            return found
+        try:
+            tree = ast.parse(text)
+        except (SyntaxError, ValueError):
+            return found
+        for node in ast.walk(tree):
+            kind: ast.expr | None = None
+            if isinstance(node, ast.Raise):
+                kind = node.exc
+            elif isinstance(node, ast.Call) and _callee(node.func) == "warn":
+                category = [k.value for k in node.keywords if k.arg == "category"]
+                kind = category[0] if category else node.args[1] if len(node.args) > 1 else (
+                    node.args[0] if node.args else None
+                )
+            if isinstance(kind, ast.Call):
+                kind = kind.func
+            name = _callee(kind) if kind is not None else ""
+            if name and name not in BROAD:
+                found[name] += 1
+        return found
+
+    fewer: set[str] = set()
+    for changes in project.files.values():
+        fewer.update(counts(changes.file.before) - counts(changes.file.after))
+    return fewer
+
+
+def _callee(node: ast.expr) -> str:
+    """The last part of a name or attribute chain (``warn`` for ``warnings.warn``), '' otherwise."""
+    return node.id if isinstance(node, ast.Name) else node.attr if isinstance(node, ast.Attribute) else ""
 
 
 class TamperedTests(Rule):
@@ -164,6 +237,29 @@ class TamperedTests(Rule):
             after=_T + "def test_required():\n    bad = pytest.raises(SyntaxError)\n    with bad:\n        render('a')\n"
             "    with bad:\n        render('b')\n",
         ),
+        # A self-comparison that can fail: `==` runs the class's own `__eq__`, an attribute access
+        # may build a new object each time (here: a cached property is tested).
+        Example(
+            path="tests/test_meta.py",
+            before=_T + "def test_eq():\n    m = Meta.load(RAW)\n    assert m == Meta.load(RAW)\n",
+            after=_T + "def test_eq():\n    m = Meta.load(RAW)\n    assert m == Meta.load(RAW)\n    assert m == m\n"
+            "\n\ndef test_caching():\n    m = Meta.load(RAW)\n    assert m.version is m.version\n",
+        ),
+        # `pytest.warns(None)` only records (and is gone from pytest): an "error" filter checks the same.
+        Example(
+            path="tests/test_tz.py",
+            before=_T + "def test_quiet():\n    with pytest.warns(None) as rec:\n        parse_tz('+05:00')\n"
+            "    assert len(rec) == 0\n",
+            after=_T + "import warnings\n\n\ndef test_quiet():\n    with warnings.catch_warnings():\n"
+            "        warnings.simplefilter('error')\n        parse_tz('+05:00')\n",
+        ),
+        # A branch for Pythons older than the project supports never runs: dropping it loses nothing.
+        Example(
+            path="tests/test_col.py",
+            before=_T + "def test_col():\n    exc = first_error('x')\n    assert exc.line == 4\n"
+            "    if sys.version_info >= (3, 8):\n        assert exc.col == 13\n    else:\n        assert exc.col == 18\n",
+            after=_T + "def test_col():\n    exc = first_error('x')\n    assert exc.line == 4\n    assert exc.col == 13\n",
+        ),
     )
     INVALID = (
         Example(
@@ -214,8 +310,24 @@ class TamperedTests(Rule):
             path="tests/test_val.py",
             before=_T + "def test_count():\n    n = count('aab')\n    assert n['a'] == 2\n    assert n['b'] == 1\n",
             after=_T + "def test_count():\n    n = count('aab')\n    assert isinstance(n, dict)\n"
-            "    assert n['b'] == 1\n    assert n == n\n",
+            "    assert n['b'] == 1\n    assert n is n\n",
             lines=(7, 9),
+        ),
+        Example(
+            path="tests/test_val.py",
+            before=_T + "def test_split():\n    expected = ['a', 'b']\n    assert split('a b') == expected\n",
+            after=_T + "def test_split():\n    expected = ['a', 'b']\n    split('a b')\n"
+            "    assert expected == expected\n",
+            lines=(8,),
+        ),
+        # A branch that still runs on a supported Python lost its check.
+        Example(
+            path="tests/test_col.py",
+            before=_T + "def test_col():\n    exc = first_error('x')\n    assert exc.line == 4\n"
+            "    if sys.version_info >= (3, 12):\n        assert exc.col == 13\n    else:\n        assert exc.col == 18\n",
+            after=_T + "def test_col():\n    exc = first_error('x')\n    assert exc.line == 4\n"
+            "    if sys.version_info >= (3, 12):\n        assert exc.col == 13\n",
+            lines=(5,),
         ),
     )
 
@@ -248,6 +360,18 @@ class TamperedTests(Rule):
         project = self.context.project
         return project.memo("test-tampering:gone", lambda: _gone_names(project))
 
+    def _went_with_subject(self, check: Check) -> bool:
+        """Whether a check that is no more looked at something the patch removed: a name that is
+        gone, or the raising (warning) of an exception (warning) type the code signals less."""
+        project = self.context.project
+        if check_names(check) & self._gone():
+            return True
+        kinds = {part.strip(" ()").rsplit(".", 1)[-1] for part in check.raises.split(",")} - {""}
+        return bool(kinds & project.memo("test-tampering:signalled", lambda: _signalled(project)))
+
+    def _checks(self, fn: cst.FunctionDef) -> list[Check]:
+        return checks(fn, self.context.project.target_version)
+
     def visit_ClassDef(self, node: cst.ClassDef) -> None:
         if self.context.is_test_file:
             old = before_class(self, node)
@@ -269,13 +393,13 @@ class TamperedTests(Rule):
         self._markers(node, old.decorators if old is not None else None)
         if not _is_test(node.name.value):
             return
-        now = checks(node)
+        now = self._checks(node)
         for check in now:
             if check.tautology:
                 self._emit(check.node, f"`{check.text}` can never fail: {check.tautology}")
         if old is None:
             return
-        was = checks(old)
+        was = self._checks(old)
         self._skip_calls(node, old)
         self._broadened(now, was)
         self._loosened(node, now, was)
@@ -338,7 +462,7 @@ class TamperedTests(Rule):
             return  # checks rewritten into a loop run once per case: counting them says nothing
         texts = {c.text for c in real_now}
         missing = [c for c in real_was if c.text not in texts]
-        if any(names_in(c.node) & self._gone() for c in missing):
+        if any(self._went_with_subject(c) for c in missing):
             return
         example = f" (e.g. `{missing[0].text}`)" if missing else ""
         lines = span(self, node)  # a removal at the end of the body is marked on the line after
@@ -363,9 +487,12 @@ class TamperedTests(Rule):
             d for q, d in new_defs.items()
             if q not in old_defs and isinstance(d, cst.FunctionDef) and _is_test(d.name.value)
         ]  # fmt: skip
-        orphaned = {q: d for q, d in removed.items() if not names_in(d.body) & self._gone()}
-        lost = sum(len(checks(d)) for d in orphaned.values())
-        if not orphaned or sum(len(checks(d)) for d in added) >= lost:
+        orphaned = {
+            q: d for q, d in removed.items()
+            if not names_in(d.body) & self._gone() and not any(self._went_with_subject(c) for c in self._checks(d))
+        }  # fmt: skip
+        lost = sum(len(self._checks(d)) for d in orphaned.values())
+        if not orphaned or sum(len(self._checks(d)) for d in added) >= lost:
             return  # removed with their subject, or rewritten as new tests
         lines = {d.qualname: d.line for d in self.context.before.definitions}
         last = len(self.context.after.text.splitlines()) if self.context.after else 1
