@@ -96,3 +96,40 @@ def test_a_mixin_may_call_what_a_subclass_elsewhere_in_the_repo_defines(tmp_path
     assert _lines(NonexistentAttribute, good, tmp_path / "good") == []
     bad = Example(path="pkg/mixins.py", before=_MIXIN.format(call="get"), after=_MIXIN.format(call="sned"), files=files)
     assert _lines(NonexistentAttribute, bad, tmp_path / "bad") == [("pkg/mixins.py", 3)]
+
+
+def test_names_of_a_later_python_or_left_out_of_the_stub_exist(tmp_path: Path) -> None:
+    # typing-extensions: ``typing.EXCLUDED_ATTRIBUTES`` is in typing.py, not in typeshed's stub;
+    # ``typing.override`` exists from 3.12, inside the range the code may run on (target 3.10).
+    for i, name in enumerate(("EXCLUDED_ATTRIBUTES", "override")):
+        ok = Example(before="import typing\n", after=f"import typing\n\nx = typing.{name}\n")
+        assert _lines(NonexistentAttribute, ok, tmp_path / f"ok{i}") == []
+    for i, name in enumerate(("EXCLUDED_ATTRIBUTESS", "overide")):
+        bad = Example(before="import typing\n", after=f"import typing\n\nx = typing.{name}\n")
+        assert _lines(NonexistentAttribute, bad, tmp_path / f"bad{i}") == [("pkg/mod.py", 3)]
+
+
+_REGISTER = """import collections.abc
+
+
+class A(collections.abc.Generator):
+    pass
+
+
+class C:
+    pass
+
+
+{call}
+"""
+
+
+def test_a_protocol_class_has_its_metaclass_methods_bound(tmp_path: Path) -> None:
+    # typing-extensions' tests: ``A.register(C)`` on a subclass of Generator (ABCMeta via Protocol).
+    ok = Example(before=_REGISTER.format(call=""), after=_REGISTER.format(call="A.register(C)"))
+    assert _lines(NonexistentAttribute, ok, tmp_path / "ok-attr") == []
+    assert _lines(BadCallSignature, ok, tmp_path / "ok-call") == []
+    wrong = Example(before=_REGISTER.format(call=""), after=_REGISTER.format(call="A.register(C, C)"))
+    assert _lines(BadCallSignature, wrong, tmp_path / "bad-call") == [("pkg/mod.py", 12)]
+    missing = Example(before=_REGISTER.format(call=""), after=_REGISTER.format(call="A.enroll(C)"))
+    assert _lines(NonexistentAttribute, missing, tmp_path / "bad-attr") == [("pkg/mod.py", 12)]

@@ -51,7 +51,7 @@ def signatures(env: Environment, target: Resolved, via_instance: bool) -> list[S
     sigs = target.info.signatures
     if target.owner is None or "builtins.staticmethod" in kinds:
         return sigs
-    if "builtins.classmethod" in kinds or via_instance:
+    if "builtins.classmethod" in kinds or via_instance or target.through_class:
         return [s.bound() for s in sigs]
     return sigs
 

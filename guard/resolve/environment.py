@@ -42,6 +42,8 @@ class Func:
     qualname: str
     stub: bool
     owner: Klass | None = None
+    through_class: bool = False
+    """A method of a metaclass reached through a class (an instance of the metaclass): bound."""
 
 
 @dataclass(frozen=True, eq=False)
@@ -102,6 +104,7 @@ class Environment:
         self._declared: frozenset[str] | None = None
         self._resolved: dict[str, Resolved] = {}
         self._derived: dict[str, list[Klass]] | None = None
+        self._siblings: dict[tuple[int, int], Environment] = {}
 
     # -- modules ---------------------------------------------------------------------------
 
@@ -320,6 +323,47 @@ class Environment:
             return absolute, Module(absolute)
         return absolute, self.resolve(absolute)
 
+    def exists_elsewhere(self, owner: Module | Klass, name: str) -> bool:
+        """Whether ``name``, missing on ``owner`` for the target Python, exists after all: in a later
+        Python the code may also run on (typeshed's ``sys.version_info`` branches), or in the stdlib's
+        own source where the stub leaves it out (undocumented names such as
+        ``typing.EXCLUDED_ATTRIBUTES``)."""
+        dotted = owner.name if isinstance(owner, Module) else owner.qualname
+        for version in self._later_versions():
+            other = self._siblings.get(version)
+            if other is None:
+                other = self._siblings[version] = Environment(self.repo, version, self.overlay)
+                other._siblings = {version: other}  # no further fan-out from a sibling
+            seen = other.resolve(dotted)
+            if isinstance(seen, Module | Klass) and not isinstance(other.attribute(seen, name), Missing):
+                return True
+        if isinstance(owner, Module):
+            module, cls = owner.name, None
+        elif owner.info.stub:
+            module, cls = owner.info.module, owner.info.name
+        else:
+            return False
+        if self.where(module) != "stdlib":
+            return False
+        # What the source binds by name; not what it might add at run time (``globals()`` writes
+        # are common in the stdlib and would make every name possible).
+        source = self.summary(module, source=True)
+        if source is None:
+            return False
+        if cls is None:
+            return name in source.names
+        binding = source.names.get(cls)
+        return binding is not None and binding.cls is not None and name in binding.cls.members
+
+    def _later_versions(self) -> list[tuple[int, int]]:
+        """The Python versions after the target that typeshed knows (the ones the code may run on)."""
+        if self._siblings and self.target in self._siblings:
+            return []
+        newest = max((low for low, _ in locate.typeshed_versions().values()), default=self.target)
+        if newest[0] != self.target[0]:
+            return []
+        return [(self.target[0], minor) for minor in range(self.target[1] + 1, newest[1] + 1)]
+
     # -- classes ---------------------------------------------------------------------------
 
     def member(self, klass: Klass, name: str) -> Resolved:
@@ -342,11 +386,13 @@ class Environment:
             return UNKNOWN
         # Every class ends in object, also when its only bases (Generic, Protocol) are skipped.
         bases = [*klass.info.bases, *([] if klass.qualname == "builtins.object" else ["builtins.object"])]
+        protocol = False
         for base in bases:
             if base is None:
                 return UNKNOWN
             absolute, resolved = self.resolve_in(klass.info.module, base)
             if absolute in _SKIPPED_BASES:
+                protocol = protocol or absolute.endswith(".Protocol")
                 continue
             if not isinstance(resolved, Klass):
                 return UNKNOWN
@@ -356,8 +402,17 @@ class Environment:
         if klass.info.metaclass:
             # Attributes of the metaclass are reachable through the class itself.
             meta = self.resolve_in(klass.info.module, klass.info.metaclass)[1]
-            return self._lookup(meta, name, seen) if isinstance(meta, Klass) else UNKNOWN
-        return None
+        elif protocol:
+            # A protocol's class is typing._ProtocolMeta, an ABCMeta: ``register`` and friends.
+            meta = self.resolve("typing._ProtocolMeta")
+        else:
+            return None
+        if not isinstance(meta, Klass):
+            return UNKNOWN
+        found = self._lookup(meta, name, seen)
+        if isinstance(found, Func) and found.owner is not None:
+            return Func(found.info, found.module, found.qualname, found.stub, found.owner, through_class=True)
+        return found
 
     def subclasses(self, klass: Klass) -> list[Klass]:
         """The repo's classes (as the patch leaves the tree) deriving from ``klass``, at any depth."""
