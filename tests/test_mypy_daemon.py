@@ -166,3 +166,18 @@ def test_a_repo_mypy_cannot_check_as_a_whole_falls_back_to_the_touched_files(mak
         assert session._mypy is not None and session._mypy.unavailable
     assert _mypy(report) == [("pkg/m.py", 5, "attr-defined")]
     assert any("as a whole" in n.message for n in report.notes)
+
+
+def test_a_module_with_its_own_stub_is_one_module_to_the_daemon(make_repo: MakeRepo) -> None:
+    """A repo (or a patch) holding both ``m.py`` and ``m.pyi``: mypy would stop on a duplicate
+    module if given both; the resident mypy keeps checking, and sees the patch's errors."""
+    stub = "def join(a: str, b: str) -> str: ...\n"
+    repo = make_repo({"pkg/__init__.py": "", "pkg/m.py": MOD, "pkg/m.pyi": stub})
+    bad = MOD.replace("os.path.join(a, b)", "os.path.joinXX(a, b)")
+    diff = diff_after_edit(repo, {"pkg/m.py": bad, "pkg/m.pyi": stub + "X: int\n"})
+    with Session(repo, **NO_EXEC) as session:
+        session.warm_up()
+        report = session.check(diff)
+        assert session.stats()["mypy_daemon_runs"] >= 1
+    assert not report.tool_errors
+    assert ("pkg/m.py", 5, "attr-defined") in _mypy(report)

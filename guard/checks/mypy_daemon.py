@@ -381,7 +381,7 @@ class MypyDaemon:
         self, swapped: dict[str, str | None], repo_files: Sequence[str], target: tuple[int, int], budget_s: float
     ) -> dict[str, list[Finding]]:
         """Under the lock: the whole repo's findings, by file, with ``swapped`` in place."""
-        from guard.checks.mypy import _parse
+        from guard.checks.mypy import _parse, checkable
 
         key = hashlib.sha256(repr(sorted(swapped.items())).encode()).hexdigest()
         if key not in self._results:
@@ -389,7 +389,7 @@ class MypyDaemon:
             sources |= {rel for rel, text in swapped.items() if text is not None and rel.endswith((".py", ".pyi"))}
             sources -= {rel for rel, text in swapped.items() if text is None}
             with self.mirror.swapped(swapped):
-                out = self._check(sorted(sources), budget_s)
+                out = self._check(checkable(sorted(sources)), budget_s)
             self._results_ever += 1
             grouped: dict[str, list[Finding]] = {}
             for f in _parse(self.mirror.root, out):
