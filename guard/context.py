@@ -6,7 +6,9 @@ Some findings are true to the letter and still say nothing about the patch:
   (``vars().update(...)``, ``globals()[name] = ...``, a module-level ``exec``): neither ruff nor mypy
   can see those names, and the code may be fine;
 - an error inside a block that expects an exception (``with pytest.raises(...)``,
-  ``with self.assertRaises(...)``): the test provokes it on purpose.
+  ``with self.assertRaises(...)``): the test provokes it on purpose;
+- a "useless" expression statement (ruff's B018) in a ``try`` whose handlers catch what a lookup
+  raises (``try: ExceptionGroup`` / ``except NameError:``): a probe, evaluated for its error.
 
 Such findings are kept, as INFO (they no longer count), with the reason in their evidence.
 guard's own rules already read this context themselves and are left alone.
@@ -27,6 +29,12 @@ _DYNAMIC_NAMESPACE = re.compile(
     r"^(?:vars|globals|locals)\(\)\s*(?:\.update\b|\.setdefault\b|\[)|^exec\(", re.MULTILINE
 )
 _EXPECTS_EXCEPTION = frozenset({"raises", "assertRaises", "assertRaisesRegex", "assertRaisesRegexp"})
+USELESS_EXPRESSION_RULES = frozenset({"B018"})
+# What evaluating a name, an attribute or a subscript raises when the thing is not there.
+_LOOKUP_ERRORS = frozenset({
+    "NameError", "AttributeError", "ImportError", "ModuleNotFoundError", "KeyError", "IndexError",
+    "LookupError", "UnboundLocalError",
+})  # fmt: skip
 
 
 @lru_cache(maxsize=256)
@@ -57,6 +65,32 @@ def expected_failure_lines(source: str) -> frozenset[int]:
     return frozenset(lines)
 
 
+@lru_cache(maxsize=256)
+def probe_lines(source: str) -> frozenset[int]:
+    """Lines of bare expression statements in a ``try`` body whose handlers catch a lookup error."""
+    try:
+        tree = ast.parse(source)
+    except (SyntaxError, ValueError):
+        return frozenset()
+    lines: set[int] = set()
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.Try) or not any(_catches_lookup(h.type) for h in node.handlers):
+            continue
+        for stmt in node.body:
+            if isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Name | ast.Attribute | ast.Subscript):
+                lines.update(range(stmt.lineno, (stmt.end_lineno or stmt.lineno) + 1))
+    return frozenset(lines)
+
+
+def _catches_lookup(kind: ast.expr | None) -> bool:
+    names = kind.elts if isinstance(kind, ast.Tuple) else [kind] if kind is not None else []
+    for name in names:
+        last = name.attr if isinstance(name, ast.Attribute) else getattr(name, "id", "")
+        if last in _LOOKUP_ERRORS:
+            return True
+    return False
+
+
 def in_context(findings: Iterable[Finding], sources: Mapping[str, str]) -> list[Finding]:
     """The findings, with those the context explains demoted to INFO. ``sources``: path -> text."""
     out = []
@@ -75,4 +109,6 @@ def _explained(f: Finding, source: str | None) -> str | None:
         return "the module writes its namespace at run time, which tools cannot follow"
     if f.line in expected_failure_lines(source):
         return "inside a block that expects an exception: the error is provoked on purpose"
+    if f.rule in USELESS_EXPRESSION_RULES and f.line in probe_lines(source):
+        return "a probe: the expression is evaluated for the lookup error its try block handles"
     return None

@@ -46,3 +46,32 @@ def test_a_provoked_error_in_a_test_does_not_fail_the_patch(make_repo: MakeRepo)
     report = check_patch(diff_after_edit(repo, {"tests/test_h.py": TEST}), repo, analyzers=frozenset({"mypy"}))
     assert report.verdict == "pass"
     assert [(s.finding.rule, s.finding.line, s.weight) for s in report.findings] == [("call-arg", 6, 0.0)]
+
+
+PROBE = """\
+try:
+    ExceptionGroup
+except NameError:
+    ExceptionGroup = None
+try:
+    settings.value
+except Exception:
+    pass
+cache[key]
+"""
+
+
+def test_a_probe_in_a_try_that_handles_lookup_errors_is_not_useless(make_repo: MakeRepo) -> None:
+    found = in_context(
+        [finding("p.py", 2, "B018", "ruff"), finding("p.py", 6, "B018", "ruff"), finding("p.py", 9, "B018", "ruff"),
+         finding("p.py", 2, "name-defined")],
+        {"p.py": PROBE},
+    )  # fmt: skip
+    # Only the first is a probe: a broad handler says nothing about a lookup, and line 9 has no try;
+    # other complaints on a probe's line are left alone.
+    assert [f.severity for f in found] == [Severity.INFO, Severity.ERROR, Severity.ERROR, Severity.ERROR]
+    repo = make_repo({"m.py": "X = 1\n"})
+    report = check_patch(diff_after_edit(repo, {"m.py": "X = 1\n" + PROBE.split("try:\n    settings")[0]}), repo,
+                         analyzers=frozenset({"ruff"}))  # fmt: skip
+    assert [(s.finding.rule, s.weight) for s in report.findings] == [("B018", 0.0)]
+    assert report.verdict == "pass"
