@@ -132,7 +132,7 @@ class NonexistentAttribute(Rule):
             if name is None or removal_for(f"{base}.{name}", self.context.project.target_version):
                 continue
             found = self.r.env.attribute(Module(base), name)
-            if isinstance(found, Missing) and not self.r.env.exists_elsewhere(Module(base), name):
+            if isinstance(found, Missing) and not self.r.env.stub_leaves_out(Module(base), name):
                 self.report(alias, f"module '{base}' has no attribute or submodule '{name}'{found.suggestion()}")
 
     def visit_Attribute(self, node: cst.Attribute) -> None:
@@ -163,7 +163,7 @@ class NonexistentAttribute(Rule):
             and self.r.env.provided_by_subclass(owner, attr)
         ):
             return  # a mixin's or abstract base's call of what its subclasses define
-        if isinstance(found, Missing) and not self.r.env.exists_elsewhere(owner, attr):
+        if isinstance(found, Missing) and not self.r.env.stub_leaves_out(owner, attr):
             what = _describe(owner, instance)
             self.report(node, f"{what} has no attribute '{attr}'{found.suggestion()}")
 

@@ -104,7 +104,6 @@ class Environment:
         self._declared: frozenset[str] | None = None
         self._resolved: dict[str, Resolved] = {}
         self._derived: dict[str, list[Klass]] | None = None
-        self._siblings: dict[tuple[int, int], Environment] = {}
 
     # -- modules ---------------------------------------------------------------------------
 
@@ -323,46 +322,29 @@ class Environment:
             return absolute, Module(absolute)
         return absolute, self.resolve(absolute)
 
-    def exists_elsewhere(self, owner: Module | Klass, name: str) -> bool:
-        """Whether ``name``, missing on ``owner`` for the target Python, exists after all: in a later
-        Python the code may also run on (typeshed's ``sys.version_info`` branches), or in the stdlib's
-        own source where the stub leaves it out (undocumented names such as
-        ``typing.EXCLUDED_ATTRIBUTES``)."""
-        dotted = owner.name if isinstance(owner, Module) else owner.qualname
-        for version in self._later_versions():
-            other = self._siblings.get(version)
-            if other is None:
-                other = self._siblings[version] = Environment(self.repo, version, self.overlay)
-                other._siblings = {version: other}  # no further fan-out from a sibling
-            seen = other.resolve(dotted)
-            if isinstance(seen, Module | Klass) and not isinstance(other.attribute(seen, name), Missing):
-                return True
+    def stub_leaves_out(self, owner: Module | Klass, name: str) -> bool:
+        """Whether ``name``, missing on a stdlib ``owner`` for the target Python, is one typeshed
+        leaves out in every Python version and the stdlib's own source binds: an undocumented name
+        such as ``typing.EXCLUDED_ATTRIBUTES``. A name the stub places in another version (behind
+        ``sys.version_info``) stays missing: the target version decides."""
         if isinstance(owner, Module):
             module, cls = owner.name, None
         elif owner.info.stub:
             module, cls = owner.info.module, owner.info.name
         else:
             return False
-        if self.where(module) != "stdlib":
+        stub = locate.stub_path(module) if self.where(module) == "stdlib" else None
+        if stub is None:
             return False
+        newest = max((low for low, _ in locate.typeshed_versions().values()), default=self.target)
+        for minor in range(min(self.target[1], 8), newest[1] + 1):
+            summary = _file_summary(stub, module, True, (3, minor))
+            if summary is None or _binds(summary, cls, name):
+                return False
         # What the source binds by name; not what it might add at run time (``globals()`` writes
         # are common in the stdlib and would make every name possible).
         source = self.summary(module, source=True)
-        if source is None:
-            return False
-        if cls is None:
-            return name in source.names
-        binding = source.names.get(cls)
-        return binding is not None and binding.cls is not None and name in binding.cls.members
-
-    def _later_versions(self) -> list[tuple[int, int]]:
-        """The Python versions after the target that typeshed knows (the ones the code may run on)."""
-        if self._siblings and self.target in self._siblings:
-            return []
-        newest = max((low for low, _ in locate.typeshed_versions().values()), default=self.target)
-        if newest[0] != self.target[0]:
-            return []
-        return [(self.target[0], minor) for minor in range(self.target[1] + 1, newest[1] + 1)]
+        return source is not None and _binds(source, cls, name)
 
     # -- classes ---------------------------------------------------------------------------
 
@@ -462,6 +444,14 @@ class Environment:
                 if isinstance(resolved, Klass):
                     names |= self.members(resolved, seen)
         return names
+
+
+def _binds(summary: ModuleSummary, cls: str | None, name: str) -> bool:
+    """Whether the module (or its class ``cls``) binds ``name`` itself."""
+    if cls is None:
+        return name in summary.names
+    binding = summary.names.get(cls)
+    return binding is not None and binding.cls is not None and name in binding.cls.members
 
 
 def _importable_names(name: str, rel: str) -> list[str]:
