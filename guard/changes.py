@@ -38,6 +38,11 @@ class ImportedName:
     column: int
 
 
+PRUNE = True
+"""Whether the rules' tree of a patched file leaves out the function bodies they need not see
+(off only to compare findings with and without it)."""
+
+
 @dataclass
 class ParsedSource:
     """One version of one file, parsed once and shared by every stage.
@@ -52,6 +57,10 @@ class ParsedSource:
     syntax_error: tuple[int, int, str] | None = None
     tree: ast.Module | None = None
     """The ``ast`` tree from the syntax check (None when the text does not parse)."""
+    prune: tuple[frozenset[int], frozenset[str]] | None = None
+    """For the patched version: its changed lines and the names of the functions the patch
+    changed or removed. The libcst tree then leaves out what the rules need not see (see
+    :mod:`guard.prune`); ``text`` stays whole."""
 
     @functools.cached_property
     def _cst(self) -> tuple[cst.Module | None, MetadataWrapper | None]:
@@ -60,12 +69,19 @@ class ParsedSource:
 
         if self.tree is None:
             return None, None
-        try:
-            module = cst.parse_module(self.text)
-        except cst.ParserSyntaxError:
-            # Valid for CPython but beyond libcst's grammar: analysable by the tools, not by rules.
-            return None, None
-        return module, MetadataWrapper(module, unsafe_skip_copy=True)
+        texts = [self.text]
+        if self.prune is not None and PRUNE:
+            from guard.prune import pruned_text
+
+            texts.insert(0, pruned_text(self.text, self.tree, *self.prune))
+        for text in texts:
+            try:
+                module = cst.parse_module(text)
+            except cst.ParserSyntaxError:
+                continue
+            return module, MetadataWrapper(module, unsafe_skip_copy=True)
+        # Valid for CPython but beyond libcst's grammar: analysable by the tools, not by rules.
+        return None, None
 
     @property
     def module(self) -> cst.Module | None:
@@ -194,4 +210,7 @@ def analyse_file(touched: TouchedFile) -> FileChanges:
     if before is not None:
         kept = {d.qualname for d in after.definitions} if after is not None else set()
         result.removed_definitions = [d for d in before.definitions if d.qualname not in kept]
+    if after is not None and after.tree is not None:
+        edited = [*result.changed_definitions, *result.removed_definitions]
+        after.prune = (changed, frozenset(d.qualname.rsplit(".", 1)[-1] for d in edited))
     return result

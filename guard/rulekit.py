@@ -16,7 +16,7 @@ import importlib
 import inspect
 import pkgutil
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from importlib.metadata import entry_points
 from pathlib import Path
@@ -91,6 +91,9 @@ class RuleContext:
         return is_test_path(self.path)
 
 
+_VISITOR_NAMES: dict[type[Rule], tuple[str, ...]] = {}
+
+
 class Rule(cst.BatchableCSTVisitor):
     """Base class of guard's rules. Subclasses set the class data and visit the patched tree."""
 
@@ -106,6 +109,14 @@ class Rule(cst.BatchableCSTVisitor):
         super().__init__()
         self.context = context
         self.findings: list[Finding] = []
+
+    def get_visitors(self) -> Mapping[str, Callable[[cst.CSTNode], None]]:
+        """libcst's list of this rule's ``visit_*``/``leave_*`` methods, found once per class
+        (libcst looks them up with ``inspect.getmembers`` on every file otherwise)."""
+        names = _VISITOR_NAMES.get(type(self))
+        if names is None:
+            names = _VISITOR_NAMES[type(self)] = tuple(super().get_visitors())
+        return {name: getattr(self, name) for name in names}
 
     def report(
         self,
