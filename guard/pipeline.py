@@ -11,6 +11,7 @@ from __future__ import annotations
 import ast
 import contextlib
 import hashlib
+import re
 import sys
 import threading
 import time
@@ -27,7 +28,7 @@ from guard.checks.base import ToolFailure, ToolRun
 from guard.checks.mypy_daemon import DaemonUnavailable, MypyDaemon
 from guard.config import Options
 from guard.context import in_context
-from guard.findings import Finding, Note, ToolError
+from guard.findings import Finding, Note, Severity, ToolError
 from guard.newonly import new_only
 from guard.repo import importers, is_test_path, module_name
 from guard.workspace import State, Workspace
@@ -291,6 +292,70 @@ def _rules_stage(p: _Plan, options: Options, out: Outcome) -> None:
         out.timings["rules"] = round(time.perf_counter() - started, 3)
 
 
+_MODULE_ATTRIBUTE = re.compile(r'Module (?:"([\w.]+)" )?has no attribute "(\w+)"')
+
+
+def _module_at(source: str, line: int, name: str) -> str | None:
+    """The module whose attribute ``name`` the code on ``line`` reads (``msvcrt.get_osfhandle``,
+    ``import os.path as p; p.x``), from the file's imports; None when not a module's."""
+    try:
+        tree = ast.parse(source)
+    except (SyntaxError, ValueError):
+        return None
+    aliases: dict[str, str] = {}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            for a in node.names:
+                aliases[a.asname or a.name.split(".")[0]] = a.name if a.asname else a.name.split(".")[0]
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            for a in node.names:
+                aliases[a.asname or a.name] = f"{node.module}.{a.name}"
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Attribute) and node.attr == name and node.lineno <= line <= (node.end_lineno or line):
+            parts: list[str] = []
+            inner: ast.expr = node.value
+            while isinstance(inner, ast.Attribute):
+                parts.insert(0, inner.attr)
+                inner = inner.value
+            if isinstance(inner, ast.Name) and inner.id in aliases:
+                return ".".join([aliases[inner.id], *parts])
+    return None
+
+
+def _elsewhere_defined(findings: list[Finding], p: _Plan) -> list[Finding]:
+    """mypy's "Module X has no attribute Y" where X does define Y, in a branch mypy does not take
+    here (``if sys.platform == "win32":`` in typeshed's ``msvcrt``, a repo module's other-platform
+    branch): kept as INFO. guard reads every branch but those on ``sys.version_info``, which it
+    takes for the target Python as mypy does, so a name of a later Python stays missing."""
+    hits = [
+        f for f in findings
+        if f.analyzer == "mypy" and f.rule == "attr-defined" and f.severity > Severity.INFO
+        and _MODULE_ATTRIBUTE.match(f.message)
+    ]  # fmt: skip
+    if not hits:
+        return findings
+    from guard import rulekit
+    from guard.resolve import Func, Klass, Module, Value, environment_for
+
+    env = environment_for(rulekit.Project(p.ws.repo, p.target, dict(p.changes)))
+    out = []
+    for f in findings:
+        match = _MODULE_ATTRIBUTE.match(f.message) if f in hits else None
+        changes = p.changes.get(f.path)
+        source = changes.after.text if changes is not None and changes.after is not None else None
+        owner = (match[1] or (_module_at(source, f.line, match[2]) if source else None)) if match else None
+        if (
+            match is not None
+            and owner is not None
+            and isinstance(env.resolve(owner), Module)
+            and isinstance(env.resolve(f"{owner}.{match[2]}"), Module | Klass | Func | Value)
+        ):
+            reason = f"'{owner}' defines '{match[2]}' in a branch mypy does not take here (another platform)"
+            f = replace(f, severity=Severity.INFO, evidence=(*f.evidence, ("context", reason)))
+        out.append(f)
+    return out
+
+
 def property_subjects(
     changes: Sequence[FileChanges],
 ) -> tuple[list[properties.ModuleVersions], list[properties.ChangedFunction]]:
@@ -398,6 +463,6 @@ def run_pipeline(
     for dependent in p.dependents:
         sources[dependent] = (ws.repo / dependent).read_text(encoding="utf-8", errors="replace")
     kept = (f for f in set(out.findings) if not options.ignores(f.rule, f.path))
-    out.findings = sorted(in_context(kept, sources))
+    out.findings = sorted(_elsewhere_defined(in_context(kept, sources), p))
     out.timings["total_s"] = round(time.perf_counter() - started, 3)
     return out

@@ -75,3 +75,16 @@ def test_a_probe_in_a_try_that_handles_lookup_errors_is_not_useless(make_repo: M
                          analyzers=frozenset({"ruff"}))  # fmt: skip
     assert [(s.finding.rule, s.weight) for s in report.findings] == [("B018", 0.0)]
     assert report.verdict == "pass"
+
+
+def test_a_module_attribute_of_another_platform_is_not_missing(make_repo: MakeRepo) -> None:
+    """typeshed declares msvcrt's functions under ``sys.platform == "win32"``: mypy on Linux says
+    they are missing, though the module has them where the code runs. A made-up name stays missing."""
+    repo = make_repo({"win.py": "import msvcrt\n\n\ndef handle(fd: int) -> int:\n    return fd\n"})
+    windows = "import msvcrt\n\n\ndef handle(fd: int) -> int:\n    return msvcrt.get_osfhandle(fd)\n"
+    report = check_patch(diff_after_edit(repo, {"win.py": windows}), repo, analyzers=frozenset({"mypy"}))
+    assert [(s.finding.rule, s.weight) for s in report.findings] == [("attr-defined", 0.0)]
+    assert "another platform" in dict(report.findings[0].finding.evidence)["context"]
+    made_up = windows.replace("get_osfhandle", "get_os_handle")
+    report = check_patch(diff_after_edit(repo, {"win.py": made_up}), repo, analyzers=frozenset({"mypy"}))
+    assert [s.finding.rule for s in report.findings if s.weight > 0] == ["attr-defined"]
