@@ -157,8 +157,8 @@ def test_the_first_check_does_not_wait_for_the_daemon(make_repo: MakeRepo) -> No
 
 
 def test_a_repo_mypy_cannot_check_as_a_whole_falls_back_to_the_touched_files(make_repo: MakeRepo) -> None:
-    # two top-level scripts named alike: "Duplicate module named 'tool'" for a whole-repo run
-    repo = make_repo({"pkg/__init__.py": "", "pkg/m.py": MOD, "a/tool.py": "X = 1\n", "b/tool.py": "Y = 2\n"})
+    # a Python 2 script in the repo: a blocking syntax error for a whole-repo run
+    repo = make_repo({"pkg/__init__.py": "", "pkg/m.py": MOD, "scripts/legacy.py": "print 'hello'\n"})
     diff = diff_after_edit(repo, {"pkg/m.py": MOD.replace("join(a, b)", "joinpath(a, b)")})
     with Session(repo, **NO_EXEC) as session:
         session.warm_up()
@@ -166,6 +166,18 @@ def test_a_repo_mypy_cannot_check_as_a_whole_falls_back_to_the_touched_files(mak
         assert session._mypy is not None and session._mypy.unavailable
     assert _mypy(report) == [("pkg/m.py", 5, "attr-defined")]
     assert any("as a whole" in n.message for n in report.notes)
+
+
+def test_scripts_named_alike_are_one_module_to_the_daemon(make_repo: MakeRepo) -> None:
+    """Two top-level ``tool.py`` would be "Duplicate module named 'tool'": one is checked."""
+    repo = make_repo({"pkg/__init__.py": "", "pkg/m.py": MOD, "a/tool.py": "X = 1\n", "b/tool.py": "Y = 2\n"})
+    diff = diff_after_edit(repo, {"pkg/m.py": MOD.replace("join(a, b)", "joinpath(a, b)")})
+    with Session(repo, **NO_EXEC) as session:
+        session.warm_up()
+        report = session.check(diff)
+        assert session._mypy is not None and not session._mypy.unavailable
+        assert session.stats()["mypy_daemon_runs"] >= 1
+    assert _mypy(report) == [("pkg/m.py", 5, "attr-defined")]
 
 
 def test_a_module_with_its_own_stub_is_one_module_to_the_daemon(make_repo: MakeRepo) -> None:

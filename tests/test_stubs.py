@@ -24,3 +24,18 @@ def test_a_stub_changed_with_its_importer_is_what_mypy_reads(make_repo: MakeRepo
 
 def test_a_stub_and_its_implementation_both_changed_are_one_module_to_mypy() -> None:
     assert mypy.checkable(["pkg/a.pyi", "pkg/a.py", "pkg/b.pyi", "c.py"]) == ["pkg/a.py", "pkg/b.pyi", "c.py"]
+
+
+def test_files_mypy_would_name_alike_are_given_once(make_repo: MakeRepo) -> None:
+    """Two ``setup.py`` (the project's and an example's) or two ``conftest.py`` outside packages are
+    both module ``setup`` to mypy, which then stops; the shallowest is checked, the run goes on."""
+    repo = make_repo({
+        "setup.py": "X = 1\n", "docs/example/setup.py": "Y = 1\n", "pkg/__init__.py": "",
+        "pkg/setup.py": "Z = 1\n",
+    })  # fmt: skip
+    assert mypy.checkable(["docs/example/setup.py", "pkg/setup.py", "setup.py"], repo) == ["pkg/setup.py", "setup.py"]
+    bad = "import os\n\nX: int = os.sep\n"
+    diff = diff_after_edit(repo, {"setup.py": bad, "docs/example/setup.py": "Y = 2\n"})
+    report = check_patch(diff, repo, analyzers=frozenset({"mypy"}))
+    assert not report.tool_errors
+    assert [(s.finding.path, s.finding.rule) for s in report.findings] == [("setup.py", "assignment")]

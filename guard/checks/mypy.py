@@ -72,7 +72,7 @@ def cache_dir(repo: Path, state: str) -> Path:
 
 def run(job: ToolRun, cache: Path) -> tuple[list[Finding], str | None]:
     """Findings, and a note when the repo's mypy configuration had to be set aside."""
-    paths = checkable(job.paths)
+    paths = checkable(job.paths, job.root)
     if not paths:
         return [], None
     from mypy.defaults import PYTHON3_VERSION_MIN  # here: it loads mypy's compiled runtime
@@ -98,12 +98,34 @@ def run(job: ToolRun, cache: Path) -> tuple[list[Finding], str | None]:
     return keep_paths(_parse(job.root, out), job.paths), note
 
 
-def checkable(paths: Sequence[str]) -> list[str]:
-    """The paths to give mypy: one file per module. A stub (``.pyi``) passed with its own ``.py``
-    makes mypy stop (``Duplicate module named ...``); the implementation is kept, the code that
-    runs (importers then see it instead of the stub, for this run)."""
+def checkable(paths: Sequence[str], root: Path | None = None) -> list[str]:
+    """The paths to give mypy: one file per module, since mypy stops on a module named twice
+    (``Duplicate module named ...``). A stub (``.pyi``) passed with its own ``.py``: the
+    implementation is kept, the code that runs (importers then see it instead of the stub, for
+    this run). With ``root``, files outside packages that share a name (a ``setup.py`` or a
+    ``conftest.py`` in several directories): the shallowest is kept, the others are not checked
+    by mypy (ruff, bandit and the rules still read them)."""
     given = set(paths)
-    return [p for p in paths if not (p.endswith(".pyi") and p[:-1] in given)]
+    kept = [p for p in paths if not (p.endswith(".pyi") and p[:-1] in given)]
+    if root is None:
+        return kept
+    owner: dict[str, str] = {}
+    for p in sorted(kept, key=lambda p: (p.count("/"), p)):
+        owner.setdefault(_module_of(root, p), p)
+    chosen = set(owner.values())
+    return [p for p in kept if p in chosen]
+
+
+def _module_of(root: Path, path: str) -> str:
+    """The module mypy names a file by: its directories up to the first without ``__init__``."""
+    parts = path.split("/")
+    name = [parts[-1].rsplit(".", 1)[0]]
+    if name == ["__init__"]:
+        name = []
+    folders = parts[:-1]
+    while folders and any((root.joinpath(*folders) / init).is_file() for init in ("__init__.py", "__init__.pyi")):
+        name.insert(0, folders.pop())
+    return ".".join(name)
 
 
 @contextlib.contextmanager

@@ -389,7 +389,7 @@ class MypyDaemon:
             sources |= {rel for rel, text in swapped.items() if text is not None and rel.endswith((".py", ".pyi"))}
             sources -= {rel for rel, text in swapped.items() if text is None}
             with self.mirror.swapped(swapped):
-                out = self._check(checkable(sorted(sources)), budget_s)
+                out = self._check(checkable(sorted(sources), self.mirror.root), budget_s)
             self._results_ever += 1
             grouped: dict[str, list[Finding]] = {}
             for f in _parse(self.mirror.root, out):
