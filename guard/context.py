@@ -8,7 +8,11 @@ Some findings are true to the letter and still say nothing about the patch:
 - an error inside a block that expects an exception (``with pytest.raises(...)``,
   ``with self.assertRaises(...)``): the test provokes it on purpose;
 - a "useless" expression statement (ruff's B018) in a ``try`` whose handlers catch what a lookup
-  raises (``try: ExceptionGroup`` / ``except NameError:``): a probe, evaluated for its error.
+  raises (``try: ExceptionGroup`` / ``except NameError:``): a probe, evaluated for its error;
+- a name a stub (``.pyi``) uses before it defines it (``_T = tuple[_T, ...]``): stubs are never
+  run, and forward references are their norm;
+- bandit in test code (``pickle.loads`` of a fixture, ``verify=False`` against a local server):
+  its findings are about code that ships, as guard's own security rules, which skip tests.
 
 Such findings are kept, as INFO (they no longer count), with the reason in their evidence.
 guard's own rules already read this context themselves and are left alone.
@@ -23,6 +27,7 @@ from dataclasses import replace
 from functools import lru_cache
 
 from guard.findings import Finding, Severity
+from guard.repo import is_test_path
 
 UNDEFINED_NAME_RULES = frozenset({"F821", "F822", "name-defined"})
 _DYNAMIC_NAMESPACE = re.compile(
@@ -63,6 +68,27 @@ def expected_failure_lines(source: str) -> frozenset[int]:
                     lines.update(range(first, (node.end_lineno or first) + 1))
                     break
     return frozenset(lines)
+
+
+_UNDEFINED = re.compile(r"Undefined name `(\w+)`|Name \"(\w+)\" is not defined")
+
+
+@lru_cache(maxsize=256)
+def bound_names(source: str) -> frozenset[str]:
+    """Every name the module binds anywhere (assignments, definitions, imports, at any depth)."""
+    try:
+        tree = ast.parse(source)
+    except (SyntaxError, ValueError):
+        return frozenset()
+    names: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+            names.add(node.id)
+        elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            names.add(node.name)
+        elif isinstance(node, ast.Import | ast.ImportFrom):
+            names.update((a.asname or a.name).split(".")[0] for a in node.names)
+    return frozenset(names)
 
 
 @lru_cache(maxsize=256)
@@ -111,4 +137,10 @@ def _explained(f: Finding, source: str | None) -> str | None:
         return "inside a block that expects an exception: the error is provoked on purpose"
     if f.rule in USELESS_EXPRESSION_RULES and f.line in probe_lines(source):
         return "a probe: the expression is evaluated for the lookup error its try block handles"
+    if f.path.endswith(".pyi") and f.rule in UNDEFINED_NAME_RULES:
+        named = _UNDEFINED.search(f.message)
+        if named and (named[1] or named[2]) in bound_names(source):
+            return "a stub may use a name before it defines it: stubs are never run"
+    if f.analyzer == "bandit" and is_test_path(f.path):
+        return "test code: bandit's findings are about code that ships"
     return None

@@ -88,3 +88,18 @@ def test_a_module_attribute_of_another_platform_is_not_missing(make_repo: MakeRe
     made_up = windows.replace("get_osfhandle", "get_os_handle")
     report = check_patch(diff_after_edit(repo, {"win.py": made_up}), repo, analyzers=frozenset({"mypy"}))
     assert [s.finding.rule for s in report.findings if s.weight > 0] == ["attr-defined"]
+
+
+def test_a_stub_may_name_what_it_defines_later_and_tests_are_not_shipped() -> None:
+    stub = "import sys\n_ClassInfo = type | tuple[_ClassInfo, ...]\nX: _Missing\n"
+    found = in_context(
+        [
+            Finding("m.pyi", 2, 30, "F821", "ruff", "Undefined name `_ClassInfo`", Severity.ERROR, Confidence.HIGH),
+            Finding("m.pyi", 3, 4, "F821", "ruff", "Undefined name `_Missing`", Severity.ERROR, Confidence.HIGH),
+            Finding("m.py", 2, 30, "F821", "ruff", "Undefined name `_ClassInfo`", Severity.ERROR, Confidence.HIGH),
+            finding("tests/test_io.py", 1, "B301", "bandit"),
+            finding("pkg/io.py", 1, "B301", "bandit"),
+        ],
+        {"m.pyi": stub, "m.py": stub, "tests/test_io.py": "import pickle\n", "pkg/io.py": "import pickle\n"},
+    )
+    assert [f.severity is Severity.INFO for f in found] == [True, False, False, True, False]
