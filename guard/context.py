@@ -12,7 +12,11 @@ Some findings are true to the letter and still say nothing about the patch:
 - a name a stub (``.pyi``) uses before it defines it (``_T = tuple[_T, ...]``): stubs are never
   run, and forward references are their norm;
 - bandit in test code (``pickle.loads`` of a fixture, ``verify=False`` against a local server):
-  its findings are about code that ships, as guard's own security rules, which skip tests.
+  its findings are about code that ships, as guard's own security rules, which skip tests;
+- mypy in test code: tests are written against mocks, fixtures and attributes set at run time,
+  which mypy reads worst (many projects do not type-check their tests at all), and a test that
+  calls what does not exist fails the first time it runs. guard's own resolution rules, which
+  do not guess types, still report a missing attribute, import or argument there.
 
 Such findings are kept, as INFO (they no longer count), with the reason in their evidence.
 guard's own rules already read this context themselves and are left alone.
@@ -143,4 +147,6 @@ def _explained(f: Finding, source: str | None) -> str | None:
             return "a stub may use a name before it defines it: stubs are never run"
     if f.analyzer == "bandit" and is_test_path(f.path):
         return "test code: bandit's findings are about code that ships"
+    if f.analyzer == "mypy" and is_test_path(f.path):
+        return "test code: mypy reads mocks and run-time attributes worst; the test run shows a real error"
     return None

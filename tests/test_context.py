@@ -103,3 +103,13 @@ def test_a_stub_may_name_what_it_defines_later_and_tests_are_not_shipped() -> No
         {"m.pyi": stub, "m.py": stub, "tests/test_io.py": "import pickle\n", "pkg/io.py": "import pickle\n"},
     )
     assert [f.severity is Severity.INFO for f in found] == [True, False, False, True, False]
+
+
+def test_mypy_in_test_code_is_shown_not_weighed_but_guards_rules_are() -> None:
+    found = in_context(
+        [finding("tests/test_io.py", 3, "attr-defined"), finding("pkg/io.py", 3, "attr-defined"),
+         finding("tests/test_io.py", 3, "nonexistent-attribute", "guard")],
+        {"tests/test_io.py": "x = 1\n", "pkg/io.py": "x = 1\n"},
+    )  # fmt: skip
+    assert [f.severity for f in found] == [Severity.INFO, Severity.ERROR, Severity.ERROR]
+    assert "test code" in dict(found[0].evidence)["context"]
