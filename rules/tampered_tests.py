@@ -185,6 +185,11 @@ class TamperedTests(Rule):
     CONFIDENCE = Confidence.HIGH
 
     VALID = (
+        Example(  # a closure named `test` is code of its test, not a collected test
+            path="tests/test_retry.py",
+            before=_T + "def test_retries():\n    def test():\n        assert call() == 1\n\n    retry(test)\n",
+            after=_T + "def test_retries():\n    retry(call)\n    assert call() == 1\n",
+        ),
         Example(
             path="tests/test_money.py",
             before=_T + "from pkg.money import clamp, fmt\n\n\ndef test_clamp():\n    assert clamp(5, 0, 3) == 3\n"
@@ -479,13 +484,17 @@ class TamperedTests(Rule):
         if not self.context.is_test_file or self.context.before is None:
             return
         old_defs, new_defs = definitions(self, "before"), definitions(self, "after")
+        # Only what a test runner collects: a function nested in another (a `test` closure handed
+        # to a helper) is code of its test, not a test of its own.
         removed = {
             q: d for q, d in old_defs.items()
             if q not in new_defs and isinstance(d, cst.FunctionDef) and _is_test(d.name.value)
+            and "<locals>" not in q
         }  # fmt: skip
         added = [
             d for q, d in new_defs.items()
             if q not in old_defs and isinstance(d, cst.FunctionDef) and _is_test(d.name.value)
+            and "<locals>" not in q
         ]  # fmt: skip
         orphaned = {
             q: d for q, d in removed.items()
