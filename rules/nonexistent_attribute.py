@@ -65,6 +65,10 @@ class NonexistentAttribute(Rule):
             before="x = 1\n",
             after="import sys\n\nif sys.version_info >= (3, 12):\n    from itertools import batched\n",
         ),
+        Example(  # written for another interpreter, behind a test of which one runs
+            before="x = 1\n",
+            after="import sys\n\nOLD = sys.implementation.name == 'pypy' and sys.pypy_version_info < (7, 3)\n",
+        ),
         Example(
             before="x = 1\n",
             after="import mod_b\n\nv = getattr(mod_b, 'dynamic', None)\nw = mod_b.helper\n",

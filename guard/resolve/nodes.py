@@ -236,7 +236,9 @@ def _is_feature_test(test: cst.BaseExpression) -> bool:
     for sub in _walk(test):
         if isinstance(sub, cst.Name) and sub.value in {"hasattr", "getattr", "TYPE_CHECKING"}:
             return True
-        if isinstance(sub, cst.Attribute) and sub.attr.value in {"version_info", "platform", "TYPE_CHECKING"}:
+        if isinstance(sub, cst.Attribute) and sub.attr.value in {
+            "version_info", "platform", "TYPE_CHECKING", "implementation", "python_implementation",
+        }:  # fmt: skip
             return True
     return False
 
