@@ -29,7 +29,7 @@ import libcst as cst
 from guard.findings import Confidence, Severity
 from guard.rulekit import Example, Rule, RuleContext
 
-from ._patch import code, dotted, literal, statements, touches
+from ._patch import code, dotted, literal, statements, touches, walk
 
 _BROAD = {"Exception", "BaseException", "builtins.Exception", "builtins.BaseException"}
 # Calls that are commonly allowed to fail silently: releasing resources at the end of their life.
@@ -95,6 +95,12 @@ class SwallowedError(Rule):
     CONFIDENCE = Confidence.HIGH
 
     VALID = (
+        Example(  # a test provokes the failure, then checks what it left behind
+            path="tests/test_retry.py",
+            before="def test_stops():\n    r = Retrying(stop=3)\n    assert r.attempts == 0\n",
+            after="import contextlib\n\n\ndef test_stops():\n    r = Retrying(stop=3)\n"
+            "    with contextlib.suppress(Exception):\n        r(fail)\n    assert r.attempts == 3\n",
+        ),
         Example(
             before="def get(d, k):\n    return d[k]\n",
             after="def get(d, k):\n    try:\n        return d[k]\n    except KeyError:\n        return None\n",
@@ -135,6 +141,12 @@ class SwallowedError(Rule):
         ),
     )
     INVALID = (
+        Example(  # in a test, swallowing the block's own assertion weakens the test
+            path="tests/test_retry.py",
+            before="def test_stops():\n    assert run() == 3\n",
+            after="def test_stops():\n    try:\n        assert run() == 3\n    except Exception:\n        pass\n",
+            lines=(4,),
+        ),
         Example(
             before="def fire(cb, k):\n    cb(k)\n",
             after="def fire(cb, k):\n    try:\n        cb(k)\n    except Exception:\n        pass\n",
@@ -204,6 +216,8 @@ class SwallowedError(Rule):
         try_node = self._tries.get(id(node))
         if try_node is not None and _is_cleanup(try_node.body):
             return
+        if self.context.is_test_file and try_node is not None and not _has_check(try_node.body):
+            return  # a test provoking a failure for its side effects, checked afterwards
         kind = "bare except" if node.type is None else f"except {dotted(node.type) or '(...)'}"
         how = next((w for w in ways if w != "..."), "...")
         broad = node.type is None or "BaseException" in code(node.type)
@@ -224,8 +238,23 @@ class SwallowedError(Rule):
                 and dotted(call).rsplit(".", 1)[-1] == "suppress"
                 and any(_is_broad(a.value) for a in call.args)
                 and touches(self, item)
+                and (not self.context.is_test_file or _has_check(node.body))
             ):
                 self.report(item, "suppress(Exception) discards every error raised in the block")
 
     def visit_Try(self, node: cst.Try) -> None:
         self._tries.update((id(h), node) for h in node.handlers)
+
+
+def _has_check(body: cst.CSTNode) -> bool:
+    """Whether ``body`` checks something (``assert``, ``self.assert*``, ``pytest.fail``): in a test,
+    swallowing every error of such a block swallows the failed check too (AssertionError is an
+    Exception). Without one, the block only provokes what the test checks afterwards."""
+    for node in walk(body):
+        if isinstance(node, cst.Assert):
+            return True
+        if isinstance(node, cst.Call):
+            name = dotted(node).rsplit(".", 1)[-1]
+            if name.startswith(("assert", "fail")):
+                return True
+    return False
