@@ -94,8 +94,7 @@ def _defined_with_a_body(tree: ast.Module | None) -> frozenset[str]:
     def walk(body: list[ast.stmt]) -> None:
         for node in body:
             if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
-                rest = node.body[1:] if ast.get_docstring(node) is not None else node.body
-                if any(not _ast_placeholder(s) for s in rest):
+                if any(not _ast_placeholder(s) for s in node.body):
                     names.add(node.name)
             elif isinstance(node, ast.If | ast.Try | ast.With):
                 for field in ("body", "orelse", "finalbody"):
@@ -108,7 +107,14 @@ def _defined_with_a_body(tree: ast.Module | None) -> frozenset[str]:
 
 
 def _ast_placeholder(stmt: ast.stmt) -> bool:
-    return isinstance(stmt, ast.Pass) or (isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Constant))
+    """``_is_placeholder`` for an ``ast`` statement."""
+    if isinstance(stmt, ast.Pass) or (isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Constant)):
+        return True
+    if isinstance(stmt, ast.Raise) and stmt.exc is not None:
+        exc = stmt.exc.func if isinstance(stmt.exc, ast.Call) else stmt.exc
+        name = exc.attr if isinstance(exc, ast.Attribute) else getattr(exc, "id", "")
+        return name == "NotImplementedError"
+    return False
 
 
 _STUB_DECORATORS = {"abstractmethod", "overload", "abstractproperty", "abstractclassmethod"}
