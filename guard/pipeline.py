@@ -420,6 +420,10 @@ def run_pipeline(
     p = plan(ws, target)
     for c in p.changes.values():
         syntax = c.syntax_finding()
+        if syntax is not None and c.after is not None and ruff.parses_on_newer_python(c.after.text, c.path):
+            here = f"{sys.version_info[0]}.{sys.version_info[1]}"
+            reason = f"valid Python of a version newer than the {here} running guard (ruff's parser reads it)"
+            syntax = replace(syntax, severity=Severity.INFO, evidence=(("context", reason),))
         if syntax is not None:
             out.findings.append(syntax)
     # Overlays are built here, before threads start, so no two threads build one at once.

@@ -5,6 +5,8 @@ from __future__ import annotations
 import subprocess
 import sys
 
+import pytest
+
 import guard
 from guard.api import check_patch
 from tests.conftest import MakeRepo, diff_after_edit, tree_digest
@@ -163,3 +165,14 @@ def test_new_mypy_errors_weigh_less_in_a_file_mypy_already_disputes(make_repo: M
     (s,), (w,) = strong.findings, weak.findings
     assert (s.finding.rule, s.finding.line) == (w.finding.rule, w.finding.line) == ("attr-defined", 6)
     assert w.finding.confidence < s.finding.confidence and w.weight < s.weight
+
+
+@pytest.mark.skipif(sys.version_info >= (3, 12), reason="needs syntax newer than the running Python")
+def test_syntax_of_a_newer_python_is_not_a_syntax_error(make_repo: MakeRepo) -> None:
+    """``type X = ...`` (3.12) does not parse on 3.11, but it is valid Python: shown, not weighed."""
+    repo = make_repo({"pkg/__init__.py": "", "pkg/other.py": "X = 1\n"})
+    diff = diff_after_edit(repo, {"pkg/new.py": "type Pair[T] = tuple[T, T]\n"})
+    report = check_patch(diff, repo, analyzers=frozenset({"ruff"}))
+    syntax = [s for s in report.findings if s.finding.rule == "syntax-error" and s.finding.analyzer == "guard"]
+    assert len(syntax) == 1 and syntax[0].weight == 0.0
+    assert "newer" in dict(syntax[0].finding.evidence)["context"]

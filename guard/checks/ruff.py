@@ -10,6 +10,7 @@ import ast
 import functools
 import json
 import shutil
+import subprocess
 from dataclasses import replace
 from pathlib import Path
 
@@ -88,6 +89,26 @@ def binary() -> str:
         if found is None:
             raise ToolFailure("ruff is not installed") from None
         return found
+
+
+NEWEST_GRAMMAR = "py315"
+"""The newest Python whose grammar ruff (as pinned) parses: to tell new syntax from broken syntax."""
+
+
+def parses_on_newer_python(text: str, path: str) -> bool:
+    """Whether ruff's parser, at the newest Python it knows, finds no syntax error in ``text``:
+    valid code of a newer Python than the one running guard (``type X = ...`` on 3.11), which
+    ``ast`` here cannot read. False when ruff is unavailable or finds an error."""
+    argv = [
+        binary(), "check", "--isolated", "--no-cache", "--output-format", "json", "--target-version",
+        NEWEST_GRAMMAR, "--select", "F401", "--stdin-filename", path, "-",
+    ]  # fmt: skip
+    try:
+        proc = subprocess.run(argv, input=text, capture_output=True, text=True, timeout=10, check=False)
+        items = json.loads(proc.stdout or "[]") if proc.returncode in (0, 1) else None
+    except (OSError, subprocess.TimeoutExpired, json.JSONDecodeError, ToolFailure):
+        return False
+    return items is not None and not any(item.get("code") in (None, "invalid-syntax") for item in items)
 
 
 MIN_TARGET = (3, 7)
