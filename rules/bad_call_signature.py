@@ -61,8 +61,21 @@ class BadCallSignature(Rule):
             after="from dataclasses import dataclass\n\n\n@dataclass\nclass P:\n    x: int\n\n\np = P(x=1)\n",
         ),
         Example(before="x = 1\n", after="args = (1, 2)\nv = divmod(*args)\nd = dict(a=1, b=2)\n"),
+        Example(  # calling an instance calls its class's __call__, not its constructor
+            before="class Printer:\n    def __init__(self, file=None):\n        self.file = file\n\n"
+            "    def __call__(self, logger, name, event):\n        return event\n",
+            after="class Printer:\n    def __init__(self, file=None):\n        self.file = file\n\n"
+            "    def __call__(self, logger, name, event):\n        return event\n\n\n"
+            "def test_print():\n    p = Printer(file=None)\n    assert p(None, None, {}) == {}\n",
+        ),
     )
     INVALID = (
+        Example(
+            before="class Printer:\n    def __call__(self, event):\n        return event\n",
+            after="class Printer:\n    def __call__(self, event):\n        return event\n\n\n"
+            "def show():\n    p = Printer()\n    return p(None, {})\n",
+            lines=(8,),
+        ),
         Example(
             before="import json\n\n\ndef dump(x):\n    return json.dumps(x, sort_keys=True)\n",
             after="import json\n\n\ndef dump(x):\n    return json.dumps(x, sort=True)\n",
@@ -113,7 +126,11 @@ class BadCallSignature(Rule):
             owner, instance = self.r.receiver(callee.value)
             target = self.r.env.attribute(owner, callee.attr.value) if instance else self.r.resolve_expr(callee)[0]
         else:
-            target = self.r.resolve_expr(callee)[0]
+            target, called_instance = self.r.resolve_expr(callee)
+            if called_instance:  # `p = Printer(...); p(a, b)` calls Printer.__call__, bound
+                if not isinstance(target, Klass):
+                    return
+                target, instance = self.r.env.attribute(target, "__call__"), True
         if not isinstance(target, Func | Klass):
             return
         bad = check_call(self.r.env, target, call_shape(node), via_instance=instance)
