@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import math
 import sys
 import time
 import traceback
@@ -77,9 +78,13 @@ class Probe:
         default_factory=lambda: {False: set(), True: set()})
     """Parts of the result (False) and of the arguments after the call (True) in which the
     old version was seen to differ from itself."""
+    cpu_deadline: float = math.inf
+    """When this process's CPU time (``time.process_time``) says the function's budget is used:
+    the budget is CPU, so a loaded machine tests as many inputs as an idle one (same patch, same
+    findings); ``deadline``, in wall time, is the looser cap that keeps a loaded check bounded."""
 
     def step(self, inp: Any) -> None:
-        if time.monotonic() > self.deadline:
+        if time.monotonic() > self.deadline or time.process_time() > self.cpu_deadline:
             raise Stop  # out of time: end generation (or shrinking) now
         broken: list[str | None] = []
         if self.differential:
@@ -473,6 +478,7 @@ def _read_source(module_name: str) -> str | None:
 def check_function(rt: Runtime, fn: dict[str, Any], touched: Touched, budget: dict[str, Any],
                    deadline: float, by_name: dict[str, Touched] | None = None,
                    changed: Collection[str] = ()) -> tuple[list[Failure], list[str]]:
+    cpu_deadline = time.process_time() + budget["per_function_s"]
     qualname = fn["qualname"]
     label = f"{fn['path']}::{qualname}"
     new_mod = rt.worlds.new.modules.get(touched.name)
@@ -510,7 +516,7 @@ def check_function(rt: Runtime, fn: dict[str, Any], touched: Touched, budget: di
         notes.append(f"weakly tested: {label} — values for {', '.join(weak)} guessed from "
                      "names, use or defaults")
     probe = Probe(rt, new, old, touched, deadline, budget["per_function_s"],
-                  loose=bool(ctx.loose), guessed=frozenset(weak))
+                  loose=bool(ctx.loose), guessed=frozenset(weak), cpu_deadline=cpu_deadline)
     probe.pair = _pair(rt, touched, new.name, new)
     if probe.pair is not None and probe.pair[1] is not None and probe.pair[1].name == new.name:
         _explore(probe, strategy, budget["max_examples"])  # the decoder's own inputs first
@@ -590,6 +596,10 @@ def _own_module(name: str | None, touched: Touched) -> bool:
     return name.split(".")[0] == touched.name.split(".")[0]
 
 
+WALL_SLACK = 3.0
+"""How far a function's wall time may stretch past its CPU budget when the machine is busy."""
+
+
 def run_all(job: dict[str, Any], touched: list[Touched], names: dict[str, str],
             auditor: Auditor, out: TextIO) -> int:
     budget = job["budget"]
@@ -611,7 +621,9 @@ def run_all(job: dict[str, Any], touched: list[Touched], names: dict[str, str],
                  notes=[f"untested: {label} — stage time budget used up"])
             continue
         emit(out, event="start", index=index)
-        deadline = min(now + budget["per_function_s"], stage_end)
+        # The function's budget is CPU time (see Probe.cpu_deadline); wall time may stretch to
+        # WALL_SLACK times it on a busy machine, never past the stage's end.
+        deadline = min(now + WALL_SLACK * budget["per_function_s"], stage_end)
         changed = {f["qualname"] for f in job["functions"] if f["path"] == fn["path"]}
         found, notes = check_function(rt, fn, by_name[names[fn["path"]]], budget, deadline,
                                       by_name, changed)
