@@ -39,3 +39,22 @@ def test_files_mypy_would_name_alike_are_given_once(make_repo: MakeRepo) -> None
     report = check_patch(diff, repo, analyzers=frozenset({"mypy"}))
     assert not report.tool_errors
     assert [(s.finding.path, s.finding.rule) for s in report.findings] == [("setup.py", "assignment")]
+
+
+def test_a_script_also_imported_as_a_namespace_module_does_not_stop_mypy(make_repo: MakeRepo) -> None:
+    """``tools/check.py`` given as a script is module ``check``; a test importing
+    ``tools.check`` names it again: mypy stops ("found twice"). The script is left to the import
+    and the rest is still checked."""
+    repo = make_repo({
+        "tools/check.py": "def f() -> int:\n    return 1\n",
+        "tests/test_tools.py": "from tools.check import f\n\n\ndef test_f() -> None:\n    assert f() == 1\n",
+        "pkg/__init__.py": "", "pkg/m.py": "import os\n\nX: str = os.sep\n",
+    })  # fmt: skip
+    diff = diff_after_edit(repo, {
+        "tools/check.py": "def f() -> int:\n    return 2\n",
+        "tests/test_tools.py": "from tools.check import f\n\n\ndef test_f() -> None:\n    assert f() == 2\n",
+        "pkg/m.py": "import os\n\nX: int = os.sep\n",
+    })  # fmt: skip
+    report = check_patch(diff, repo, analyzers=frozenset({"mypy"}))
+    assert not report.tool_errors
+    assert [(s.finding.path, s.finding.rule) for s in report.findings if s.weight > 0] == [("pkg/m.py", "assignment")]

@@ -12,6 +12,7 @@ import fcntl
 import hashlib
 import json
 import os
+import re
 import sys
 from collections.abc import Iterator, Sequence
 from dataclasses import replace
@@ -86,7 +87,7 @@ def run(job: ToolRun, cache: Path) -> tuple[list[Finding], str | None]:
     note = None
     with _exclusive(cache):
         try:
-            out = run_tool(NAME, [*argv, "--", *paths], job.root, job.budget_s, ok_codes={0, 1})
+            out, paths = _run_naming_each_file_once(argv, paths, job)
         except ToolFailure as failure:
             if "did not finish" in str(failure):
                 raise
@@ -96,6 +97,25 @@ def run(job: ToolRun, cache: Path) -> tuple[list[Finding], str | None]:
             )
             note = f"mypy ran without the repo's configuration, which it could not use: {failure}"
     return keep_paths(_parse(job.root, out), job.paths), note
+
+
+_FOUND_TWICE = re.compile(r'"file": "([^"]+)"[^{}]*Source file found twice under different module names')
+
+
+def _run_naming_each_file_once(argv: list[str], paths: list[str], job: ToolRun) -> tuple[str, list[str]]:
+    """Run mypy on ``paths``; a file mypy finds twice under two names (``tools/x.py`` given as a
+    script, imported elsewhere as ``tools.x`` through a namespace package) makes it stop: that
+    file is left to the import that names it (its errors are then not reported) and mypy runs
+    again, a few times at most. Returns the output and the paths checked."""
+    for _ in range(3):
+        try:
+            return run_tool(NAME, [*argv, "--", *paths], job.root, job.budget_s, ok_codes={0, 1}), paths
+        except ToolFailure as failure:
+            twice = _FOUND_TWICE.search(str(failure))
+            if twice is None or twice[1] not in paths or len(paths) == 1:
+                raise
+            paths = [p for p in paths if p != twice[1]]
+    return run_tool(NAME, [*argv, "--", *paths], job.root, job.budget_s, ok_codes={0, 1}), paths
 
 
 def checkable(paths: Sequence[str], root: Path | None = None) -> list[str]:
