@@ -193,3 +193,20 @@ def test_a_module_with_its_own_stub_is_one_module_to_the_daemon(make_repo: MakeR
         assert session.stats()["mypy_daemon_runs"] >= 1
     assert not report.tool_errors
     assert ("pkg/m.py", 5, "attr-defined") in _mypy(report)
+
+
+def test_a_script_also_imported_as_a_namespace_module_keeps_the_daemon(make_repo: MakeRepo) -> None:
+    """``tools/check.py`` is module ``check`` as a listed file and ``tools.check`` for the test
+    that imports it: mypy stops on the whole repo. The daemon leaves that file to the import."""
+    repo = make_repo({
+        "tools/check.py": "def f() -> int:\n    return 1\n",
+        "tests/test_tools.py": "from tools.check import f\n\n\ndef test_f() -> None:\n    assert f() == 1\n",
+        "pkg/__init__.py": "", "pkg/m.py": MOD,
+    })  # fmt: skip
+    diff = diff_after_edit(repo, {"pkg/m.py": MOD.replace("join(a, b)", "joinpath(a, b)")})
+    with Session(repo, **NO_EXEC) as session:
+        session.warm_up()
+        report = session.check(diff)
+        assert session._mypy is not None and not session._mypy.unavailable
+        assert session.stats()["mypy_daemon_runs"] >= 1
+    assert _mypy(report) == [("pkg/m.py", 5, "attr-defined")]

@@ -51,6 +51,18 @@ class _Crashed(Exception):
     """The daemon process died while checking."""
 
 
+_MAX_LEFT = 5
+"""Files found twice a daemon leaves to imports before it gives the repo up as a whole."""
+
+
+class _FoundTwice(Exception):
+    """mypy found one of the given files under two module names and stopped; ``path`` is it."""
+
+    def __init__(self, path: str) -> None:
+        super().__init__(path)
+        self.path = path
+
+
 class DaemonUnavailable(Exception):
     """The daemon cannot serve this session; the message says why. Callers fall back to mypy."""
 
@@ -226,6 +238,8 @@ class MypyDaemon:
         self._finalizer = weakref.finalize(self, _stop, self._status, self._tmp)
         self.runs = 0
         """Requests actually sent to the daemon (lookups of kept results do not count)."""
+        self._left_to_imports: set[str] = set()
+        """Files mypy found twice under two names: not listed, left to the imports that name them."""
         self.restarts = 0
 
     # -- lifecycle -------------------------------------------------------------------------------
@@ -389,7 +403,13 @@ class MypyDaemon:
             sources |= {rel for rel, text in swapped.items() if text is not None and rel.endswith((".py", ".pyi"))}
             sources -= {rel for rel, text in swapped.items() if text is None}
             with self.mirror.swapped(swapped):
-                out = self._check(checkable(sorted(sources), self.mirror.root), budget_s)
+                paths = checkable(sorted(sources), self.mirror.root)
+                while True:  # ends: each round leaves out one more file, at most _MAX_LEFT (see _check)
+                    try:
+                        out = self._check([p for p in paths if p not in self._left_to_imports], budget_s)
+                        break
+                    except _FoundTwice as twice:  # as for a mypy run (see mypy._run_naming_each_file_once)
+                        self._left_to_imports.add(twice.path)
             self._results_ever += 1
             grouped: dict[str, list[Finding]] = {}
             for f in _parse(self.mirror.root, out):
@@ -414,6 +434,11 @@ class MypyDaemon:
             raise ToolFailure(f"mypy daemon failed: {str(response['error'])[:400]}")
         status = response.get("status")
         if status not in (0, 1):
+            from guard.checks.mypy import _FOUND_TWICE
+
+            twice = _FOUND_TWICE.search(str(response.get("out") or "") + str(response.get("err") or ""))
+            if twice is not None and twice[1] in paths and len(self._left_to_imports) < _MAX_LEFT:
+                raise _FoundTwice(twice[1])
             # The whole repo is not one valid mypy run (a file found twice, a module shadowing the
             # stdlib, ...): the session's checks go back to mypy on the touched files only.
             err = str(response.get("err") or response.get("out") or "").strip().splitlines()[-3:]
