@@ -5,6 +5,8 @@ Some findings are true to the letter and still say nothing about the patch:
 - an undefined name in a module that writes its own namespace at run time
   (``vars().update(...)``, ``globals()[name] = ...``, a module-level ``exec``): neither ruff nor mypy
   can see those names, and the code may be fine;
+- an undefined name in ``__all__`` of a module with a module-level ``__getattr__`` (PEP 562): it
+  resolves such names at run time;
 - an error inside a block that expects an exception (``with pytest.raises(...)``,
   ``with self.assertRaises(...)``): the test provokes it on purpose;
 - a "useless" expression statement (ruff's B018) in a ``try`` whose handlers catch what a lookup
@@ -34,6 +36,8 @@ from guard.findings import Finding, Severity
 from guard.repo import is_test_path
 
 UNDEFINED_NAME_RULES = frozenset({"F821", "F822", "name-defined"})
+LAZY_EXPORT_RULES = frozenset({"F822"})
+"""Codes that say a name in ``__all__`` is not defined in the module."""
 _DYNAMIC_NAMESPACE = re.compile(
     r"^(?:vars|globals|locals)\(\)\s*(?:\.update\b|\.setdefault\b|\[)|^exec\(", re.MULTILINE
 )
@@ -52,11 +56,19 @@ def writes_namespace_dynamically(source: str) -> bool:
 
 
 @lru_cache(maxsize=256)
+def _tree(source: str) -> ast.Module | None:
+    """The module's ``ast``, parsed once for every context below (None when it does not parse)."""
+    try:
+        return ast.parse(source)
+    except (SyntaxError, ValueError):
+        return None
+
+
+@lru_cache(maxsize=256)
 def expected_failure_lines(source: str) -> frozenset[int]:
     """Lines inside ``with`` blocks whose context manager expects an exception."""
-    try:
-        tree = ast.parse(source)
-    except (SyntaxError, ValueError):
+    tree = _tree(source)
+    if tree is None:
         return frozenset()
     lines: set[int] = set()
     for node in ast.walk(tree):
@@ -80,9 +92,8 @@ _UNDEFINED = re.compile(r"Undefined name `(\w+)`|Name \"(\w+)\" is not defined")
 @lru_cache(maxsize=256)
 def bound_names(source: str) -> frozenset[str]:
     """Every name the module binds anywhere (assignments, definitions, imports, at any depth)."""
-    try:
-        tree = ast.parse(source)
-    except (SyntaxError, ValueError):
+    tree = _tree(source)
+    if tree is None:
         return frozenset()
     names: set[str] = set()
     for node in ast.walk(tree):
@@ -98,9 +109,8 @@ def bound_names(source: str) -> frozenset[str]:
 @lru_cache(maxsize=256)
 def probe_lines(source: str) -> frozenset[int]:
     """Lines of bare expression statements in a ``try`` body whose handlers catch a lookup error."""
-    try:
-        tree = ast.parse(source)
-    except (SyntaxError, ValueError):
+    tree = _tree(source)
+    if tree is None:
         return frozenset()
     lines: set[int] = set()
     for node in ast.walk(tree):
@@ -110,6 +120,43 @@ def probe_lines(source: str) -> frozenset[int]:
             if isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Name | ast.Attribute | ast.Subscript):
                 lines.update(range(stmt.lineno, (stmt.end_lineno or stmt.lineno) + 1))
     return frozenset(lines)
+
+
+@lru_cache(maxsize=256)
+def defines_module_getattr(source: str) -> bool:
+    """Does the module define a module-level ``__getattr__`` (PEP 562)? Then a name it does not bind
+    itself (a name in ``__all__``, say) may still resolve at run time, lazily."""
+    tree = _tree(source)
+    return tree is not None and any(_binds_getattr(node) for node in _module_level(tree.body))
+
+
+def _module_level(body: list[ast.stmt]) -> list[ast.stmt]:
+    """Module-level statements, including those inside module-level ``if``/``try`` blocks."""
+    out: list[ast.stmt] = []
+    for node in body:
+        out.append(node)
+        if isinstance(node, ast.If):
+            out += _module_level(node.body) + _module_level(node.orelse)
+        elif isinstance(node, ast.Try) or type(node).__name__ == "TryStar":
+            handlers: list[ast.ExceptHandler] = getattr(node, "handlers", [])
+            for block in (
+                *(getattr(node, k, []) for k in ("body", "orelse", "finalbody")),
+                *(h.body for h in handlers),
+            ):
+                out += _module_level(block)
+    return out
+
+
+def _binds_getattr(node: ast.stmt) -> bool:
+    if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+        return node.name == "__getattr__"
+    if isinstance(node, ast.Assign):
+        return any(isinstance(t, ast.Name) and t.id == "__getattr__" for t in node.targets)
+    if isinstance(node, ast.AnnAssign | ast.AugAssign):
+        return isinstance(node.target, ast.Name) and node.target.id == "__getattr__"
+    if isinstance(node, ast.ImportFrom | ast.Import):
+        return any((alias.asname or alias.name) == "__getattr__" for alias in node.names)
+    return False
 
 
 def _catches_lookup(kind: ast.expr | None) -> bool:
@@ -137,6 +184,8 @@ def _explained(f: Finding, source: str | None) -> str | None:
         return None
     if f.rule in UNDEFINED_NAME_RULES and writes_namespace_dynamically(source):
         return "the module writes its namespace at run time, which tools cannot follow"
+    if f.rule in LAZY_EXPORT_RULES and defines_module_getattr(source):
+        return "the module defines __getattr__ (PEP 562): names in __all__ may resolve at run time"
     if f.line in expected_failure_lines(source):
         return "inside a block that expects an exception: the error is provoked on purpose"
     if f.rule in USELESS_EXPRESSION_RULES and f.line in probe_lines(source):

@@ -6,13 +6,10 @@ style rules must not make a patch fail for style.
 
 from __future__ import annotations
 
-import ast
 import functools
 import json
 import shutil
 import subprocess
-from dataclasses import replace
-from pathlib import Path
 
 from guard.checks.base import ToolFailure, ToolRun, keep_paths, relative, run_tool
 from guard.findings import Confidence, Finding, Severity
@@ -149,65 +146,4 @@ def run(job: ToolRun) -> list[Finding]:
                 confidence=confidence,
             )
         )
-    return keep_paths(_lazy_exports_in_context(findings, job.root), job.paths)
-
-
-LAZY_EXPORT_RULES = frozenset({"F822"})
-"""Codes that say a name in ``__all__`` is not defined in the module."""
-
-
-@functools.lru_cache(maxsize=256)
-def defines_module_getattr(source: str) -> bool:
-    """Does the module define a module-level ``__getattr__`` (PEP 562)? Then a name it does not bind
-    itself (a name in ``__all__``, say) may still resolve at run time, lazily."""
-    try:
-        tree = ast.parse(source)
-    except (SyntaxError, ValueError):
-        return False
-    return any(_binds_getattr(node) for node in _module_level(tree.body))
-
-
-def _module_level(body: list[ast.stmt]) -> list[ast.stmt]:
-    """Module-level statements, including those inside module-level ``if``/``try`` blocks."""
-    out: list[ast.stmt] = []
-    for node in body:
-        out.append(node)
-        if isinstance(node, ast.If):
-            out += _module_level(node.body) + _module_level(node.orelse)
-        elif isinstance(node, ast.Try) or type(node).__name__ == "TryStar":
-            handlers: list[ast.ExceptHandler] = getattr(node, "handlers", [])
-            for block in (
-                *(getattr(node, k, []) for k in ("body", "orelse", "finalbody")),
-                *(h.body for h in handlers),
-            ):
-                out += _module_level(block)
-    return out
-
-
-def _binds_getattr(node: ast.stmt) -> bool:
-    if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
-        return node.name == "__getattr__"
-    if isinstance(node, ast.Assign):
-        return any(isinstance(t, ast.Name) and t.id == "__getattr__" for t in node.targets)
-    if isinstance(node, ast.AnnAssign | ast.AugAssign):
-        return isinstance(node.target, ast.Name) and node.target.id == "__getattr__"
-    if isinstance(node, ast.ImportFrom | ast.Import):
-        return any((alias.asname or alias.name) == "__getattr__" for alias in node.names)
-    return False
-
-
-def _lazy_exports_in_context(findings: list[Finding], root: Path) -> list[Finding]:
-    """An undefined name in ``__all__`` of a module with a module-level ``__getattr__`` is kept as
-    INFO (it no longer counts): the module resolves such names at run time, which ruff cannot follow."""
-    out = []
-    for f in findings:
-        if f.rule in LAZY_EXPORT_RULES and f.severity is not Severity.INFO:
-            try:
-                source = (root / f.path).read_text(encoding="utf-8", errors="replace")
-            except OSError:
-                source = ""
-            if defines_module_getattr(source):
-                reason = "the module defines __getattr__ (PEP 562): names in __all__ may resolve at run time"
-                f = replace(f, severity=Severity.INFO, evidence=(*f.evidence, ("context", reason)))
-        out.append(f)
-    return out
+    return keep_paths(findings, job.paths)
