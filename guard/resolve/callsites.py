@@ -9,8 +9,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from guard.repo import module_name, python_files
-from guard.resolve.signature import CallShape
-from guard.resolve.summary import chain
+from guard.resolve.signature import CallShape, chain
 
 
 @dataclass(frozen=True)

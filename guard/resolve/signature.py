@@ -99,7 +99,7 @@ def _forwards(node: ast.FunctionDef | ast.AsyncFunctionDef, varkw: str) -> tuple
             targets = sub.targets if isinstance(sub, ast.Assign) else [sub.target]
             for t in targets:
                 if isinstance(t, ast.Name):
-                    dotted = _dotted(sub.value) if sub.value is not None else None
+                    dotted = chain(sub.value) if sub.value is not None else None
                     rebound[t.id] = dotted if t.id not in rebound else None
     spreads = {
         id(k.value) for n in ast.walk(node) if isinstance(n, ast.Call) for k in n.keywords if k.arg is None
@@ -115,7 +115,7 @@ def _forwards(node: ast.FunctionDef | ast.AsyncFunctionDef, varkw: str) -> tuple
             k.arg is None and isinstance(k.value, ast.Name) and k.value.id == varkw for k in sub.keywords
         ):
             continue
-        callee = _dotted(sub.func)
+        callee = chain(sub.func)
         head = callee.split(".")[0] if callee else ""
         unless = head if head in params else None
         if head in rebound:
@@ -141,11 +141,12 @@ def _truth_tested(node: ast.AST) -> list[ast.expr]:
     return []
 
 
-def _dotted(expr: ast.expr) -> str | None:
+def chain(expr: ast.expr) -> str | None:
+    """``a.b.c`` for a chain of plain names and attributes; None for anything else (calls included)."""
     if isinstance(expr, ast.Name):
         return expr.id
     if isinstance(expr, ast.Attribute):
-        base = _dotted(expr.value)
+        base = chain(expr.value)
         return f"{base}.{expr.attr}" if base else None
     return None
 

@@ -13,7 +13,7 @@ import sys
 from dataclasses import dataclass, field
 from typing import Literal
 
-from guard.resolve.signature import Signature, from_ast
+from guard.resolve.signature import Signature, chain, from_ast
 
 Kind = Literal["function", "class", "import", "alias", "value"]
 
@@ -253,16 +253,6 @@ def _strings(expr: ast.expr) -> list[str] | None:
 
 def _unsubscript(expr: ast.expr) -> ast.expr:
     return expr.value if isinstance(expr, ast.Subscript) else expr
-
-
-def chain(expr: ast.expr) -> str | None:
-    """``a.b.c`` for a chain of plain names and attributes; None for anything else (calls included)."""
-    if isinstance(expr, ast.Name):
-        return expr.id
-    if isinstance(expr, ast.Attribute):
-        base = chain(expr.value)
-        return f"{base}.{expr.attr}" if base else None
-    return None
 
 
 def dotted(expr: ast.expr) -> str | None:
