@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import hashlib
 import os
+import shutil
 import subprocess
-from collections.abc import Callable, Mapping
+import tempfile
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 
 import pytest
@@ -77,3 +79,16 @@ def diff_after_edit(repo: Path, edits: Mapping[str, str | None]) -> str:
     diff = git(repo, "diff", "--cached", "-M")
     git(repo, "reset", "-q", "--hard", "HEAD")
     return diff
+
+
+@pytest.fixture
+def sandbox_repo() -> Iterator[Path]:
+    """A repo holding an empty package ``pkg``, readable by everyone: the property sandbox may drop
+    to nobody, and pytest's tmp_path base is private to its user."""
+    root = Path(tempfile.mkdtemp(prefix="guard-sandbox-repo-"))
+    root.chmod(0o755)
+    (root / "pkg").mkdir(mode=0o755)
+    (root / "pkg" / "__init__.py").write_text("")
+    (root / "pkg" / "__init__.py").chmod(0o644)
+    yield root
+    shutil.rmtree(root, ignore_errors=True)

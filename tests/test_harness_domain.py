@@ -4,10 +4,7 @@ documentation scripts — and what it still reports."""
 
 from __future__ import annotations
 
-import shutil
-import tempfile
 import textwrap
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -22,15 +19,8 @@ from guard.checks.properties import (
 
 
 @pytest.fixture
-def repo() -> Iterator[Path]:
-    # Not tmp_path: pytest's base dir is private to its user, and the sandbox may drop to nobody.
-    root = Path(tempfile.mkdtemp(prefix="guard-domain-"))
-    root.chmod(0o755)
-    (root / "pkg").mkdir(mode=0o755)
-    (root / "pkg" / "__init__.py").write_text("")
-    (root / "pkg" / "__init__.py").chmod(0o644)
-    yield root
-    shutil.rmtree(root, ignore_errors=True)
+def repo(sandbox_repo: Path) -> Path:
+    return sandbox_repo
 
 
 def run(repo: Path, before: str | None, after: str, *names: str, path: str = "pkg/mod.py",

@@ -5,10 +5,7 @@ where the old version could not handle the input at all."""
 
 from __future__ import annotations
 
-import shutil
-import tempfile
 import textwrap
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -17,15 +14,8 @@ from guard.checks.properties import ChangedFunction, ModuleVersions, run_propert
 
 
 @pytest.fixture
-def repo() -> Iterator[Path]:
-    # Not tmp_path: pytest's base dir is private to its user, and the sandbox may drop to nobody.
-    root = Path(tempfile.mkdtemp(prefix="guard-reach-"))
-    root.chmod(0o755)
-    (root / "pkg").mkdir(mode=0o755)
-    (root / "pkg" / "__init__.py").write_text("")
-    (root / "pkg" / "__init__.py").chmod(0o644)
-    yield root
-    shutil.rmtree(root, ignore_errors=True)
+def repo(sandbox_repo: Path) -> Path:
+    return sandbox_repo
 
 
 def run(repo: Path, before: str, after: str, *names: str, new: tuple[str, ...] = ()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 from pathlib import Path
@@ -10,10 +11,12 @@ import pytest
 
 from guard.api import check_patch
 from guard.checks.mypy_daemon import DaemonUnavailable, Mirror, MypyDaemon
+from guard.result import Report
 from guard.session import Session
 from tests.conftest import FIXTURES, MakeRepo, diff_after_edit, tree_digest
 
 MOD = "import os\n\n\ndef join(a: str, b: str) -> str:\n    return os.path.join(a, b)\n"
+MISSING_ATTRIBUTE = MOD.replace("join(a, b)", "joinpath(a, b)")
 NO_EXEC = {"execute": False, "analyzers": frozenset({"mypy"})}
 
 
@@ -94,10 +97,8 @@ def _wait_gone(pid: int) -> None:
             os.kill(pid, 0)
         except ProcessLookupError:
             return
-        try:  # reap it if it is our child
+        with contextlib.suppress(ChildProcessError):  # reap it if it is our child
             os.waitpid(pid, os.WNOHANG)
-        except ChildProcessError:
-            pass
         time.sleep(0.05)
     pytest.fail(f"mypy daemon {pid} still running")
 
@@ -168,15 +169,20 @@ def test_a_repo_mypy_cannot_check_as_a_whole_falls_back_to_the_touched_files(mak
     assert any("as a whole" in n.message for n in report.notes)
 
 
-def test_scripts_named_alike_are_one_module_to_the_daemon(make_repo: MakeRepo) -> None:
-    """Two top-level ``tool.py`` would be "Duplicate module named 'tool'": one is checked."""
-    repo = make_repo({"pkg/__init__.py": "", "pkg/m.py": MOD, "a/tool.py": "X = 1\n", "b/tool.py": "Y = 2\n"})
-    diff = diff_after_edit(repo, {"pkg/m.py": MOD.replace("join(a, b)", "joinpath(a, b)")})
+def _checked_by_the_daemon(repo: Path, diff: str) -> Report:
+    """One warm check, asserting the resident mypy served it (and did not give the repo up)."""
     with Session(repo, **NO_EXEC) as session:
         session.warm_up()
         report = session.check(diff)
         assert session._mypy is not None and not session._mypy.unavailable
         assert session.stats()["mypy_daemon_runs"] >= 1
+    return report
+
+
+def test_scripts_named_alike_are_one_module_to_the_daemon(make_repo: MakeRepo) -> None:
+    """Two top-level ``tool.py`` would be "Duplicate module named 'tool'": one is checked."""
+    repo = make_repo({"pkg/__init__.py": "", "pkg/m.py": MOD, "a/tool.py": "X = 1\n", "b/tool.py": "Y = 2\n"})
+    report = _checked_by_the_daemon(repo, diff_after_edit(repo, {"pkg/m.py": MISSING_ATTRIBUTE}))
     assert _mypy(report) == [("pkg/m.py", 5, "attr-defined")]
 
 
@@ -186,11 +192,7 @@ def test_a_module_with_its_own_stub_is_one_module_to_the_daemon(make_repo: MakeR
     stub = "def join(a: str, b: str) -> str: ...\n"
     repo = make_repo({"pkg/__init__.py": "", "pkg/m.py": MOD, "pkg/m.pyi": stub})
     bad = MOD.replace("os.path.join(a, b)", "os.path.joinXX(a, b)")
-    diff = diff_after_edit(repo, {"pkg/m.py": bad, "pkg/m.pyi": stub + "X: int\n"})
-    with Session(repo, **NO_EXEC) as session:
-        session.warm_up()
-        report = session.check(diff)
-        assert session.stats()["mypy_daemon_runs"] >= 1
+    report = _checked_by_the_daemon(repo, diff_after_edit(repo, {"pkg/m.py": bad, "pkg/m.pyi": stub + "X: int\n"}))
     assert not report.tool_errors
     assert ("pkg/m.py", 5, "attr-defined") in _mypy(report)
 
@@ -203,10 +205,5 @@ def test_a_script_also_imported_as_a_namespace_module_keeps_the_daemon(make_repo
         "tests/test_tools.py": "from tools.check import f\n\n\ndef test_f() -> None:\n    assert f() == 1\n",
         "pkg/__init__.py": "", "pkg/m.py": MOD,
     })  # fmt: skip
-    diff = diff_after_edit(repo, {"pkg/m.py": MOD.replace("join(a, b)", "joinpath(a, b)")})
-    with Session(repo, **NO_EXEC) as session:
-        session.warm_up()
-        report = session.check(diff)
-        assert session._mypy is not None and not session._mypy.unavailable
-        assert session.stats()["mypy_daemon_runs"] >= 1
+    report = _checked_by_the_daemon(repo, diff_after_edit(repo, {"pkg/m.py": MISSING_ATTRIBUTE}))
     assert _mypy(report) == [("pkg/m.py", 5, "attr-defined")]

@@ -8,7 +8,6 @@ import socket
 import tempfile
 import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -27,17 +26,10 @@ DATA = Path(__file__).parent / "data" / "properties"
 
 
 @pytest.fixture
-def repo() -> Iterator[Path]:
-    # Not tmp_path: pytest's base dir is private to its user, and the sandbox may drop to nobody.
-    root = Path(tempfile.mkdtemp(prefix="guard-props-"))
-    root.chmod(0o755)
-    (root / "pkg").mkdir()
-    (root / "pkg" / "__init__.py").write_text("")
-    shutil.copy(DATA / "helpers.py", root / "pkg" / "helpers.py")
-    for p in root.rglob("*"):
-        p.chmod(0o755 if p.is_dir() else 0o644)
-    yield root
-    shutil.rmtree(root, ignore_errors=True)
+def repo(sandbox_repo: Path) -> Path:
+    shutil.copy(DATA / "helpers.py", sandbox_repo / "pkg" / "helpers.py")
+    (sandbox_repo / "pkg" / "helpers.py").chmod(0o644)
+    return sandbox_repo
 
 
 def fixture(case: str, **fill: object) -> tuple[str, str]:
