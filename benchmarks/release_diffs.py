@@ -36,6 +36,7 @@ import tarfile
 import time
 import zipfile
 from collections import Counter
+from collections.abc import Mapping
 from pathlib import Path
 
 from guard.api import check_patch
@@ -210,10 +211,12 @@ def _python_files(tree: Path) -> set[str]:
     return {str(p.relative_to(tree)) for pattern in ("*.py", "*.pyi") for p in tree.rglob(pattern)}
 
 
-def release_diff(old: Path, new: Path) -> tuple[str, int]:
+def release_diff(old: Path, new: Path, overrides: Mapping[str, str] | None = None) -> tuple[str, int]:
     """A unified diff of the Python files (stubs too) and the root files declaring the target Python
     (pyproject.toml, setup.cfg, ...) between two trees (renames detected), and its added lines (in
-    ``.py`` files only, as before stubs were included)."""
+    ``.py`` files only, as before stubs were included). ``overrides`` replaces the text of files of
+    the new tree (path relative to it), as benchmarks/injections.py does to inject a hallucination."""
+    overrides = overrides or {}
     olds = _python_files(old) | _declarations(old)
     news = _python_files(new) | _declarations(new)
     renamed = _renames(old, new, sorted(olds - news), sorted(news - olds))
@@ -222,7 +225,8 @@ def release_diff(old: Path, new: Path) -> tuple[str, int]:
     for rel in sorted((olds | news) - set(renamed.values())):
         target = renamed.get(rel, rel)
         a, b = old / rel, new / target
-        before, after = _read_lines(a), _read_lines(b)
+        before = _read_lines(a)
+        after = overrides[target].splitlines(keepends=True) if target in overrides else _read_lines(b)
         if before == after and rel == target:
             continue
         lines = list(difflib.unified_diff(
