@@ -22,7 +22,7 @@ that set tuned, and calls for a fresh one.
 Each diff holds the Python files, type stubs (``.pyi``) and the root files that declare the target
 Python (``pyproject.toml``, ``setup.cfg``, ``mypy.ini``), as a release's own diff does.
 
-    .venv/bin/python benchmarks/release_diffs.py [--only six,tomli] [--set tuned|held-out|held-out-2|held-out-3|held-out-4|held-out-5|all]
+    .venv/bin/python benchmarks/release_diffs.py [--only six,tomli] [--set tuned|held-out|...|held-out-6|all]
 """
 
 from __future__ import annotations
@@ -120,11 +120,29 @@ HELD_OUT_5: dict[str, list[str]] = {
     "cattrs": ["25.3.0", "26.1.0", "26.2.0", "26.2.1"],
     "responses": ["0.25.8", "0.26.0", "0.26.1", "0.26.2"],
 }
+# Chosen in the fourth session (2026-11-21), before any of it was run, after HELD_OUT_5 had been read
+# and before the score was refitted on release diffs with injected hallucinations
+# (benchmarks/inject_eval.py), which every earlier set may now enter: nine well-known pure-Python
+# packages never used in a set, each with its last four releases as `pip index versions` listed
+# them that day. Never fitted on; run once, clean and injected, with guard as finally committed.
+HELD_OUT_6: dict[str, list[str]] = {
+    "sniffio": ["1.1.0", "1.2.0", "1.3.0", "1.3.1"],
+    "distro": ["1.6.0", "1.7.0", "1.8.0", "1.9.0"],
+    "semver": ["3.0.2", "3.0.4", "3.1.0", "3.1.1"],
+    "natsort": ["8.2.0", "8.3.0", "8.3.1", "8.4.0"],
+    "termcolor": ["3.0.1", "3.1.0", "3.2.0", "3.3.0"],
+    "prettytable": ["3.15.1", "3.16.0", "3.17.0", "3.18.0"],
+    "freezegun": ["1.5.2", "1.5.3", "1.5.4", "1.5.5"],
+    "validators": ["0.33.0", "0.34.0", "0.35.0", "0.36.0"],
+    "defusedxml": ["0.5.0", "0.6.0", "0.7.0", "0.7.1"],
+}
 SETS: dict[str, dict[str, list[str]]] = {
     "tuned": TUNED, "held-out": HELD_OUT, "held-out-2": HELD_OUT_2, "held-out-3": HELD_OUT_3,
-    "held-out-4": HELD_OUT_4, "held-out-5": HELD_OUT_5,
+    "held-out-4": HELD_OUT_4, "held-out-5": HELD_OUT_5, "held-out-6": HELD_OUT_6,
 }  # fmt: skip
-RELEASES: dict[str, list[str]] = {**TUNED, **HELD_OUT, **HELD_OUT_2, **HELD_OUT_3, **HELD_OUT_4, **HELD_OUT_5}
+# The sets a fit may use: every set but the one kept for the clean estimate.
+FIT_SETS = ("tuned", "held-out", "held-out-2", "held-out-3", "held-out-4", "held-out-5")
+RELEASES: dict[str, list[str]] = {name: versions for s in SETS.values() for name, versions in s.items()}
 
 # Budgets well above guard's defaults: on a loaded machine an analyzer that runs out of time drops
 # findings, and the benchmark would then count fewer false alarms than guard makes. The property

@@ -53,6 +53,7 @@ class PatchFacts:
 
     touches_tests: bool = False
     only_tests: bool = False
+    changed_lines: int = 0  # added and removed lines of Python files
 
     @classmethod
     def from_patch(cls, patch: Patch) -> PatchFacts:
@@ -61,6 +62,9 @@ class PatchFacts:
         return cls(
             touches_tests=any(tests),
             only_tests=bool(tests) and all(tests),
+            changed_lines=sum(
+                1 for f in files for h in f.hunks for line in h.lines if line[:1] in ("+", "-")
+            ),
         )
 
 
