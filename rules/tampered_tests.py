@@ -185,6 +185,15 @@ class TamperedTests(Rule):
     CONFIDENCE = Confidence.HIGH
 
     VALID = (
+        Example(  # the expected errors are now checked by the file's helper the test calls
+            path="tests/test_reader.py",
+            before=_T + "def read_all(data, expected):\n    assert parse(data) == expected\n\n\n"
+            "def test_reader():\n    read_all(b'ok', ['ok'])\n    with pytest.raises(ValueError):\n"
+            "        parse(b'bad')\n",
+            after=_T + "def read_all(data, expected):\n    try:\n        assert parse(data) == expected\n"
+            "    except ValueError:\n        assert ValueError in expected\n\n\n"
+            "def test_reader():\n    read_all(b'ok', ['ok'])\n    read_all(b'bad', [ValueError])\n",
+        ),
         Example(  # a closure named `test` is code of its test, not a collected test
             path="tests/test_retry.py",
             before=_T + "def test_retries():\n    def test():\n        assert call() == 1\n\n    retry(test)\n",
@@ -267,6 +276,14 @@ class TamperedTests(Rule):
         ),
     )
     INVALID = (
+        Example(  # the file has a checking helper, but the test calls it no more than before
+            path="tests/test_reader.py",
+            before=_T + "def read_all(data, expected):\n    assert parse(data) == expected\n\n\n"
+            "def test_reader():\n    read_all(b'ok', ['ok'])\n    assert parse(b'') == []\n",
+            after=_T + "def read_all(data, expected):\n    assert parse(data) == expected\n\n\n"
+            "def test_reader():\n    read_all(b'ok', ['ok'])\n    parse(b'')\n",
+            lines=(9,),
+        ),
         Example(
             path="tests/test_ttl.py",
             before=_T + "def test_boundary():\n    assert expired(10, now=10)\n",
@@ -377,6 +394,37 @@ class TamperedTests(Rule):
     def _checks(self, fn: cst.FunctionDef) -> list[Check]:
         return checks(fn, self.context.project.target_version)
 
+    def _helpers(self) -> frozenset[str]:
+        """Functions of the test file, not tests themselves, that check something (an assert, a
+        ``raises``, ...): a test that calls one delegates a check to it. Read from the patched
+        file where it defines them (a helper a changed test calls is kept whole in the rules'
+        view), else from the original."""
+
+        def build() -> frozenset[str]:
+            found: set[str] = set()
+            for state in ("before", "after"):
+                for qual, d in definitions(self, state).items():
+                    if "<locals>" in qual or not isinstance(d, cst.FunctionDef) or _is_test(d.name.value):
+                        continue
+                    now = definitions(self, "after").get(qual)
+                    fn = now if isinstance(now, cst.FunctionDef) else d
+                    if self._checks(fn):
+                        found.add(d.name.value)
+            return frozenset(found)
+
+        return self.context.project.memo(f"test-tampering:helpers:{self.context.path}", build)
+
+    def _delegated(self, fn: cst.FunctionDef) -> int:
+        """Calls in ``fn`` to the file's checking helpers (``helper(...)``, ``self.helper(...)``)."""
+        helpers = self._helpers()
+        count = 0
+        for node in walk(fn.body):
+            if isinstance(node, cst.Call):
+                name = dotted(node.func)
+                if name in helpers or (name.startswith(("self.", "cls.")) and name.split(".", 1)[1] in helpers):
+                    count += 1
+        return count
+
     def visit_ClassDef(self, node: cst.ClassDef) -> None:
         if self.context.is_test_file:
             old = before_class(self, node)
@@ -409,7 +457,7 @@ class TamperedTests(Rule):
         self._broadened(now, was)
         self._loosened(node, now, was)
         if not any(f.symbol == qualname(self, node) for f in self.findings):
-            self._deleted(node, now, was)  # only when nothing more specific was said
+            self._deleted(node, old, now, was)  # only when nothing more specific was said
 
     def _markers(self, node: cst.FunctionDef | cst.ClassDef, old: Sequence[cst.Decorator] | None) -> None:
         if old is None:
@@ -458,11 +506,13 @@ class TamperedTests(Rule):
                     weak=True,
                 )
 
-    def _deleted(self, node: cst.FunctionDef, now: list[Check], was: list[Check]) -> None:
+    def _deleted(self, node: cst.FunctionDef, old: cst.FunctionDef, now: list[Check], was: list[Check]) -> None:
         real_now = [c for c in now if not c.tautology]
         real_was = [c for c in was if not c.tautology]
         if len(real_now) >= len(real_was):
             return
+        if len(real_now) + self._delegated(node) >= len(real_was) + self._delegated(old):
+            return  # the checks moved into a helper of the file that the test now calls
         if any(in_loop(node, c) and touches(self, c.node) for c in real_now):
             return  # checks rewritten into a loop run once per case: counting them says nothing
         texts = {c.text for c in real_now}
