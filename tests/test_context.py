@@ -113,3 +113,20 @@ def test_mypy_in_test_code_is_shown_not_weighed_but_guards_rules_are() -> None:
     )  # fmt: skip
     assert [f.severity for f in found] == [Severity.INFO, Severity.ERROR, Severity.ERROR]
     assert "test code" in dict(found[0].evidence)["context"]
+
+
+def test_a_module_attribute_of_a_newer_python_is_not_made_up(make_repo: MakeRepo) -> None:
+    """``itertools.batched`` is new in 3.12: for a project that supports 3.10 mypy says the module
+    has no such attribute, but the name is real — too new is not made up. A made-up one stays."""
+    repo = make_repo({
+        "pyproject.toml": '[project]\nname = "p"\nrequires-python = ">=3.10"\n',
+        "chunks.py": "def pairs(xs: list[int]) -> list[int]:\n    return xs\n",
+    })  # fmt: skip
+    newer = "import itertools\n\n\ndef pairs(xs: list[int]) -> list[tuple[int, ...]]:\n    return list(itertools.batched(xs, 2))\n"
+    report = check_patch(diff_after_edit(repo, {"chunks.py": newer}), repo, analyzers=frozenset({"mypy"}))
+    mypy = [s for s in report.findings if s.finding.rule == "attr-defined"]
+    assert [s.weight for s in mypy] == [0.0]
+    assert "new in Python 3.12" in dict(mypy[0].finding.evidence)["context"]
+    made_up = newer.replace("batched", "chunked")
+    report = check_patch(diff_after_edit(repo, {"chunks.py": made_up}), repo, analyzers=frozenset({"mypy"}))
+    assert [s.finding.rule for s in report.findings if s.weight > 0] == ["attr-defined"]

@@ -346,6 +346,27 @@ class Environment:
         source = self.summary(module, source=True)
         return source is not None and _binds(source, cls, name)
 
+    def added_later(self, owner: Module | Klass, name: str) -> tuple[int, int] | None:
+        """The first Python version after the target whose typeshed stub binds ``name`` on the
+        stdlib ``owner`` (behind ``sys.version_info``), if one does: the name is real, only
+        newer than the oldest Python the project supports (``concurrent.futures.
+        InterpreterPoolExecutor`` for a project that supports 3.9)."""
+        if isinstance(owner, Module):
+            module, cls = owner.name, None
+        elif owner.info.stub:
+            module, cls = owner.info.module, owner.info.name
+        else:
+            return None
+        stub = locate.stub_path(module) if self.where(module) == "stdlib" else None
+        if stub is None:
+            return None
+        newest = max((low for low, _ in locate.typeshed_versions().values()), default=self.target)
+        for minor in range(self.target[1] + 1, newest[1] + 1):
+            summary = _file_summary(stub, module, True, (3, minor))
+            if summary is not None and _binds(summary, cls, name):
+                return (3, minor)
+        return None
+
     # -- classes ---------------------------------------------------------------------------
 
     def member(self, klass: Klass, name: str) -> Resolved:
