@@ -81,6 +81,28 @@ def load_release_cases(path: Path = RELEASES_PATH) -> list[Case]:
     return cases
 
 
+INJECT_PATH = ROOT / ".bench" / "inject_findings.jsonl"  # written by inject_eval.py
+
+
+def load_inject_cases(path: Path = INJECT_PATH) -> list[Case]:
+    """Release diffs as released (clean) and with one injected hallucination each (see
+    inject_eval.py), of the sets a fit may use (release_diffs.FIT_SETS), one group per package."""
+    from release_diffs import FIT_SETS
+
+    facts = {f.name for f in fields(PatchFacts)}
+    cases = []
+    for line in path.read_text().splitlines():
+        row = json.loads(line)
+        if row["set"] not in FIT_SETS:
+            continue
+        known = {k: v for k, v in row["facts"].items() if k in facts}
+        findings = tuple(finding_from_json(f) for f in row["findings"])
+        label = int(row["kind"] == "injected")
+        classes = (row["cls"],) if label else ("release",)
+        cases.append(Case(row["key"], RELEASE_GROUP + row["package"], label, classes, findings, PatchFacts(**known)))
+    return cases
+
+
 def finding_from_json(d: dict[str, Any]) -> Finding:
     return Finding(path=d["path"], line=d["line"], column=d.get("column", 0), rule=d["rule"],
                    analyzer=d["analyzer"], message=d.get("message", ""),
@@ -233,11 +255,15 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=MODEL_PATH)
     parser.add_argument("--with-releases", action="store_true",
                         help=f"also fit on the release diffs in {RELEASES_PATH.name}, as clean cases")  # fmt: skip
+    parser.add_argument("--with-injections", action="store_true",
+                        help=f"also fit on the release diffs, clean and injected, in {INJECT_PATH.name}")  # fmt: skip
     parser.add_argument("--dry-run", action="store_true", help="print the model, do not write it")
     args = parser.parse_args()
     cases = load_cases(args.eval) + (load_release_cases() if args.with_releases else [])
+    cases += load_inject_cases() if args.with_injections else []
     model, leak, lam = fit_cases(cases)
     source = args.eval.name + (f" + {RELEASES_PATH.name}" if args.with_releases else "")
+    source += f" + {INJECT_PATH.name}" if args.with_injections else ""
     data = model_json(model, leak, lam, cases, source)
     text = json.dumps(data, indent=1) + "\n"
     if args.dry_run:

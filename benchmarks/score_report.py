@@ -43,6 +43,7 @@ from fit_score import (
     cross_validate,
     finding_from_json,
     load_cases,
+    load_inject_cases,
     load_release_cases,
 )
 from release_diffs import SETS
@@ -118,7 +119,20 @@ def cv_report(all_cases: Sequence[Case], threshold: float) -> None:
     print(f"  expected calibration error {ece(y, scores):.3f}  (10 bins; mean score {scores.mean():.2f}, "
           f"hallucinated share {y.mean():.2f})")  # fmt: skip
     _held_back(cases, scores, flagged, threshold)
-    releases = [(c, s) for c, s, f in zip(all_cases, all_scores, fixture, strict=True) if not f]
+    injected = [(c, s) for c, s, f in zip(all_cases, all_scores, fixture, strict=True) if not f and c.label]
+    if injected:
+        print(f"  release diffs with an injected hallucination, cross-validated (each package left out "
+              f"of the fit): caught at threshold {threshold:g}")  # fmt: skip
+        by_class: dict[str, list[float]] = defaultdict(list)
+        for c, s in injected:
+            by_class[c.classes[0]].append(s)
+        for cls in sorted(by_class):
+            got = sum(s >= threshold for s in by_class[cls])
+            r = got / len(by_class[cls])
+            print(f"    {cls:26} {got:3d}/{len(by_class[cls]):<3d} {r:6.1%}  {_mark(r >= TARGETS['recall'])}")
+        got = sum(s >= threshold for _, s in injected)
+        print(f"    {'all injected':26} {got:3d}/{len(injected):<3d} {got / len(injected):6.1%}")
+    releases = [(c, s) for c, s, f in zip(all_cases, all_scores, fixture, strict=True) if not f and not c.label]
     if releases:
         failed = [(c, s) for c, s in releases if s >= threshold]
         share = len(failed) / len(releases)
@@ -248,6 +262,8 @@ def main() -> None:
     parser.add_argument("--recheck", action="store_true", help="re-run guard on the release diffs")
     parser.add_argument("--releases-in-fit", action="store_true",
                         help="fit on the cached release diffs too (as clean cases, one fold per package)")  # fmt: skip
+    parser.add_argument("--injections-in-fit", action="store_true",
+                        help="fit on the release diffs of inject_eval.py too, clean and injected (one fold per package)")  # fmt: skip
     parser.add_argument("--only", default="", help="comma-separated packages for the release diffs")
     parser.add_argument("--set", choices=["all", *SETS], default="all",
                         help="which set of release diffs (see benchmarks/release_diffs.py)")  # fmt: skip
@@ -256,6 +272,7 @@ def main() -> None:
         release_report(args.threshold, args.recheck, {n for n in args.only.split(",") if n}, args.set)
     if not args.no_fixtures:
         releases = load_release_cases() if args.releases_in_fit else []
+        releases += load_inject_cases() if args.injections_in_fit else []
         cv_report(load_cases(args.eval) + releases, args.threshold)
 
 

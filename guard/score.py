@@ -160,7 +160,24 @@ def finding_features(
             feats.append((key, 1.0))
     if repeat:
         feats.append(("repeat", 1.0))
+    size = patch_size(facts)
+    if size:
+        feats.append(("patch:log-size", size))
     return feats
+
+
+# Patches up to this many changed lines count as small; the size feature grows with the decimal
+# logarithm of the changed lines beyond it (1.0 at ten times as many).
+SMALL_PATCH = 100
+
+
+def patch_size(facts: PatchFacts) -> float:
+    """The patch:log-size feature: 0 for a small patch, log10(changed lines / SMALL_PATCH) above.
+    A large real patch carries more findings that mean nothing (a codebase's standing quarrels
+    with its tools); the fixtures are small, so only release diffs can teach its weight."""
+    if facts.changed_lines <= SMALL_PATCH:
+        return 0.0
+    return math.log10(facts.changed_lines / SMALL_PATCH)
 
 
 def patch_features(
