@@ -125,13 +125,12 @@ def _finish(cls: str, target: Target, path: str, new_text: str, line: int, descr
 
 def _own_nodes(fn: ast.AST) -> Iterator[ast.AST]:
     """The nodes of a function's body, not descending into nested functions, classes or lambdas."""
-    stack: list[ast.AST] = list(getattr(fn, "body", []))
+    nested = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)
+    stack: list[ast.AST] = [n for n in getattr(fn, "body", []) if not isinstance(n, nested)]
     while stack:
         node = stack.pop()
         yield node
-        for child in ast.iter_child_nodes(node):
-            if not isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)):
-                stack.append(child)
+        stack.extend(child for child in ast.iter_child_nodes(node) if not isinstance(child, nested))
 
 
 def _functions(tree: ast.AST) -> list[ast.FunctionDef | ast.AsyncFunctionDef]:
@@ -267,7 +266,10 @@ def _join_like(name: str, words: list[str]) -> str:
     """``words`` joined in the style of ``name`` (its leading underscores, snake or camel case)."""
     lead = name[: len(name) - len(name.lstrip("_"))]
     core = name.strip("_")
-    if "_" in core or core.islower() or len(words) == 1:
+    if len(words) == 1 and "_" not in core:
+        word = words[0]
+        return lead + (word.upper() if core.isupper() else word.capitalize() if core[:1].isupper() else word)
+    if "_" in core or core.islower():
         if "_" not in core and core.islower() and len(words) > 1 and not any("_" in w for w in words):
             return lead + "".join(words)  # isfile-style stays glued
         return lead + "_".join(words)
@@ -1123,7 +1125,8 @@ def _add_keyword(target: Target, path: str, text: str, call: ast.Call, sig: Sign
         if value in ("''", '""', "0"):
             continue
         pool.extend((v, value) for v in name_variants(p) if not accepted(v))
-    generic = [(k, v) for k, v in _KEYWORD_POOL if not accepted(k)]
+    # a generic option only for a callee that takes options at all (not ``isinstance(x, int, strict=True)``)
+    generic = [(k, v) for k, v in _KEYWORD_POOL if not accepted(k)] if len(sig.keywords) >= 2 else []
     rng.shuffle(pool)
     rng.shuffle(generic)
     cands = (pool[:1] if pool and rng.random() < 0.7 else []) + generic[:1]
@@ -1396,7 +1399,7 @@ def _mutate_return(target: Target, path: str, text: str, fn: ast.FunctionDef | a
     is_last = fn.body[-1] is ret
     ann = ast.unparse(fn.returns) if fn.returns is not None else kind
     src = _segment(text, value)
-    if is_last and len(fn.body) >= 2 and not isinstance(fn.body[-2], (ast.Return, ast.Raise)):
+    if is_last and len(fn.body) >= 2 and not isinstance(fn.body[-2], (ast.Return, ast.Raise, ast.Expr)):
         options.append(("", f"final `return {src}` dropped from {fn.name} (-> {ann}; falls off the end: None)"))
     if not is_last:
         options.append(("return", f"bare `return` for `return {src}` in {fn.name} (-> {ann})"))
