@@ -1206,15 +1206,18 @@ def _similar(a: str, b: str) -> bool:
 
 
 def _removed_by(target: Target) -> int:
-    declared = min_python(target.new)
-    return 12 if declared is None else declared
+    """The newest Python minor whose removals count: a project declares the oldest Python it
+    supports, and supports the newer ones too, so an API removed in any Python typeshed knows breaks
+    it on some supported version (``assertEquals`` in a project for 3.8+ fails on 3.12)."""
+    del target
+    return 99
 
 
 @operator("removed-api")
 def removed_predecessor(target: Target, rng: random.Random) -> Injection | None:
     """On a changed line, a current stdlib API rewritten to a predecessor typeshed (bundled with mypy)
-    says is gone in every Python the project supports (removed at or before its declared minimum;
-    3.12 if it declares none): ``mod.current`` -> ``mod.removed`` where the module's stub defines
+    says is gone in some Python the project supports (any removal typeshed records; see
+    ``_removed_by``): ``mod.current`` -> ``mod.removed`` where the module's stub defines
     both with similar names (``inspect.getfullargspec`` -> ``inspect.getargspec``), ``self.method``
     of a stdlib base class likewise (``assertEqual`` -> ``assertEquals``), or ``mod.name`` ->
     ``old.name`` with ``import old`` added, where ``old`` is a removed stdlib module whose stub
@@ -1250,7 +1253,8 @@ def removed_predecessor(target: Target, rng: random.Random) -> Injection | None:
                 if inserted is None:
                     continue
                 new_text, line = inserted
-            supports = f"the project supports 3.{limit}+" if min_python(target.new) else "no declared minimum Python: 3.12 assumed"
+            declared = min_python(target.new)
+            supports = f"the project supports 3.{declared}+" if declared else "no declared minimum Python"
             desc = f"{replacement} for {_segment(text, use)} (removed in Python 3.{removed}; {supports})"
             inj = _finish("removed-api", target, path, new_text, line, desc)
             if inj is not None:
