@@ -24,6 +24,7 @@ from __future__ import annotations
 import difflib
 import itertools
 import random
+import re
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -65,13 +66,13 @@ class Target:
         the new file that the release added or changed (a new file: all its lines)."""
         out: dict[str, frozenset[int]] = {}
         for rel in sorted(p for p in _python_files(self.new) if p.endswith(".py")):
-            after = self.text(rel).splitlines()
+            after = _lines(self.text(rel))
             before_text = self.old_text(rel)
             if before_text is None:
                 if after:
                     out[rel] = frozenset(range(1, len(after) + 1))
                 continue
-            before = before_text.splitlines()
+            before = _lines(before_text)
             if before == after:
                 continue
             lines: set[int] = set()
@@ -97,6 +98,12 @@ class Injection:
 
     def overrides(self) -> dict[str, str]:
         return {**self.extra, self.path: self.text}
+
+
+def _lines(text: str) -> list[str]:
+    """Lines as Python numbers them (``str.splitlines`` also splits on form feeds and the like)."""
+    lines = re.split(r"\r\n|\r|\n", text)
+    return lines[:-1] if lines and not lines[-1] else lines
 
 
 Operator = Callable[[Target, random.Random], Injection | None]
