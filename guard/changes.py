@@ -65,7 +65,8 @@ class ParsedSource:
     @functools.cached_property
     def _cst(self) -> tuple[cst.Module | None, MetadataWrapper | None]:
         import libcst as cst
-        from libcst.metadata import MetadataWrapper
+
+        from guard.rulekit import RulesWrapper  # imports libcst: loaded here, on first use
 
         if self.tree is None:
             return None, None
@@ -79,7 +80,7 @@ class ParsedSource:
                 module = cst.parse_module(text)
             except cst.ParserSyntaxError:
                 continue
-            return module, MetadataWrapper(module, unsafe_skip_copy=True)
+            return module, RulesWrapper(module, unsafe_skip_copy=True)
         # Valid for CPython but beyond libcst's grammar: analysable by the tools, not by rules.
         return None, None
 

@@ -29,7 +29,7 @@ from libcst.metadata import (
 )
 
 from guard.resolve import environment_for
-from guard.rulekit import Project, Rule
+from guard.rulekit import Project, Rule, RulesWrapper
 
 from ._patch import walk
 
@@ -279,7 +279,7 @@ class Program:
         if key not in _UNCHANGED:
             try:
                 text = path.read_text(encoding="utf-8")
-                wrapper: MetadataWrapper | None = MetadataWrapper(cst.parse_module(text), unsafe_skip_copy=True)
+                wrapper: MetadataWrapper | None = RulesWrapper(cst.parse_module(text), unsafe_skip_copy=True)
             except Exception:  # a module we cannot read or parse is simply not followed
                 wrapper = None
             _UNCHANGED[key] = wrapper
