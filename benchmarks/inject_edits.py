@@ -730,11 +730,14 @@ def _int_shift(src: Source, node: ast.expr, rng: random.Random, where: str, what
     return _replace_node(src, node, str(new), f"{where}: {what} `{src.seg(node)}` changed to `{new}`")
 
 
-def _behaviour_sites(src: Source, fn: Def, scopes: tuple[ast.AST, ...], rng: random.Random) -> dict[str, list[Attempt]]:
+def _behaviour_sites(
+    src: Source, fn: Def, scopes: tuple[ast.AST, ...], rng: random.Random, slack: int
+) -> dict[str, list[Attempt]]:
     sites: dict[str, list[Attempt]] = defaultdict(list)
     where = qualname(scopes, fn)
     for node in own_nodes(fn):
-        if not (isinstance(node, ast.expr | ast.stmt) and src.touches(node) and node.lineno in src.changed):
+        near = range(getattr(node, "lineno", 0) - slack, getattr(node, "lineno", 0) + slack + 1)
+        if not (isinstance(node, ast.expr | ast.stmt) and any(line in src.changed for line in near)):
             continue
         if isinstance(node, ast.Compare) and len(node.ops) == 1 and type(node.ops[0]) in _FLIP:
             pattern, old, new = _FLIP[type(node.ops[0])]
@@ -820,13 +823,17 @@ def _behaviour_sites(src: Source, fn: Def, scopes: tuple[ast.AST, ...], rng: ran
 
 @operator("silent-behaviour-change")
 def silent_behaviour_change(target: Target, rng: random.Random) -> Injection | None:
-    sites: dict[str, list[Attempt]] = defaultdict(list)
-    for src in sources(target, "code"):
-        for fn, scopes in defs(src.tree):
-            if src.touches(fn):
-                for variant, attempts in _behaviour_sites(src, fn, scopes, rng).items():
-                    sites[variant].extend(attempts)
-    return finish("silent-behaviour-change", rng, sites)
+    for slack in (0, 1):  # on a changed line, else next to one
+        sites: dict[str, list[Attempt]] = defaultdict(list)
+        for src in sources(target, "code"):
+            for fn, scopes in defs(src.tree):
+                if src.touches(fn):
+                    for variant, attempts in _behaviour_sites(src, fn, scopes, rng, slack).items():
+                        sites[variant].extend(attempts)
+        injection = finish("silent-behaviour-change", rng, sites)
+        if injection is not None:
+            return injection
+    return None
 
 
 # --------------------------------------------------------------------------------------------
