@@ -112,6 +112,12 @@ class NonexistentAttribute(Rule):
             lines=(3,),
             files=(("helpers.py", "def build():\n    return 1\n"),),
         ),
+        Example(  # real, but newer than the project's oldest Python: reported weakly, as too new
+            before="x = 1\n",
+            after="import itertools\n\npairs = itertools.batched([1, 2, 3, 4], 2)\n",
+            lines=(3,),
+            files=(("pyproject.toml", '[project]\nname = "p"\nrequires-python = ">=3.10"\n'),),
+        ),
         Example(
             before="from collections import OrderedDict\n",
             after="from collections import OrderedDict\n\nd = OrderedDict()\nd.move_to_front('k')\n",
@@ -136,7 +142,11 @@ class NonexistentAttribute(Rule):
             if name is None or removal_for(f"{base}.{name}", self.context.project.target_version):
                 continue
             found = self.r.env.attribute(Module(base), name)
-            if isinstance(found, Missing) and not self.r.env.stub_leaves_out(Module(base), name):
+            if (
+                isinstance(found, Missing)
+                and not self.r.env.stub_leaves_out(Module(base), name)
+                and not self._too_new(alias, Module(base), name, f"module '{base}'")
+            ):
                 self.report(alias, f"module '{base}' has no attribute or submodule '{name}'{found.suggestion()}")
 
     def visit_Attribute(self, node: cst.Attribute) -> None:
@@ -167,9 +177,29 @@ class NonexistentAttribute(Rule):
             and self.r.env.provided_by_subclass(owner, attr)
         ):
             return  # a mixin's or abstract base's call of what its subclasses define
-        if isinstance(found, Missing) and not self.r.env.stub_leaves_out(owner, attr):
-            what = _describe(owner, instance)
+        what = _describe(owner, instance)
+        if (
+            isinstance(found, Missing)
+            and not self.r.env.stub_leaves_out(owner, attr)
+            and not self._too_new(node, owner, attr, what)
+        ):
             self.report(node, f"{what} has no attribute '{attr}'{found.suggestion()}")
+
+    def _too_new(self, node: cst.CSTNode, owner: Module | Klass, name: str, what: str) -> bool:
+        """Report, weakly, a stdlib name that exists only in Pythons newer than the project's
+        oldest: real (not a hallucination), but the code breaks on the older Pythons it claims."""
+        since = self.r.env.added_later(owner, name)
+        if since is None:
+            return False
+        target = self.context.project.target_version
+        self.report(
+            node,
+            f"{what} has '{name}' only from Python {since[0]}.{since[1]} on; the project supports "
+            f"{target[0]}.{target[1]}, where it is missing",
+            severity=Severity.WARNING,
+            confidence=Confidence.LOW,
+        )
+        return True
 
 
 def _describe(owner: Module | Klass, instance: bool) -> str:
