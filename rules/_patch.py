@@ -34,10 +34,10 @@ def touches(rule: Rule, node: cst.CSTNode) -> bool:
 def qualname(rule: Rule, node: cst.FunctionDef | cst.ClassDef) -> str:
     """The qualified name (as in :mod:`guard.changes`) of a definition of the patched tree."""
     after = rule.context.after
-    start = rule.get_metadata(PositionProvider, node).start.line
+    line = rule.get_metadata(PositionProvider, node.name).start.line  # the def/class keyword's
     if after is not None:
         for d in after.definitions:
-            if d.start == start and d.qualname.rsplit(".", 1)[-1] == node.name.value:
+            if d.line == line and d.qualname.rsplit(".", 1)[-1] == node.name.value:
                 return d.qualname
     return node.name.value
 

@@ -276,6 +276,14 @@ class TamperedTests(Rule):
         ),
     )
     INVALID = (
+        Example(  # a method of a test class, found in the original by its qualified name
+            path="tests/test_codec.py",
+            before=_T + "class TestCodec(unittest.TestCase):\n    def test_decode(self):\n"
+            "        self.assertEqual(decode(b'a'), 'a')\n",
+            after=_T + "class TestCodec(unittest.TestCase):\n    @unittest.skip('flaky')\n    def test_decode(self):\n"
+            "        self.assertEqual(decode(b'a'), 'a')\n",
+            lines=(6,),
+        ),
         Example(  # the file has a checking helper, but the test calls it no more than before
             path="tests/test_reader.py",
             before=_T + "def read_all(data, expected):\n    assert parse(data) == expected\n\n\n"
