@@ -29,7 +29,7 @@ import libcst as cst
 from guard.findings import Confidence, Severity
 from guard.rulekit import Example, Rule, RuleContext
 
-from ._patch import before_function, dotted, span, statements, touches
+from ._patch import before_function, code, dotted, span, statements, touches
 
 _ELLIPSIS = re.compile(r"\.\.\.|…|\[\s*\.\.\s*\]")
 # Words saying that code was left out or kept as it was.
@@ -80,6 +80,10 @@ def _is_placeholder(stmt: cst.CSTNode) -> bool:
     if isinstance(stmt, cst.Raise) and stmt.exc is not None:
         return dotted(stmt.exc).rsplit(".", 1)[-1] == "NotImplementedError"
     return False
+
+
+def _is_bare_placeholder(stmt: cst.CSTNode) -> bool:
+    return isinstance(stmt, cst.Pass) or (isinstance(stmt, cst.Expr) and isinstance(stmt.value, cst.Ellipsis))
 
 
 def _is_stub_only(node: cst.FunctionDef) -> bool:
@@ -134,6 +138,10 @@ class ElidedCode(Rule):
     CONFIDENCE = Confidence.HIGH
 
     VALID = (
+        Example(  # a placeholder whose comment says why nothing happens, not what is missing
+            before="def close(h):\n    h.close()\n",
+            after="def close(h):\n    try:\n        h.close()\n    except OSError:\n        pass  # already closed by the other side\n",
+        ),
         Example(  # the other platform's variant of a definition: a documented no-op
             before="import sys\n\n\ndef show(s):\n    print(s)\n",
             after="import sys\n\nif sys.platform == 'win32':\n\n    def _init(s):\n        enable_vt(s)\n\nelse:\n\n"
@@ -190,6 +198,16 @@ class ElidedCode(Rule):
             after="class C:\n    def clear(self):\n        ...  # (unchanged)\n",
             lines=(3,),
         ),
+        Example(  # a placeholder statement pointing at the code it replaced
+            before="def expo(n):\n    while True:\n        yield n\n        n *= 2\n",
+            after="def expo(n: int):\n    while True:\n        pass  # existing implementation\n",
+            lines=(3,),
+        ),
+        Example(  # a trailing marker between comment lines is still a marker
+            before="def w(s):\n    for c in s:\n        # narrow\n        n = f(c)\n        # wide\n        g(n)\n",
+            after="def w(s: str):\n    for c in s:\n        # narrow\n        ...  # unchanged\n        # wide\n        g(1)\n",
+            lines=(4,),
+        ),
         Example(
             before="def g(a):\n    return sorted(a)\n",
             after="def g(a):\n    pass  # TODO: implement\n",
@@ -244,14 +262,28 @@ class ElidedCode(Rule):
         self._classes.pop()
 
     def _in_prose(self, node: cst.Comment) -> bool:
-        """A comment between two comment lines is documentation (a diagram, a paragraph)."""
+        """A comment line between two comment lines is documentation (a diagram, a paragraph);
+        a comment after code on its line is not part of any paragraph."""
         line = span(self, node).start
+        if 0 < line <= len(self._lines) and not self._lines[line - 1].lstrip().startswith("#"):
+            return False
         around = [self._lines[i].lstrip() for i in (line - 2, line) if 0 <= i < len(self._lines)]
         return len(around) == 2 and all(text.startswith("#") for text in around)
 
     def visit_Comment(self, node: cst.Comment) -> None:
         if is_elision_marker(node.value.lstrip("#")) and not self._in_prose(node):
             self._report_once(node, f"elision marker `{node.value.strip()}`: the code it stands for is deleted")
+
+    def visit_SimpleStatementLine(self, node: cst.SimpleStatementLine) -> None:
+        """``pass  # existing implementation``: a placeholder statement whose comment points at
+        code that is not there (words about existing or remaining code and nothing else)."""
+        comment = node.trailing_whitespace.comment
+        if comment is None or len(node.body) != 1 or not _is_bare_placeholder(node.body[0]):
+            return
+        words = re.findall(r"[a-z]+", comment.value.lower())
+        pointing = {w for w in words if w in _STATE or (w in _POINTER and w != "other")}
+        if words and pointing and all(w in _STATE or w in _POINTER or w in _FILLER for w in words):
+            self._report_once(node, f"`{code(node.body[0]).strip()}  {comment.value}` stands for code that is not there: the code it stands for is deleted")
 
     def visit_Expr(self, node: cst.Expr) -> None:
         value = node.value
