@@ -357,6 +357,9 @@ def run_rules(
     errors: list[str] = []
     deadline = time.monotonic() + budget_s if budget_s is not None else None
     pending = [c for c in project.files.values() if c.after is not None and c.after.wrapper is not None]
+    # Smallest first: within the budget, the most files get checked; a generated table of
+    # thousands of lines (wcwidth's) waits for the end instead of starving the code around it.
+    pending.sort(key=lambda c: (len(c.after.text) if c.after is not None else 0, c.path))
     for index, changes in enumerate(pending):
         if deadline is not None and time.monotonic() > deadline:
             left = ", ".join(c.path for c in pending[index:])
