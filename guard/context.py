@@ -27,6 +27,7 @@ guard's own rules already read this context themselves and are left alone.
 from __future__ import annotations
 
 import ast
+import builtins
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import replace
@@ -65,12 +66,14 @@ def _tree(source: str) -> ast.Module | None:
 
 
 @lru_cache(maxsize=256)
-def expected_failure_lines(source: str) -> frozenset[int]:
-    """Lines inside ``with`` blocks whose context manager expects an exception."""
+def expected_failures(source: str) -> Mapping[int, tuple[str, ...] | None]:
+    """Lines inside ``with`` blocks whose context manager expects an exception, each with the
+    names of the exception types expected (None when the expression is not a plain name, a
+    dotted name or a tuple of them)."""
     tree = _tree(source)
     if tree is None:
-        return frozenset()
-    lines: set[int] = set()
+        return {}
+    lines: dict[int, tuple[str, ...] | None] = {}
     for node in ast.walk(tree):
         if not isinstance(node, ast.With | ast.AsyncWith):
             continue
@@ -80,10 +83,53 @@ def expected_failure_lines(source: str) -> frozenset[int]:
                 func = call.func
                 name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
                 if name in _EXPECTS_EXCEPTION:
+                    kinds = _exception_names(call.args[0]) if call.args else None
                     first = node.body[0].lineno
-                    lines.update(range(first, (node.end_lineno or first) + 1))
+                    lines.update(dict.fromkeys(range(first, (node.end_lineno or first) + 1), kinds))
                     break
-    return frozenset(lines)
+    return lines
+
+
+def expected_failure_lines(source: str) -> frozenset[int]:
+    """Lines inside ``with`` blocks whose context manager expects an exception."""
+    return frozenset(expected_failures(source))
+
+
+def _exception_names(node: ast.expr) -> tuple[str, ...] | None:
+    if isinstance(node, ast.Tuple):
+        names = [_exception_names(e) for e in node.elts]
+        return None if any(n is None for n in names) else tuple(x for n in names if n for x in n)
+    if isinstance(node, ast.Name):
+        return (node.id,)
+    if isinstance(node, ast.Attribute):
+        return (node.attr,)
+    return None
+
+
+# The exception a finding says the code raises when it runs: it is provoked on purpose only in a
+# block that expects that type (or one of its bases).
+_RAISES = {
+    "F821": NameError, "name-defined": NameError, "attr-defined": AttributeError,
+    "nonexistent-attribute": AttributeError, "union-attr": AttributeError, "call-arg": TypeError,
+    "bad-call-signature": TypeError, "unresolved-import": ImportError, "import-not-found": ImportError,
+}  # fmt: skip
+
+
+def _provoked(rule: str, expected: tuple[str, ...] | None) -> bool:
+    """Whether a block expecting ``expected`` catches what a ``rule`` finding would raise. A
+    project's own exception type may derive from AttributeError, TypeError or ImportError (so it
+    may catch them), never in practice from NameError."""
+    raised = _RAISES.get(rule)
+    if raised is None or expected is None:
+        return True
+    for name in expected:
+        base = getattr(builtins, name, None)
+        if isinstance(base, type) and issubclass(base, BaseException):
+            if issubclass(raised, base):
+                return True
+        elif raised is not NameError:
+            return True
+    return False
 
 
 _UNDEFINED = re.compile(r"Undefined name `(\w+)`|Name \"(\w+)\" is not defined")
@@ -186,7 +232,8 @@ def _explained(f: Finding, source: str | None) -> str | None:
         return "the module writes its namespace at run time, which tools cannot follow"
     if f.rule in LAZY_EXPORT_RULES and defines_module_getattr(source):
         return "the module defines __getattr__ (PEP 562): names in __all__ may resolve at run time"
-    if f.line in expected_failure_lines(source):
+    expected = expected_failures(source)
+    if f.line in expected and _provoked(f.rule, expected[f.line]):
         return "inside a block that expects an exception: the error is provoked on purpose"
     if f.rule in USELESS_EXPRESSION_RULES and f.line in probe_lines(source):
         return "a probe: the expression is evaluated for the lookup error its try block handles"

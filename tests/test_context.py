@@ -130,3 +130,25 @@ def test_a_module_attribute_of_a_newer_python_is_not_made_up(make_repo: MakeRepo
     made_up = newer.replace("batched", "chunked")
     report = check_patch(diff_after_edit(repo, {"chunks.py": made_up}), repo, analyzers=frozenset({"mypy"}))
     assert [s.finding.rule for s in report.findings if s.weight > 0] == ["attr-defined"]
+
+
+def test_an_error_is_provoked_on_purpose_only_where_its_type_is_expected() -> None:
+    """``with self.assertRaises(IndexError): f(idx)`` with ``idx`` undefined fails with a NameError
+    the block does not expect: the finding stands. A broad or matching type, or one the block
+    names through an expression, explains it."""
+    source = (
+        "import pytest\n\n\ndef test_it() -> None:\n"
+        "    with pytest.raises(IndexError):\n        f(idx)\n"
+        "    with pytest.raises((KeyError, Exception)):\n        f(idx)\n"
+        "    with pytest.raises(NameError):\n        f(idx)\n"
+        "    with pytest.raises(errors.NotFound):\n        f(idx)\n        g.missing\n"
+        "    with pytest.raises(KIND):\n        f(idx)\n"
+    )
+    found = in_context(
+        [finding("t.py", line, rule, "ruff") for line, rule in
+         [(6, "F821"), (8, "F821"), (10, "F821"), (12, "F821"), (13, "attr-defined"), (15, "F821")]],
+        {"t.py": source},
+    )  # fmt: skip
+    assert [f.severity for f in found] == [
+        Severity.ERROR, Severity.INFO, Severity.INFO, Severity.ERROR, Severity.INFO, Severity.ERROR,
+    ]
