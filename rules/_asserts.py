@@ -12,7 +12,7 @@ from ._patch import code, dotted, literal, walk
 EXACT, SIZE, LOOSE, NONE = 3, 2, 1, 0
 """How strictly a check pins its subject: equality of content, equality of a size, anything weaker."""
 
-_EQUAL_CALLS = {
+EQUAL_CALLS = {
     "assertEqual", "assertEquals", "assertListEqual", "assertDictEqual", "assertTupleEqual",
     "assertSetEqual", "assertSequenceEqual", "assertMultiLineEqual", "assertCountEqual",
     "assertAlmostEqual", "assertIs", "assertIsNone",
@@ -149,7 +149,7 @@ def _from_call(node: cst.Call, constants: frozenset[str] = frozenset()) -> Check
         if name == "warns" and kind == "None":
             return None  # `pytest.warns(None)` only records; the checks are on what it recorded
         return Check(node, text, EXACT, (), raises=kind)
-    if name in _EQUAL_CALLS and args:
+    if name in EQUAL_CALLS and args:
         if len(args) >= 2 and code(args[0]) == code(args[1]):
             op: cst.BaseCompOp = cst.Is() if name == "assertIs" else cst.Equal()
             if _never_fails(op, args[1], constants):

@@ -39,6 +39,7 @@ from guard.rulekit import Example, Project, Rule, RuleContext
 
 from ._asserts import (
     BROAD,
+    EQUAL_CALLS,
     LOOSE,
     NONE,
     Check,
@@ -276,6 +277,13 @@ class TamperedTests(Rule):
         ),
     )
     INVALID = (
+        Example(  # the expected value replaced by the computed one: now compared with itself
+            path="tests/test_iter.py",
+            before=_T + "def test_isiterable():\n    assert isiterable([1]) is True\n    assert isiterable(Odd()) is False\n",
+            after=_T + "def test_isiterable():\n    assert isiterable([1]) is True\n"
+            "    assert isiterable(Odd()) is isiterable(Odd())\n",
+            lines=(7,),
+        ),
         Example(  # a method of a test class, found in the original by its qualified name
             path="tests/test_codec.py",
             before=_T + "class TestCodec(unittest.TestCase):\n    def test_decode(self):\n"
@@ -464,6 +472,7 @@ class TamperedTests(Rule):
         self._skip_calls(node, old)
         self._broadened(now, was)
         self._loosened(node, now, was)
+        self._self_compared(now, was)
         if not any(f.symbol == qualname(self, node) for f in self.findings):
             self._deleted(node, old, now, was)  # only when nothing more specific was said
 
@@ -513,6 +522,27 @@ class TamperedTests(Rule):
                     f"the check on `{subject}` is loosened: `{strict.text}` became `{check.text}`",
                     weak=True,
                 )
+
+    def _self_compared(self, now: list[Check], was: list[Check]) -> None:
+        """A changed check that compares an expression with itself where the original compared
+        that expression with a literal: the expected value was replaced by the computed one
+        (``assert f(x) == 3`` became ``assert f(x) == f(x)``)."""
+        for check in now:
+            sides = _sides(check.node)
+            if sides is None or sides[0] != sides[1] or check.tautology or not touches(self, check.node):
+                continue
+            for old in was:
+                before = _sides(old.node)
+                if before is not None and before[0] != before[1] and sides[0] in before:
+                    expected = before[1] if before[0] == sides[0] else before[0]
+                    if not _is_literal_text(expected):
+                        continue  # `m == Meta.load(RAW)` -> `m == m`: two objects, now one; not a value
+                    self._emit(
+                        check.node,
+                        f"the expected value `{expected}` is replaced by the computed `{sides[0]}`: "
+                        "the check compares it with itself",
+                    )
+                    break
 
     def _deleted(self, node: cst.FunctionDef, old: cst.FunctionDef, now: list[Check], was: list[Check]) -> None:
         real_now = [c for c in now if not c.tautology]
@@ -571,6 +601,25 @@ class TamperedTests(Rule):
                 confidence=Confidence.MEDIUM,
                 anywhere=True,
             )
+
+
+def _sides(node: cst.CSTNode) -> tuple[str, str] | None:
+    """The two compared expressions of ``assert a == b`` (one comparison) or ``assertEqual(a, b)``."""
+    if isinstance(node, cst.Assert) and isinstance(node.test, cst.Comparison) and len(node.test.comparisons) == 1:
+        return code(node.test.left), code(node.test.comparisons[0].comparator)
+    if isinstance(node, cst.Call) and dotted(node.func).rsplit(".", 1)[-1] in EQUAL_CALLS:
+        args = [a.value for a in node.args if a.keyword is None]
+        if len(args) >= 2:
+            return code(args[0]), code(args[1])
+    return None
+
+
+def _is_literal_text(text: str) -> bool:
+    try:
+        ast.literal_eval(text)
+    except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
+        return False
+    return True
 
 
 def _broad(kind: str) -> bool:
