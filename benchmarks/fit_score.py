@@ -204,14 +204,26 @@ def fit_cases(cases: Sequence[Case], lam: float | None = None) -> tuple[Model, f
     return to_model(d, theta), float(_sigmoid(np.array(a))), lam
 
 
-def choose_lambda(cases: Sequence[Case]) -> float:
+RELEASE_FOLDS = 5  # release packages are left out this many folds at a time (by package)
+
+
+def folds(cases: Sequence[Case]) -> list[frozenset[str]]:
+    """The groups left out together in cross-validation: each fixture repo alone, and the release
+    packages (each wholly in one fold) in RELEASE_FOLDS folds, by sorted name."""
     repos = sorted({c.repo for c in cases})
+    fixtures = [frozenset({r}) for r in repos if not r.startswith(RELEASE_GROUP)]
+    packages = [r for r in repos if r.startswith(RELEASE_GROUP)]
+    released = [frozenset(packages[i::RELEASE_FOLDS]) for i in range(min(RELEASE_FOLDS, len(packages)))]
+    return fixtures + released
+
+
+def choose_lambda(cases: Sequence[Case]) -> float:
     losses = []
     for lam in LAMBDAS:
         loss = 0.0
-        for held in repos:
-            train = [c for c in cases if c.repo != held]
-            test = [c for c in cases if c.repo == held]
+        for held in folds(cases):
+            train = [c for c in cases if c.repo not in held]
+            test = [c for c in cases if c.repo in held]
             model, leak, _ = fit_cases(train, lam)
             loss += _log_loss(
                 np.array([c.label for c in test], dtype=float), predict(model, test), leak
@@ -221,13 +233,15 @@ def choose_lambda(cases: Sequence[Case]) -> float:
 
 
 def cross_validate(cases: Sequence[Case]) -> tuple[np.ndarray, dict[str, float]]:
-    """Leave-one-repo-out scores of every case; the penalty is chosen inside each training fold."""
+    """Cross-validated scores of every case (each fold of ``folds`` scored by a model fitted without
+    it); the penalty is chosen inside each training fold."""
     scores = np.zeros(len(cases))
     lams: dict[str, float] = {}
-    for held in sorted({c.repo for c in cases}):
-        train = [c for c in cases if c.repo != held]
-        idx = [i for i, c in enumerate(cases) if c.repo == held]
-        model, _, lams[held] = fit_cases(train)
+    for held in folds(cases):
+        train = [c for c in cases if c.repo not in held]
+        idx = [i for i, c in enumerate(cases) if c.repo in held]
+        name = next(iter(held)) if len(held) == 1 else f"{len(held)} release packages"
+        model, _, lams[name] = fit_cases(train)
         scores[idx] = predict(model, [cases[i] for i in idx])
     return scores, lams
 

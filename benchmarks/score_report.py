@@ -92,7 +92,7 @@ def cv_report(all_cases: Sequence[Case], threshold: float) -> None:
     y = np.array([c.label for c in cases], dtype=float)
     flagged = scores >= threshold
     print(f"fixtures: {len(cases)} cases ({int(y.sum())} hallucinated, {int(len(y) - y.sum())} clean), "
-          f"leave-one-repo-out over {', '.join(f'{r} (lambda {v:g})' for r, v in lams.items())}, "
+          f"folds left out (each fixture repo; release packages in 5 folds): {', '.join(f'{r} (lambda {v:g})' for r, v in lams.items())}, "
           f"{time.perf_counter() - started:.1f}s")  # fmt: skip
     a = auroc(y, scores)
     print(

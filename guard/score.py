@@ -43,6 +43,9 @@ PRIOR_WEIGHTS: Mapping[tuple[Severity, Confidence], float] = {
 # INFO findings never count either: an analyzer marks a finding INFO to show it, not to weigh it.
 ZERO_RULES = frozenset({"tool-error"})
 
+# Rules that only ever report in test files.
+TEST_RULES = frozenset({"test-tampering"})
+
 # Analyzers whose findings are observed behaviour (old vs new run), not static suspicion.
 RUNTIME_ANALYZERS = frozenset({"properties"})
 
@@ -160,6 +163,11 @@ def finding_features(
             feats.append((key, 1.0))
     if repeat:
         feats.append(("repeat", 1.0))
+    # A finding in test code: tests use mocks, fakes and deliberate misuse that static tools
+    # misread; the weight of that, beside what the rule says, is learned from real patches.
+    # test-tampering speaks only of tests, so the fact says nothing about it.
+    if finding.rule not in TEST_RULES and is_test_path(finding.path):
+        feats.append(("in-test-file", 1.0))
     size = patch_size(facts)
     if size:
         feats.append(("patch:log-size", size))
