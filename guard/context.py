@@ -15,6 +15,8 @@ Some findings are true to the letter and still say nothing about the patch:
   run, and forward references are their norm;
 - bandit in test code (``pickle.loads`` of a fixture, ``verify=False`` against a local server):
   its findings are about code that ships, as guard's own security rules, which skip tests;
+- mypy's "has no attribute" for ``__self__``, ``__name__`` and the like on a ``Callable[...]``:
+  every function or method object has them; mypy's callable type does not declare them;
 - mypy in test code: tests are written against mocks, fixtures and attributes set at run time,
   which mypy reads worst (many projects do not type-check their tests at all), and a test that
   calls what does not exist fails the first time it runs. guard's own resolution rules, which
@@ -113,6 +115,26 @@ _RAISES = {
     "nonexistent-attribute": AttributeError, "union-attr": AttributeError, "call-arg": TypeError,
     "bad-call-signature": TypeError, "unresolved-import": ImportError, "import-not-found": ImportError,
 }  # fmt: skip
+
+
+# Attributes of function and method objects (the data model's "callable types"), which mypy's
+# ``Callable[...]`` does not declare: ``x.__self__`` on a bound method is real.
+_FUNCTION_ATTRIBUTES = frozenset({
+    "__self__", "__func__", "__name__", "__qualname__", "__module__", "__doc__", "__wrapped__",
+    "__code__", "__defaults__", "__kwdefaults__", "__globals__", "__closure__", "__annotations__",
+    "__dict__", "__get__", "__call__",
+})  # fmt: skip
+_MISSING_ON = re.compile(r'^"(.+)" has no attribute "(\w+)"')
+
+
+def _function_attribute(message: str) -> bool:
+    """Whether mypy says a callable type lacks an attribute every function object has."""
+    found = _MISSING_ON.match(message)
+    return (
+        found is not None
+        and found[1].startswith(("Callable[", "def ", "Overload("))
+        and found[2] in _FUNCTION_ATTRIBUTES
+    )
 
 
 def _provoked(rule: str, expected: tuple[str, ...] | None) -> bool:
@@ -241,6 +263,8 @@ def _explained(f: Finding, source: str | None) -> str | None:
         named = _UNDEFINED.search(f.message)
         if named and (named[1] or named[2]) in bound_names(source):
             return "a stub may use a name before it defines it: stubs are never run"
+    if f.analyzer == "mypy" and f.rule == "attr-defined" and _function_attribute(f.message):
+        return "an attribute every function or method object has: mypy's Callable type leaves it out"
     if f.analyzer == "bandit" and is_test_path(f.path):
         return "test code: bandit's findings are about code that ships"
     if f.analyzer == "mypy" and is_test_path(f.path):

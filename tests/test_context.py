@@ -152,3 +152,19 @@ def test_an_error_is_provoked_on_purpose_only_where_its_type_is_expected() -> No
     assert [f.severity for f in found] == [
         Severity.ERROR, Severity.INFO, Severity.INFO, Severity.ERROR, Severity.INFO, Severity.ERROR,
     ]
+
+
+def test_a_function_attribute_on_a_callable_is_not_missing() -> None:
+    """mypy's Callable type has no ``__self__``, a bound method has: that complaint is explained;
+    another attribute, or ``__self__`` on a class instance type, is not."""
+    messages = [
+        '"Callable[[Any], None]" has no attribute "__self__"',
+        '"def (x: int) -> str" has no attribute "__wrapped__"',
+        '"Callable[[Any], None]" has no attribute "cache_clear"',
+        '"Parser" has no attribute "__self__"',
+    ]
+    found = in_context(
+        [Finding("m.py", i + 1, 1, "attr-defined", "mypy", m, Severity.ERROR, Confidence.HIGH) for i, m in enumerate(messages)],
+        {"m.py": "x = 1\n"},
+    )
+    assert [f.severity for f in found] == [Severity.INFO, Severity.INFO, Severity.ERROR, Severity.ERROR]
