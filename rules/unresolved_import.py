@@ -148,6 +148,13 @@ class UnresolvedImport(Rule):
         ),
     )
     INVALID = (
+        Example(  # through a name a plain module imports: it is not a package
+            path="pkg/setters.py",
+            before="def convert(c, v):\n    return c(v)\n",
+            after="def convert(c, v):\n    from ._make.types import Converter\n\n    return c(v)\n",
+            lines=(2,),
+            files=(("pkg/__init__.py", ""), ("pkg/_make.py", "import types\n\n\nclass Converter:\n    pass\n")),
+        ),
         Example(before="x = 1\n", after="x = 1\nimport requests_retry_session\n", lines=(2,)),
         Example(
             before="import click\n",
@@ -274,6 +281,12 @@ class UnresolvedImport(Rule):
         if origin == "repo" and self._has_stub(known, missing):
             return  # known by its stub alone: an extension module, built from C or Cython
         found = self.r.env.attribute(Module(known), missing)
+        plain = origin == "repo" and not self.r.env.repo_modules().get(known, "").endswith("__init__.py")
+        if not isinstance(found, Missing) and plain:
+            # A repo module that is not a package has no submodules: importing through one of its
+            # names (``from ._make.types import X`` where _make.py imports types) fails.
+            self.report(at, f"'{known}' is a module, not a package: it has no submodule '{missing}'")
+            return
         if not isinstance(found, Missing):
             return  # an attribute, not a module: ``import`` fails, but often it is a re-export
         self.report(at, f"module '{known}' has no submodule '{missing}'{found.suggestion()}")
