@@ -673,13 +673,30 @@ def _test_sites(src: Source, fn: Def, scopes: tuple[ast.AST, ...], rng: random.R
     return sites
 
 
+def _old_tests(target: Target, rel: str) -> frozenset[str]:
+    """Qualified names (``Class.test_x``) of the tests the file had before the release: a test is
+    weakened against what it was, so a test the release adds has nothing to be weakened from."""
+    text = target.old_text(rel)
+    try:
+        tree = ast.parse(text) if text is not None else None
+    except (SyntaxError, ValueError):
+        tree = None
+    if tree is None:
+        return frozenset()
+    return frozenset(
+        ".".join([*(getattr(s, "name", "") for s in scopes), fn.name]) for fn, scopes in defs(tree)
+    )
+
+
 @operator("weakened-tests")
 def weakened_tests(target: Target, rng: random.Random) -> Injection | None:
     sites: dict[str, list[Attempt]] = defaultdict(list)
     for src in sources(target, "test"):
+        existing = _old_tests(target, src.rel)
         for fn, scopes in defs(src.tree):
             nested = any(isinstance(s, _DEFS) for s in scopes)
-            if fn.name.startswith("test") and not nested and src.touches(fn):
+            qualified = ".".join([*(getattr(s, "name", "") for s in scopes), fn.name])
+            if fn.name.startswith("test") and not nested and src.touches(fn) and qualified in existing:
                 for variant, attempts in _test_sites(src, fn, scopes, rng).items():
                     sites[variant].extend(attempts)
     return finish("weakened-tests", rng, sites)
