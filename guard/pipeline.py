@@ -240,6 +240,10 @@ def _tool_stage(
     except ToolFailure as failure:
         out.tool_errors.append(ToolError(name, str(failure)))
         print(f"guard: {name}: {failure}", file=sys.stderr)
+    except Exception as exc:  # a bug in guard's handling of one tool costs that tool, not the check
+        message = f"{name} stage crashed: {type(exc).__name__}: {exc}"
+        out.tool_errors.append(ToolError(name, message))
+        print(f"guard: {message}", file=sys.stderr)
     finally:
         if pool is not None:  # the overlays must outlive the early run, even when unused
             pool.shutdown(wait=True)

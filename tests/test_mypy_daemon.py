@@ -30,10 +30,13 @@ def test_mirror_swaps_files_in_and_puts_the_links_back(tmp_path: Path, make_repo
     before = tree_digest(repo)
     mirror = Mirror(repo, tmp_path / "mirror")
     assert (mirror.root / "pkg").is_symlink()
-    with mirror.swapped({"pkg/m.py": "changed\n", "pkg/new/y.py": "Y = 2\n", "pkg/sub/x.py": None}):
+    two_new = {"pkg/new/y.py": "Y = 2\n", "pkg/new/z.py": "Z = 3\n", "pkg/new/deep/w.py": "W = 4\n"}
+    with mirror.swapped({"pkg/m.py": "changed\n", **two_new, "pkg/sub/x.py": None}):
         assert (mirror.root / "pkg/m.py").read_text() == "changed\n"
         assert not (mirror.root / "pkg/m.py").is_symlink()
         assert (mirror.root / "pkg/new/y.py").read_text() == "Y = 2\n"
+        assert (mirror.root / "pkg/new/z.py").read_text() == "Z = 3\n", "two files in one new directory"
+        assert (mirror.root / "pkg/new/deep/w.py").read_text() == "W = 4\n"
         assert not (mirror.root / "pkg/sub/x.py").exists()
     assert (mirror.root / "pkg/m.py").is_symlink()
     assert (mirror.root / "pkg/m.py").read_text() == MOD

@@ -176,3 +176,23 @@ def test_syntax_of_a_newer_python_is_not_a_syntax_error(make_repo: MakeRepo) -> 
     syntax = [s for s in report.findings if s.finding.rule == "syntax-error" and s.finding.analyzer == "guard"]
     assert len(syntax) == 1 and syntax[0].weight == 0.0
     assert "newer" in dict(syntax[0].finding.evidence)["context"]
+
+
+def test_a_crash_in_one_tool_stage_costs_that_tool_not_the_check(
+    make_repo: MakeRepo, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A bug in guard's handling of one tool (here: bandit) becomes that tool's error; the other
+    analyzers still report."""
+    from guard.checks import bandit
+
+    def broken(*args: object, **kwargs: object) -> list[object]:
+        raise FileExistsError(17, "File exists")
+
+    monkeypatch.setattr(bandit, "run", broken)
+    monkeypatch.setattr(bandit, "run_in_process", broken)
+    repo = make_repo({"m.py": "def f() -> int:\n    return 1\n"})
+    report = check_patch(diff_after_edit(repo, {"m.py": "def f() -> int:\n    return undefined_thing\n"}), repo,
+                         analyzers=frozenset({"ruff", "bandit"}))  # fmt: skip
+    assert [e.analyzer for e in report.tool_errors] == ["bandit"]
+    assert "bandit stage crashed: FileExistsError" in report.tool_errors[0].message
+    assert [s.finding.rule for s in report.findings] == ["F821"]

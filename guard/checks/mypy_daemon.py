@@ -105,9 +105,11 @@ class Mirror:
                 dst.unlink()
             if (self.repo / cur).is_dir():
                 self._link_dir(cur)
-            else:  # a directory only the patch has
-                dst.mkdir()
-                created.append(dst)
+            else:  # a directory only the patch has (real until the swap is undone)
+                if not dst.is_dir():
+                    dst.mkdir()
+                    created.append(dst)
+                self._real.add(cur)
         return created
 
     def differs(self, rel: str, text: str | None) -> bool:
