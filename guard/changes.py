@@ -137,9 +137,18 @@ class FileChanges:
         )
 
 
+@functools.lru_cache(maxsize=32)
+def parse_tree(text: str) -> ast.Module:
+    """``ast.parse(text)``, shared: the patched text of a touched file is read by the stages
+    (definitions, imports, pruning), by the summary of its module and by the index of call
+    sites; its tree is built once. The tree is shared: nobody may change it. Errors are raised
+    as by ``ast.parse`` (and not kept)."""
+    return ast.parse(text)
+
+
 def parse_source(text: str) -> ParsedSource:
     try:
-        tree = ast.parse(text)
+        tree = parse_tree(text)
     except SyntaxError as exc:
         return ParsedSource(text, [], (exc.lineno or 1, (exc.offset or 1), exc.msg or "syntax error"))
     except ValueError as exc:  # e.g. NUL bytes

@@ -12,13 +12,16 @@ original version reads ``self.context.before``.
 
 from __future__ import annotations
 
+import ast
 import dataclasses
 import functools
 import importlib
 import inspect
 import pkgutil
+import textwrap
 import time
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from importlib.metadata import entry_points
 from pathlib import Path
@@ -26,8 +29,11 @@ from types import MappingProxyType
 from typing import Any, ClassVar, TypeVar, cast
 
 import libcst as cst
+from libcst._batched_visitor import _BatchedCSTVisitor, _get_visitor_methods
 from libcst._metadata_dependent import LazyValue
 from libcst.metadata import (
+    BatchableMetadataProvider,
+    ExpressionContext,
     ExpressionContextProvider,
     MetadataWrapper,
     ParentNodeProvider,
@@ -36,6 +42,8 @@ from libcst.metadata import (
     QualifiedNameProvider,
     ScopeProvider,
 )
+from libcst.metadata.expression_context_provider import ExpressionContextVisitor
+from libcst.metadata.scope_provider import ScopeVisitor
 
 from guard.changes import FileChanges, ParsedSource
 from guard.findings import Confidence, Finding, Severity
@@ -187,14 +195,17 @@ class Rule(cst.BatchableCSTVisitor):
 
 
 class RulesWrapper(MetadataWrapper):
-    """libcst's metadata wrapper, with the same metadata for less of the rules' time.
+    """libcst's metadata wrapper, with the same metadata and traversals for less of the rules' time.
 
     libcst resolves each batchable provider (expression contexts, scopes, parents, qualified
     names) in a traversal of the whole tree in which only the ``Module`` node does anything (the
     provider runs its own visitor from there); here each such provider is run on the module
-    directly. Parents come from one walk over the nodes' fields instead of a visitor that asks
-    every node for its children, and qualified names are looked up for the nodes asked for
-    instead of a ``LazyValue`` being made for every node of the tree.
+    directly, and no traversal is made when no batchable provider is left (libcst makes one with
+    no visitors after computing positions). Parents come from one walk over the nodes' fields
+    instead of a visitor that asks every node for its children, and qualified names are looked
+    up for the nodes asked for instead of a ``LazyValue`` being made for every node of the tree.
+    The rules' batched traversal and the scope and expression-context visitors see the nodes
+    without libcst rebuilding every node they pass (see :class:`_Walking`).
     """
 
     def resolve_many(self, providers: Collection[ProviderT]) -> Mapping[ProviderT, Mapping[cst.CSTNode, object]]:
@@ -204,6 +215,17 @@ class RulesWrapper(MetadataWrapper):
         for provider in _DIRECT:
             if provider in wanted and provider not in self._metadata:
                 self._metadata[provider] = self._direct(provider)
+        for provider in wanted:  # positions: computed as libcst does, without the empty batch
+            if (
+                provider not in self._metadata
+                and not issubclass(provider, BatchableMetadataProvider)
+                and all(d in self._metadata for d in provider.METADATA_DEPENDENCIES)
+            ):
+                self._metadata[provider] = (
+                    provider(self._cache.get(provider))._gen(self) if provider.gen_cache else provider()._gen(self)
+                )
+        if all(provider in self._metadata for provider in wanted):
+            return {provider: self._metadata[provider] for provider in providers}
         return super().resolve_many(providers)
 
     def _direct(self, provider: ProviderT) -> Mapping[cst.CSTNode, object]:
@@ -215,8 +237,221 @@ class RulesWrapper(MetadataWrapper):
                 return MappingProxyType(parents)
         instance = cast("ExpressionContextProvider | ScopeProvider | ParentNodeProvider", provider())
         with instance.resolve(self):  # as libcst's batched resolution does
-            instance.visit_Module(self.module)
+            if isinstance(instance, ExpressionContextProvider):  # its visit_Module, walking
+                self.module.visit(_ContextWalker(instance, ExpressionContext.LOAD))
+            elif isinstance(instance, ScopeProvider):  # its visit_Module, walking
+                visitor = _ScopeWalker(instance)
+                self.module.visit(visitor)
+                visitor.infer_accesses()
+            else:
+                instance.visit_Module(self.module)
         return MappingProxyType(dict(instance._computed))
+
+    def visit_batched(
+        self,
+        visitors: Iterable[cst.BatchableCSTVisitor],
+        before_visit: Callable[[cst.CSTNode], None] | None = None,
+        after_leave: Callable[[cst.CSTNode], None] | None = None,
+    ) -> cst.CSTNode:
+        """libcst's ``visit_batched``, walking (same calls, in the same order)."""
+        with ExitStack() as stack:
+            for visitor in visitors:
+                stack.enter_context(visitor.resolve(self))
+            batched = _BatchedWalker(_get_visitor_methods(visitors), before_visit=before_visit, after_leave=after_leave)
+            return self.module.visit(batched)
+
+
+_ORDERS: dict[object, tuple[tuple[str, bool], ...] | None] = {}
+_SEQUENCE_HELPERS = frozenset({"visit_sequence", "visit_iterable", "visit_body_sequence", "visit_body_iterable"})
+_HELPERS = _SEQUENCE_HELPERS | {"visit_required", "visit_optional", "visit_sentinel"}
+
+
+def _child_order(node_type: type[cst.CSTNode]) -> tuple[tuple[str, bool], ...] | None:
+    """The fields a node's ``_visit_and_replace_children`` visits, in its order, each with
+    whether it is skipped altogether (no attribute callbacks either) when None; read from that
+    method's source, which is one constructor call of ``visit_*(self, "field", self.field,
+    visitor)`` helpers. None when the method is not of that shape (libcst then walks itself)."""
+    method = getattr(node_type, "_visit_and_replace_children", None)
+    key = getattr(method, "__code__", method)
+    if key in _ORDERS:
+        return _ORDERS[key]
+    _ORDERS[key] = order = _read_order(method)
+    return order
+
+
+def _read_order(method: object) -> tuple[tuple[str, bool], ...] | None:
+    try:
+        function = ast.parse(textwrap.dedent(inspect.getsource(method))).body[0]  # type: ignore[arg-type]
+    except (OSError, TypeError, SyntaxError, IndexError):
+        return None
+    if not isinstance(function, ast.FunctionDef) or len(function.args.args) != 2:
+        return None
+    this, visitor = (a.arg for a in function.args.args)
+    body = [s for s in function.body if not (isinstance(s, ast.Expr) and isinstance(s.value, ast.Constant))]
+    if body and isinstance(body[-1], ast.Return) and isinstance(body[-1].value, ast.Name) and body[-1].value.id == this:
+        return () if len(body) == 1 else None  # a leaf: no children
+    aliases: dict[str, str] = {}  # ``names = self.names``
+    result: ast.Call | None = None
+    for statement in body:
+        if (
+            isinstance(statement, ast.Assign) and len(statement.targets) == 1
+            and isinstance(statement.targets[0], ast.Name) and result is None
+        ):  # fmt: skip
+            value = statement.value
+            if isinstance(value, ast.Attribute) and isinstance(value.value, ast.Name) and value.value.id == this:
+                aliases[statement.targets[0].id] = value.attr
+                continue
+            if isinstance(value, ast.Call):
+                result = value  # ``ret = Node(...)``
+                aliases[statement.targets[0].id] = ""
+                continue
+            return None
+        if isinstance(statement, ast.Return) and statement is body[-1] and statement.value is not None:
+            if isinstance(statement.value, ast.Call) and result is None:
+                result = statement.value
+            elif not (isinstance(statement.value, ast.Name) and aliases.get(statement.value.id) == "" and result is not None):
+                return None
+            continue
+        return None
+    if result is None or result.args:
+        return None
+
+    def helper(call: ast.expr) -> tuple[str, bool] | None:
+        if not (isinstance(call, ast.Call) and isinstance(call.func, ast.Name) and call.func.id in _HELPERS):
+            return None
+        if len(call.args) != 4 or call.keywords:
+            return None
+        parent, name, value, passed = call.args
+        if not (
+            isinstance(parent, ast.Name) and parent.id == this and isinstance(passed, ast.Name) and passed.id == visitor
+            and isinstance(name, ast.Constant) and isinstance(name.value, str)
+        ):  # fmt: skip
+            return None
+        field_name = name.value
+        reads = (
+            value.attr if isinstance(value, ast.Attribute) and isinstance(value.value, ast.Name) and value.value.id == this
+            else aliases.get(value.id) if isinstance(value, ast.Name) else None
+        )  # fmt: skip
+        return (field_name, call.func.id in _SEQUENCE_HELPERS) if reads == field_name else None
+
+    order: list[tuple[str, bool]] = []
+    for keyword in result.keywords:
+        value = keyword.value
+        calls = [n for n in ast.walk(value) if isinstance(n, ast.Call)]
+        if not calls:
+            continue  # a plain field (``value=self.value``): not visited
+        found = helper(value)
+        if found is not None:
+            order.append((found[0], False))  # visited, with callbacks, whatever its value
+            continue
+        if isinstance(value, ast.IfExp):
+            # ``names=(visit_required(...) if isinstance(names, ImportStar) else visit_sequence(...))``:
+            # either way the field is visited with callbacks (a node, or each of a sequence);
+            # ``visit_sequence(..., format_spec, ...) if format_spec is not None else None``:
+            # nothing at all when None.
+            then, other = helper(value.body), helper(value.orelse)
+            if then is not None and other is not None and then[0] == other[0]:
+                order.append((then[0], False))
+                continue
+            test = value.test
+            if (
+                then is not None and then[1] and isinstance(value.orelse, ast.Constant) and value.orelse.value is None
+                and isinstance(test, ast.Compare) and len(test.ops) == 1 and isinstance(test.ops[0], ast.IsNot)
+                and isinstance(test.left, ast.Name) and aliases.get(test.left.id) == then[0]
+                and isinstance(test.comparators[0], ast.Constant) and test.comparators[0].value is None
+            ):  # fmt: skip
+                order.append((then[0], True))
+                continue
+        return None
+    return tuple(order)
+
+
+def children(node: cst.CSTNode) -> list[cst.CSTNode]:
+    """``node.children`` (the same nodes, in the same order), without libcst rebuilding the
+    node to list them."""
+    order = _child_order(type(node))
+    if order is None:
+        return list(node.children)
+    out: list[cst.CSTNode] = []
+    for name, _ in order:
+        value = getattr(node, name)
+        if isinstance(value, cst.CSTNode):
+            out.append(value)
+        elif value is not None and not isinstance(value, cst.MaybeSentinel):
+            out.extend(value)
+    return out
+
+
+_ATTRIBUTE_CALLBACKS: dict[type[cst.CSTVisitor], bool] = {}
+
+
+def _has_attribute_callbacks(visitor_type: type[cst.CSTVisitor]) -> bool:
+    """Whether a visitor class has a ``visit_<Node>_<field>``/``leave_<Node>_<field>`` method
+    that is not one of libcst's no-op stubs (otherwise its attribute callbacks do nothing)."""
+    found = _ATTRIBUTE_CALLBACKS.get(visitor_type)
+    if found is None:
+        found = _ATTRIBUTE_CALLBACKS[visitor_type] = any(
+            name.startswith(("visit_", "leave_")) and name.count("_") >= 2
+            and not getattr(getattr(visitor_type, name), "_is_no_op", False)
+            for name in dir(visitor_type)
+        )  # fmt: skip
+    return found
+
+
+class _Walking(cst.CSTVisitor):
+    """A visitor that walks a node's children itself, in the order and with the attribute
+    callbacks of libcst's ``_visit_and_replace_children``, and tells libcst not to: libcst
+    would rebuild (and validate) a copy of every node it passes, which a visitor then drops.
+    The visitor sees the same calls in the same order; libcst still calls ``on_leave``."""
+
+    _attributes = True
+
+    def on_visit(self, node: cst.CSTNode) -> bool:
+        if not super().on_visit(node):
+            return False
+        order = _child_order(type(node))
+        if order is None:
+            return True  # libcst walks this one
+        attributes = self._attributes
+        for name, skipped_when_none in order:
+            value = getattr(node, name)
+            if value is None and skipped_when_none:
+                continue
+            if attributes:
+                self.on_visit_attribute(node, name)
+            if isinstance(value, cst.CSTNode):
+                value.visit(self)
+            elif value is not None and not isinstance(value, cst.MaybeSentinel):
+                for child in value:
+                    child.visit(self)
+            if attributes:
+                self.on_leave_attribute(node, name)
+        return False
+
+
+class _BatchedWalker(_Walking, _BatchedCSTVisitor):
+    def __init__(
+        self,
+        visitor_methods: Mapping[str, list[Callable[[cst.CSTNode], None]]],
+        *,
+        before_visit: Callable[[cst.CSTNode], None] | None = None,
+        after_leave: Callable[[cst.CSTNode], None] | None = None,
+    ) -> None:
+        super().__init__(visitor_methods, before_visit=before_visit, after_leave=after_leave)
+        # Attribute callbacks call the visitors' ``visit_<Node>_<field>`` methods, if any.
+        self._attributes = any(name.count("_") >= 2 for name in visitor_methods)
+
+
+class _ContextWalker(_Walking, ExpressionContextVisitor):
+    def __init__(self, provider: ExpressionContextProvider, context: ExpressionContext) -> None:
+        super().__init__(provider, context)
+        self._attributes = _has_attribute_callbacks(type(self))
+
+
+class _ScopeWalker(_Walking, ScopeVisitor):
+    def __init__(self, provider: ScopeProvider) -> None:
+        super().__init__(provider)
+        self._attributes = _has_attribute_callbacks(type(self))
 
 
 _DIRECT: tuple[ProviderT, ...] = (ExpressionContextProvider, ScopeProvider, ParentNodeProvider, QualifiedNameProvider)

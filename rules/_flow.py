@@ -29,7 +29,7 @@ from libcst.metadata import (
 )
 
 from guard.resolve import environment_for
-from guard.rulekit import Project, Rule, RulesWrapper
+from guard.rulekit import Project, Rule, RulesWrapper, children
 
 from ._patch import walk
 
@@ -233,7 +233,7 @@ def returns(function: cst.FunctionDef) -> Iterator[cst.Return]:
         if isinstance(node, cst.Return):
             yield node
         elif not isinstance(node, cst.FunctionDef | cst.ClassDef | cst.Lambda):
-            stack.extend(node.children)
+            stack.extend(children(node))
 
 
 _UNCHANGED: dict[tuple[str, int, int], MetadataWrapper | None] = {}

@@ -11,7 +11,7 @@ from libcst.metadata import PositionProvider
 
 from guard.changes import ParsedSource
 from guard.diff import FilePatch
-from guard.rulekit import Rule
+from guard.rulekit import Rule, children
 
 _EMPTY = cst.Module(body=[])
 
@@ -50,7 +50,7 @@ _NESTING = (cst.BaseSuite, cst.BaseCompoundStatement, cst.Else, cst.ExceptHandle
 
 def _collect(node: cst.CSTNode, prefix: str, found: dict[str, Definition]) -> None:
     """Definitions by qualified name, descending through statements only (not expressions)."""
-    for child in node.children:
+    for child in children(node):
         if isinstance(child, cst.FunctionDef | cst.ClassDef):
             name = prefix + child.name.value
             found.setdefault(name, child)
@@ -145,4 +145,4 @@ def walk(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
     while stack:
         current = stack.pop()
         yield current
-        stack.extend(reversed(current.children))
+        stack.extend(reversed(children(current)))

@@ -19,11 +19,10 @@ Example::
 from __future__ import annotations
 
 import ast
-from functools import lru_cache
 
 from libcst.metadata import PositionProvider
 
-from guard.changes import Definition
+from guard.changes import Definition, ParsedSource
 from guard.findings import Confidence, Severity
 from guard.resolve import Func, Klass, environment_for
 from guard.resolve.calls import signatures
@@ -114,13 +113,19 @@ class SignatureDrift(Rule):
             seen.add(d.qualname)
             # Every variant counts: ``@overload``s and the implementation, or a rebinding in a
             # version branch. A call that one of them accepts still binds.
-            before = [_signature(ctx.before.text, o) for o in old_defs[d.qualname]]
-            after = [_signature(ctx.after.text, n) for n in new_defs.get(d.qualname, [d])]
+            before = [self._signatures("before").get(o.line) for o in old_defs[d.qualname]]
+            after = [self._signatures("after").get(n.line) for n in new_defs.get(d.qualname, [d])]
             if None in before or None in after or before == after:
                 continue
             self._check_sites(
                 d, [s for s in before if s is not None], [s for s in after if s is not None]
             )
+
+    def _signatures(self, state: str) -> dict[int, Signature]:
+        source: ParsedSource | None = getattr(self.context, state)
+        return self.context.project.memo(
+            f"signature-drift.signatures:{state}:{self.context.path}", lambda: _signatures_by_line(source)
+        )
 
     def _check_sites(self, d: Definition, before: list[Signature], after: list[Signature]) -> None:
         env = self.r.env
@@ -182,18 +187,13 @@ def _variants(definitions: list[Definition]) -> dict[str, list[Definition]]:
     return out
 
 
-def _signature(text: str, d: Definition) -> Signature | None:
-    return _signatures_by_line(text).get(d.line)
-
-
-@lru_cache(maxsize=64)
-def _signatures_by_line(text: str) -> dict[int, Signature]:
-    try:
-        tree = ast.parse(text)
-    except (SyntaxError, ValueError):
+def _signatures_by_line(source: ParsedSource | None) -> dict[int, Signature]:
+    """By line, the signatures of the version's functions, from its ``ast`` tree (parsed once for
+    every stage; None when the text does not parse: no signatures)."""
+    if source is None or source.tree is None:
         return {}
     return {
         node.lineno: from_ast(node)
-        for node in ast.walk(tree)
+        for node in ast.walk(source.tree)
         if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)
     }

@@ -34,6 +34,7 @@ from collections.abc import Sequence
 
 import libcst as cst
 
+from guard.changes import ParsedSource
 from guard.findings import Confidence, Severity
 from guard.rulekit import Example, Project, Rule, RuleContext
 
@@ -92,12 +93,10 @@ def _gone_names(project: Project) -> set[str]:
     """Names defined, imported or taken as parameters in some touched file before the patch, and
     no longer after it; and names whose deletion (``del obj.attr``) the patch adds or removes."""
 
-    def names(text: str | None) -> tuple[set[str], set[str]]:
-        if text is None:
-            return set(), set()
-        try:
-            tree = ast.parse(text)
-        except (SyntaxError, ValueError):
+    def names(source: ParsedSource | None) -> tuple[set[str], set[str]]:
+        # The ``ast`` tree of the version's text, parsed once for every stage (None: no parse).
+        tree = source.tree if source is not None else None
+        if tree is None:
             return set(), set()
         found: set[str] = set()
         deleted: set[str] = set()
@@ -115,7 +114,7 @@ def _gone_names(project: Project) -> set[str]:
 
     gone: set[str] = set()
     for changes in project.files.values():
-        (was, was_deleted), (now, now_deleted) = names(changes.file.before), names(changes.file.after)
+        (was, was_deleted), (now, now_deleted) = names(changes.before), names(changes.after)
         gone |= (was - now) | (was_deleted ^ now_deleted)
     # A removed parameter `f(p)` is gone as `p` for the tests that passed it.
     return gone | {name.split("(")[1].rstrip(")") for name in gone if "(" in name}

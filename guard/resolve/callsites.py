@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
+from guard.changes import parse_tree
 from guard.repo import module_name, python_files
 from guard.resolve.signature import CallShape, chain
 
@@ -35,9 +36,10 @@ class _Raw:
 
 
 @lru_cache(maxsize=4096)
-def _sites_in(digest: str, text: str) -> tuple[_Raw, ...]:
+def _sites_in(digest: str, text: str, shared: bool = False) -> tuple[_Raw, ...]:
+    """``shared``: a text the patch leaves (its tree is parsed once, see :func:`parse_tree`)."""
     try:
-        tree = ast.parse(text)
+        tree = parse_tree(text) if shared else ast.parse(text)
     except (SyntaxError, ValueError):
         return ()
     found: list[_Raw] = []
@@ -77,7 +79,7 @@ def index(repo: Path, overlay: dict[str, str | None]) -> dict[str, list[Site]]:
             continue
         digest = hashlib.sha1(text.encode("utf-8", "surrogatepass")).hexdigest()
         module = module_name(repo, rel)
-        for raw in _sites_in(digest, text):
+        for raw in _sites_in(digest, text, rel in overlay):
             site = Site(rel, module, raw.line, raw.column, raw.callee, raw.shape, raw.cls)
             out.setdefault(raw.callee.rsplit(".", 1)[-1], []).append(site)
     return out

@@ -211,7 +211,7 @@ class Environment:
             text = self.overlay.get(rel)
             if text is None:
                 return _file_summary(self.repo / rel, module, False, self.target)
-            return summarize(text, module, rel.endswith("__init__.py"), False, self.target)
+            return summarize(text, module, rel.endswith("__init__.py"), False, self.target, shared=True)
         if origin == "stdlib":
             path = locate.stdlib_source(module) if source else locate.stub_path(module)
             return _file_summary(path, module, not source, self.target) if path else None

@@ -8,6 +8,8 @@ platform checks is left alone: it is written for an environment other than the o
 
 from __future__ import annotations
 
+import dataclasses
+
 import libcst as cst
 from libcst.metadata import (
     Assignment,
@@ -20,7 +22,7 @@ from libcst.metadata import (
 
 from guard.resolve import UNKNOWN, Environment, Klass, Resolved, environment_for
 from guard.resolve.signature import CallShape
-from guard.rulekit import Rule
+from guard.rulekit import Rule, children
 
 METADATA = (QualifiedNameProvider, ParentNodeProvider, ScopeProvider)
 
@@ -52,7 +54,7 @@ class Resolving:
         found: dict[int, cst.BaseExpression] = {}
         after = self.rule.context.after
         if after is not None and after.module is not None:
-            after.module.visit(_AssignCollector(found))
+            _collect_assigned(after.module, found)
         return found
 
     def on_changed_line(self, node: cst.CSTNode) -> bool:
@@ -265,21 +267,37 @@ def _catches_import_error(handler_type: cst.BaseExpression | None) -> bool:
 
 def _walk(node: cst.CSTNode) -> list[cst.CSTNode]:
     out = [node]
-    for child in node.children:
+    for child in children(node):
         out.extend(_walk(child))
     return out
 
 
-class _AssignCollector(cst.CSTVisitor):
-    def __init__(self, out: dict[int, cst.BaseExpression]) -> None:
-        super().__init__()
-        self.out = out
+_FIELDS: dict[type[cst.CSTNode], tuple[str, ...]] = {}
 
-    def visit_Assign(self, node: cst.Assign) -> None:
-        for target in node.targets:
-            if isinstance(target.target, cst.Name):
-                self.out[id(target.target)] = node.value
 
-    def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
-        if isinstance(node.target, cst.Name) and node.value is not None:
-            self.out[id(node.target)] = node.value
+def _collect_assigned(module: cst.Module, out: dict[int, cst.BaseExpression]) -> None:
+    """The value of every assignment to a plain name (``x = v``, ``x: T = v``), by the name node's
+    id. Only statements are walked: an assignment is a statement, and no expression holds one (a
+    lambda's body is an expression)."""
+    stack: list[cst.CSTNode] = [module]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, cst.Assign):
+            for target in node.targets:
+                if isinstance(target.target, cst.Name):
+                    out[id(target.target)] = node.value
+            continue  # holds expressions only
+        if isinstance(node, cst.AnnAssign):
+            if isinstance(node.target, cst.Name) and node.value is not None:
+                out[id(node.target)] = node.value
+            continue
+        names = _FIELDS.get(type(node))
+        if names is None:
+            names = _FIELDS[type(node)] = tuple(f.name for f in dataclasses.fields(node))
+        for name in names:
+            value = getattr(node, name)
+            if isinstance(value, cst.CSTNode):
+                if not isinstance(value, cst.BaseExpression):
+                    stack.append(value)
+            elif isinstance(value, tuple | list):
+                stack.extend(v for v in value if isinstance(v, cst.CSTNode) and not isinstance(v, cst.BaseExpression))

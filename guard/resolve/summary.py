@@ -13,6 +13,7 @@ import sys
 from dataclasses import dataclass, field
 from typing import Literal
 
+from guard.changes import parse_tree
 from guard.resolve.signature import Signature, chain, from_ast
 
 Kind = Literal["function", "class", "import", "alias", "value"]
@@ -63,10 +64,11 @@ class ModuleSummary:
 
 
 def summarize(
-    text: str, name: str, is_package: bool, stub: bool, target: tuple[int, int]
+    text: str, name: str, is_package: bool, stub: bool, target: tuple[int, int], *, shared: bool = False
 ) -> ModuleSummary | None:
+    """``shared``: a text the patch leaves (its tree is parsed once, see :func:`parse_tree`)."""
     try:
-        tree = ast.parse(text)
+        tree = parse_tree(text) if shared else ast.parse(text)
     except (SyntaxError, ValueError):
         return None
     summary = ModuleSummary(name, is_package, stub)
