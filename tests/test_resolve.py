@@ -117,3 +117,14 @@ def test_signature_drift_lists_call_sites_in_other_files(tmp_path: Path) -> None
         ),
     )
     assert _lines(SignatureDrift, example, tmp_path) == [("pkg/cli.py", 3), ("pkg/other.py", 5)]
+
+
+def test_call_sites_of_a_deeply_nested_expression_are_indexed_without_recursion() -> None:
+    """A generated chain of hundreds of `+` (asttokens' test data) nests the ast hundreds deep:
+    the call-site index walks it with a stack, not with recursion, and keeps source order."""
+    from guard.resolve.callsites import _sites_in
+
+    source = "x = " + " + ".join(["f(1)"] * 900) + "\nclass A:\n    def m(self):\n        g(2)\n"
+    sites = _sites_in("deep", source)
+    assert [s.callee for s in sites] == ["f"] * 900 + ["g"]
+    assert sites[-1].cls == "A"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import hashlib
+from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -40,22 +41,26 @@ def _sites_in(digest: str, text: str, shared: bool = False) -> tuple[_Raw, ...]:
     """``shared``: a text the patch leaves (its tree is parsed once, see :func:`parse_tree`)."""
     try:
         tree = parse_tree(text) if shared else ast.parse(text)
-    except (SyntaxError, ValueError):
+    except (SyntaxError, ValueError, RecursionError):
         return ()
     found: list[_Raw] = []
-
-    def walk(node: ast.AST, cls: str | None, depth: int) -> None:
-        for child in ast.iter_child_nodes(node):
-            if isinstance(child, ast.ClassDef):
-                walk(child, child.name if depth == 0 else None, depth + 1)
-                continue
-            if isinstance(child, ast.Call):
-                callee = chain(child.func)
-                if callee:
-                    found.append(_Raw(child.lineno, child.col_offset + 1, callee, _shape(child), cls))
-            walk(child, cls, depth + (isinstance(child, ast.FunctionDef | ast.AsyncFunctionDef)))
-
-    walk(tree, None, 0)
+    # Depth first, in source order, with a stack of child iterators rather than recursion: a
+    # deeply nested expression (a generated chain of thousands of `+`) must not exhaust the stack.
+    stack: list[tuple[Iterator[ast.AST], str | None, int]] = [(ast.iter_child_nodes(tree), None, 0)]
+    while stack:
+        children, cls, depth = stack[-1]
+        child = next(children, None)
+        if child is None:
+            stack.pop()
+            continue
+        if isinstance(child, ast.ClassDef):
+            stack.append((ast.iter_child_nodes(child), child.name if depth == 0 else None, depth + 1))
+            continue
+        if isinstance(child, ast.Call):
+            callee = chain(child.func)
+            if callee:
+                found.append(_Raw(child.lineno, child.col_offset + 1, callee, _shape(child), cls))
+        stack.append((ast.iter_child_nodes(child), cls, depth + isinstance(child, ast.FunctionDef | ast.AsyncFunctionDef)))
     return tuple(found)
 
 
