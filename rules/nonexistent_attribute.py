@@ -114,8 +114,8 @@ class NonexistentAttribute(Rule):
         ),
         Example(  # real, but newer than the project's oldest Python: reported weakly, as too new
             before="x = 1\n",
-            after="import itertools\n\npairs = itertools.batched([1, 2, 3, 4], 2)\n",
-            lines=(3,),
+            after="import itertools\nfrom concurrent import interpreters\n\npairs = itertools.batched([1, 2, 3, 4], 2)\n",
+            lines=(2, 4),
             files=(("pyproject.toml", '[project]\nname = "p"\nrequires-python = ">=3.10"\n'),),
         ),
         Example(

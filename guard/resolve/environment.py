@@ -353,6 +353,9 @@ class Environment:
         InterpreterPoolExecutor`` for a project that supports 3.9)."""
         if isinstance(owner, Module):
             module, cls = owner.name, None
+            span = locate.typeshed_versions().get(f"{module}.{name}")
+            if span is not None and span[0] > self.target and self.where(module) == "stdlib":
+                return (span[0][0], span[0][1])  # a submodule new in that version
         elif owner.info.stub:
             module, cls = owner.info.module, owner.info.name
         else:
