@@ -16,7 +16,10 @@ shares are no longer estimates either. HELD_OUT_3 was the second session's clean
 findings were then read for the third session's fixes, so it is spent too. HELD_OUT_4 was chosen
 (packages and versions written down, never used in any set before) before any of it was run, and
 was run once with the third session's code: its clean estimate; then read, so spent. HELD_OUT_5,
-chosen the same way before it was run, is the estimate after the fixes HELD_OUT_4 prompted. None may be tuned on; a fix prompted by a held-out false alarm makes
+chosen the same way before it was run, was the estimate after the fixes HELD_OUT_4 prompted, and has
+been read since. HELD_OUT_6, chosen the same way in the fourth session, was run once (clean and with
+injected hallucinations, benchmarks/inject_eval.py) at the end of that session: its estimate; then
+read, so spent. None may be tuned on; a fix prompted by a held-out false alarm makes
 that set tuned, and calls for a fresh one.
 
 Each diff holds the Python files, type stubs (``.pyi``) and the root files that declare the target
