@@ -57,7 +57,7 @@ FACTS = {f.name for f in fields(PatchFacts)}
 RELEASE_CACHE = ROOT / ".bench" / "release_findings.jsonl"
 ESTIMATE = {
     "held-out-4": "   (a clean estimate when first run; read since)",
-    "held-out-5": "   (a clean estimate when first run; read since)", "held-out-6": "   (the clean estimate)",
+    "held-out-5": "   (a clean estimate when first run; read since)", "held-out-6": "   (the clean estimate when first run; read since)",
 }  # fmt: skip
 TARGETS = {"auroc": 0.97, "recall": 0.90, "false_alarms": 0.05, "release_failed": 0.05}
 
