@@ -58,6 +58,9 @@ _NOTE = re.compile(
 )
 
 
+_CONTINUATION = re.compile(r"\s*(\.\.\.|…)\s*(and|or|but|then|so|while|whereas|which|that)\b", re.IGNORECASE)
+
+
 def is_elision_marker(text: str) -> bool:
     """Whether a comment or string reads as 'code left out here', by its shape."""
     if _NOTE.search(text):
@@ -66,7 +69,9 @@ def is_elision_marker(text: str) -> bool:
     if not words or len(words) > 8:
         return False
     strong = _STATE | _POINTER
-    if _ELLIPSIS.search(text) and any(w in strong for w in words):
+    # An ellipsis followed by a conjunction continues a sentence of an earlier comment ("# ... and
+    # must still exclude the other side"): prose, not a marker.
+    if _ELLIPSIS.search(text) and any(w in strong for w in words) and not _CONTINUATION.match(text):
         return True
     short_note = all(w in strong or w in _FILLER for w in words)
     return short_note and (any(w in _STATE for w in words) or bool(_AS_BEFORE.search(text)))
@@ -138,6 +143,11 @@ class ElidedCode(Rule):
     CONFIDENCE = Confidence.HIGH
 
     VALID = (
+        Example(  # a sentence continued from the comment above, not a marker
+            before="CASES = [\n    ('2.3.7', '>=2.3.7', True),\n]\n",
+            after="CASES = [\n    # inclusive operators include the boundary\n    ('2.3.7', '>=2.3.7', True),\n"
+            "    # ... and must still exclude the other side\n    ('2.3.7', '>=2.3.8', False),\n]\n",
+        ),
         Example(  # a placeholder whose comment says why nothing happens, not what is missing
             before="def close(h):\n    h.close()\n",
             after="def close(h):\n    try:\n        h.close()\n    except OSError:\n        pass  # already closed by the other side\n",
