@@ -469,7 +469,10 @@ def _with_dependencies(providers: Iterable[ProviderT]) -> set[ProviderT]:
     return found
 
 
-_FIELDS: dict[type[cst.CSTNode], tuple[str, ...]] = {}
+@functools.cache
+def field_names(node_type: type[cst.CSTNode]) -> tuple[str, ...]:
+    """The dataclass fields of a libcst node class, in order (read once per class)."""
+    return tuple(f.name for f in dataclasses.fields(node_type))
 
 
 def _parents(module: cst.Module) -> dict[cst.CSTNode, cst.CSTNode] | None:
@@ -480,10 +483,7 @@ def _parents(module: cst.Module) -> dict[cst.CSTNode, cst.CSTNode] | None:
     stack: list[cst.CSTNode] = [module]
     while stack:
         node = stack.pop()
-        names = _FIELDS.get(type(node))
-        if names is None:
-            names = _FIELDS[type(node)] = tuple(f.name for f in dataclasses.fields(node))
-        for name in names:
+        for name in field_names(type(node)):
             value = getattr(node, name)
             if isinstance(value, cst.CSTNode):
                 if value in parents:

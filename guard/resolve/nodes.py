@@ -8,8 +8,6 @@ platform checks is left alone: it is written for an environment other than the o
 
 from __future__ import annotations
 
-import dataclasses
-
 import libcst as cst
 from libcst.metadata import (
     Assignment,
@@ -22,7 +20,7 @@ from libcst.metadata import (
 
 from guard.resolve import UNKNOWN, Environment, Klass, Resolved, environment_for
 from guard.resolve.signature import CallShape
-from guard.rulekit import Rule, children
+from guard.rulekit import Rule, children, field_names
 
 METADATA = (QualifiedNameProvider, ParentNodeProvider, ScopeProvider)
 
@@ -272,9 +270,6 @@ def _walk(node: cst.CSTNode) -> list[cst.CSTNode]:
     return out
 
 
-_FIELDS: dict[type[cst.CSTNode], tuple[str, ...]] = {}
-
-
 def _collect_assigned(module: cst.Module, out: dict[int, cst.BaseExpression]) -> None:
     """The value of every assignment to a plain name (``x = v``, ``x: T = v``), by the name node's
     id. Only statements are walked: an assignment is a statement, and no expression holds one (a
@@ -291,10 +286,7 @@ def _collect_assigned(module: cst.Module, out: dict[int, cst.BaseExpression]) ->
             if isinstance(node.target, cst.Name) and node.value is not None:
                 out[id(node.target)] = node.value
             continue
-        names = _FIELDS.get(type(node))
-        if names is None:
-            names = _FIELDS[type(node)] = tuple(f.name for f in dataclasses.fields(node))
-        for name in names:
+        for name in field_names(type(node)):
             value = getattr(node, name)
             if isinstance(value, cst.CSTNode):
                 if not isinstance(value, cst.BaseExpression):
