@@ -327,17 +327,11 @@ class Environment:
         leaves out in every Python version and the stdlib's own source binds: an undocumented name
         such as ``typing.EXCLUDED_ATTRIBUTES``. A name the stub places in another version (behind
         ``sys.version_info``) stays missing: the target version decides."""
-        if isinstance(owner, Module):
-            module, cls = owner.name, None
-        elif owner.info.stub:
-            module, cls = owner.info.module, owner.info.name
-        else:
+        found = self._stdlib_stub(owner)
+        if found is None:
             return False
-        stub = locate.stub_path(module) if self.where(module) == "stdlib" else None
-        if stub is None:
-            return False
-        newest = max((low for low, _ in locate.typeshed_versions().values()), default=self.target)
-        for minor in range(min(self.target[1], 8), newest[1] + 1):
+        stub, module, cls = found
+        for minor in range(min(self.target[1], 8), self._newest_minor() + 1):
             summary = _file_summary(stub, module, True, (3, minor))
             if summary is None or _binds(summary, cls, name):
                 return False
@@ -351,24 +345,35 @@ class Environment:
         stdlib ``owner`` (behind ``sys.version_info``), if one does: the name is real, only
         newer than the oldest Python the project supports (``concurrent.futures.
         InterpreterPoolExecutor`` for a project that supports 3.9)."""
+        if isinstance(owner, Module) and self.where(owner.name) == "stdlib":
+            span = locate.typeshed_versions().get(f"{owner.name}.{name}")
+            if span is not None and span[0] > self.target:
+                return (span[0][0], span[0][1])  # a submodule new in that version
+        found = self._stdlib_stub(owner)
+        if found is None:
+            return None
+        stub, module, cls = found
+        for minor in range(self.target[1] + 1, self._newest_minor() + 1):
+            summary = _file_summary(stub, module, True, (3, minor))
+            if summary is not None and _binds(summary, cls, name):
+                return (3, minor)
+        return None
+
+    def _stdlib_stub(self, owner: Module | Klass) -> tuple[Path, str, str | None] | None:
+        """The typeshed stub of a stdlib ``owner`` (a module, or a class a stub defines), with the
+        module's name and the class's (None for a module)."""
         if isinstance(owner, Module):
             module, cls = owner.name, None
-            span = locate.typeshed_versions().get(f"{module}.{name}")
-            if span is not None and span[0] > self.target and self.where(module) == "stdlib":
-                return (span[0][0], span[0][1])  # a submodule new in that version
         elif owner.info.stub:
             module, cls = owner.info.module, owner.info.name
         else:
             return None
         stub = locate.stub_path(module) if self.where(module) == "stdlib" else None
-        if stub is None:
-            return None
-        newest = max((low for low, _ in locate.typeshed_versions().values()), default=self.target)
-        for minor in range(self.target[1] + 1, newest[1] + 1):
-            summary = _file_summary(stub, module, True, (3, minor))
-            if summary is not None and _binds(summary, cls, name):
-                return (3, minor)
-        return None
+        return None if stub is None else (stub, module, cls)
+
+    def _newest_minor(self) -> int:
+        """The newest Python 3 minor version typeshed's VERSIONS knows."""
+        return max((low for low, _ in locate.typeshed_versions().values()), default=self.target)[1]
 
     # -- classes ---------------------------------------------------------------------------
 
