@@ -103,6 +103,26 @@ def load_inject_cases(path: Path = INJECT_PATH) -> list[Case]:
     return cases
 
 
+def finding_json(f: Finding) -> dict[str, object]:
+    """A finding as the benchmarks' caches store it (the inverse of ``finding_from_json``)."""
+    return {"rule": f.rule, "analyzer": f.analyzer, "path": f.path, "line": f.line, "column": f.column,
+            "message": f.message, "severity": f.severity.label, "confidence": f.confidence.label,
+            "evidence": dict(f.evidence)}  # fmt: skip
+
+
+def read_rows(path: Path) -> dict[str, dict[str, Any]]:
+    """A benchmark cache of JSON lines, by each row's ``key`` (empty when there is none yet)."""
+    if not path.exists():
+        return {}
+    rows = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+    return {str(r["key"]): r for r in rows}
+
+
+def write_rows(path: Path, rows: dict[str, dict[str, Any]]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows.values()))
+
+
 def finding_from_json(d: dict[str, Any]) -> Finding:
     return Finding(path=d["path"], line=d["line"], column=d.get("column", 0), rule=d["rule"],
                    analyzer=d["analyzer"], message=d.get("message", ""),

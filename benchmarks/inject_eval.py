@@ -33,12 +33,12 @@ from typing import Any
 
 import inject_edits  # noqa: F401  (registers operators)
 import inject_static  # noqa: F401  (registers operators)
-from fit_score import ROOT, finding_from_json
+from fit_score import ROOT, finding_from_json, finding_json, read_rows, write_rows
 from injections import CLASSES, OPERATORS, Injection, Target, injected_diff, targets
 from release_diffs import BUDGETS, FIT_SETS, SETS, release_diff, selected, set_of
 
 from guard.diff import parse_patch
-from guard.findings import Finding, Severity
+from guard.findings import Severity
 from guard.score import Model, PatchFacts, load_model, model_from_json, score
 
 CACHE = ROOT / ".bench" / "inject_findings.jsonl"
@@ -69,12 +69,6 @@ def choose(target: Target, classes_per_diff: int, seed: int) -> list[Injection]:
     return out
 
 
-def _finding_json(f: Finding) -> dict[str, object]:
-    return {"rule": f.rule, "analyzer": f.analyzer, "path": f.path, "line": f.line, "column": f.column,
-            "message": f.message, "severity": f.severity.label, "confidence": f.confidence.label,
-            "evidence": dict(f.evidence)}  # fmt: skip
-
-
 def run_target(target: Target, jobs: list[tuple[str, Injection | None]]) -> list[dict[str, Any]]:
     """Check each job's diff (the clean release diff, or an injected one) in one warm session."""
     from guard.session import Session
@@ -98,22 +92,10 @@ def run_target(target: Target, jobs: list[tuple[str, Injection | None]]) -> list
                 "line": None if injection is None else injection.line,
                 "added": added, "facts": asdict(PatchFacts.from_patch(parse_patch(diff))),
                 "seconds": round(time.perf_counter() - started, 2),
-                "findings": [_finding_json(s.finding) for s in report.findings],
+                "findings": [finding_json(s.finding) for s in report.findings],
                 "tool_errors": [f"{e.analyzer}: {e.message}" for e in report.tool_errors],
             })  # fmt: skip
     return rows
-
-
-def load_cache() -> dict[str, dict[str, Any]]:
-    if not CACHE.exists():
-        return {}
-    rows = [json.loads(line) for line in CACHE.read_text().splitlines() if line.strip()]
-    return {str(r["key"]): r for r in rows}
-
-
-def save_cache(rows: dict[str, dict[str, Any]]) -> None:
-    CACHE.parent.mkdir(parents=True, exist_ok=True)
-    CACHE.write_text("".join(json.dumps(r) + "\n" for r in rows.values()))
 
 
 def plan(
@@ -136,7 +118,7 @@ def plan(
 
 
 def run(work: Sequence[tuple[Target, list[tuple[str, Injection | None]]]], recheck: bool, jobs: int) -> None:
-    cache = load_cache()
+    cache = read_rows(CACHE)
     todo = [(t, [j for j in js if recheck or j[0] not in cache]) for t, js in work]
     todo = [(t, js) for t, js in todo if js]
     total = sum(len(js) for _, js in todo)
@@ -154,7 +136,7 @@ def run(work: Sequence[tuple[Target, list[tuple[str, Injection | None]]]], reche
                 continue
             for row in rows:
                 cache[row["key"]] = row
-            save_cache(cache)
+            write_rows(CACHE, cache)
             done += len(rows)
             elapsed = time.perf_counter() - started
             print(f"  [{done}/{total}] {target.key}: {len(rows)} checks, {elapsed:.0f}s elapsed", file=sys.stderr)
@@ -163,13 +145,17 @@ def run(work: Sequence[tuple[Target, list[tuple[str, Injection | None]]]], reche
 def report(
     work: Sequence[tuple[Target, list[tuple[str, Injection | None]]]], model: Model, threshold: float
 ) -> None:
-    cache = load_cache()
+    cache = read_rows(CACHE)
     rows = [cache[key] for _, js in work for key, _ in js if key in cache]
     scored: dict[str, float] = {}
+    top: dict[str, str] = {}  # the three heaviest findings, for the report's lines
     for row in rows:
         findings = [finding_from_json(f) for f in row["findings"]]
         facts = PatchFacts(**{k: v for k, v in row["facts"].items() if k in FACTS})
-        scored[row["key"]] = score(findings, facts, model)[0]
+        scored[row["key"]], weighed = score(findings, facts, model)
+        top[row["key"]] = "; ".join(
+            f"{s.finding.rule} {s.weight:.2f} @{s.finding.path}:{s.finding.line}" for s in weighed[:3] if s.weight > 0
+        )
     clean = {r["release"]: r for r in rows if r["kind"] == "clean"}
     by_class: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for r in rows:
@@ -197,7 +183,7 @@ def report(
     failed = [r for r in clean.values() if scored[r["key"]] >= threshold]
     print(f"  clean release diffs failed: {len(failed)}/{len(clean)} = {len(failed) / max(len(clean), 1):.1%}")
     for r in failed:
-        print(f"    {r['release']:36} {scored[r['key']]:.2f}  {_top(r, model)}")
+        print(f"    {r['release']:36} {scored[r['key']]:.2f}  {top[r['key']]}")
     missed = [r for v in by_class.values() for r in v if scored[r["key"]] < threshold]
     print(f"  missed injections: {len(missed)}")
     for r in missed:
@@ -209,13 +195,6 @@ def _located(row: dict[str, Any]) -> bool:
         f["path"] == row["path"] and abs(f["line"] - row["line"]) <= 1 and f["severity"] != Severity.INFO.label
         for f in row["findings"]
     )
-
-
-def _top(row: dict[str, Any], model: Model) -> str:
-    findings = [finding_from_json(f) for f in row["findings"]]
-    facts = PatchFacts(**{k: v for k, v in row["facts"].items() if k in FACTS})
-    _, scored = score(findings, facts, model)
-    return "; ".join(f"{s.finding.rule} {s.weight:.2f} @{s.finding.path}:{s.finding.line}" for s in scored[:3] if s.weight > 0)
 
 
 def main() -> int:

@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import argparse
 import itertools
-import json
 import sys
 import time
 from collections import Counter, defaultdict
@@ -42,15 +41,18 @@ from fit_score import (
     Case,
     cross_validate,
     finding_from_json,
+    finding_json,
     load_cases,
     load_inject_cases,
     load_release_cases,
+    read_rows,
+    write_rows,
 )
 from release_diffs import SETS
 
 from guard.config import Options
 from guard.diff import parse_patch
-from guard.findings import Finding, Severity
+from guard.findings import Severity
 from guard.score import PatchFacts, score
 
 FACTS = {f.name for f in fields(PatchFacts)}
@@ -166,7 +168,7 @@ def release_report(threshold: float, recheck: bool, only: set[str], which: str =
 
     from guard.api import check_patch
 
-    cached = _load_release_cache()
+    cached = read_rows(RELEASE_CACHE)
     rows = []
     for name, versions in selected(only, which).items():
         for old_v, new_v in itertools.pairwise(versions):
@@ -182,13 +184,13 @@ def release_report(threshold: float, recheck: bool, only: set[str], which: str =
                     "key": key, "set": set_of(name), "added": added,
                     "facts": asdict(PatchFacts.from_patch(parse_patch(diff))),
                     "seconds": round(time.perf_counter() - started, 2),
-                    "findings": [_finding_json(s.finding) for s in report.findings],
+                    "findings": [finding_json(s.finding) for s in report.findings],
                     "tool_errors": [f"{e.analyzer}: {e.message}" for e in report.tool_errors],
                 }  # fmt: skip
-                _save_release_cache(cached)
+                write_rows(RELEASE_CACHE, cached)
             if "added" not in cached[key]:
                 cached[key]["added"] = release_diff(fetch(name, old_v), fetch(name, new_v))[1]
-                _save_release_cache(cached)
+                write_rows(RELEASE_CACHE, cached)
             rows.append({**cached[key], "set": set_of(name)})
     print(
         f"\nrelease diffs: {len(rows)} pairs of consecutive releases, every analyzer, shipped model"
@@ -231,24 +233,6 @@ def _release_rows(rows: Sequence[dict[str, Any]], label: str, threshold: float) 
     if rule_fails:
         print(f"  rules behind the {label} failures (weight >= 0.2): {dict(rule_fails.most_common())}")
     return failed, len(rows)
-
-
-def _finding_json(f: Finding) -> dict[str, object]:
-    return {"rule": f.rule, "analyzer": f.analyzer, "path": f.path, "line": f.line, "column": f.column,
-            "message": f.message, "severity": f.severity.label, "confidence": f.confidence.label,
-            "evidence": dict(f.evidence)}  # fmt: skip
-
-
-def _load_release_cache() -> dict[str, dict[str, object]]:
-    if not RELEASE_CACHE.exists():
-        return {}
-    rows = [json.loads(line) for line in RELEASE_CACHE.read_text().splitlines() if line.strip()]
-    return {str(r["key"]): r for r in rows}
-
-
-def _save_release_cache(rows: dict[str, dict[str, object]]) -> None:
-    RELEASE_CACHE.parent.mkdir(parents=True, exist_ok=True)
-    RELEASE_CACHE.write_text("".join(json.dumps(r) + "\n" for r in rows.values()))
 
 
 def main() -> None:
