@@ -68,16 +68,14 @@ def load_release_cases(path: Path = RELEASES_PATH) -> list[Case]:
     The HELD_OUT set never enters a fit."""
     from release_diffs import TUNED
 
-    facts = {f.name for f in fields(PatchFacts)}
     cases = []
     for line in path.read_text().splitlines():
         row = json.loads(line)
         if row["key"].split()[0] not in TUNED:
             continue
-        known = {k: v for k, v in row["facts"].items() if k in facts}
         findings = tuple(finding_from_json(f) for f in row["findings"])
         group = RELEASE_GROUP + row["key"].split()[0]
-        cases.append(Case(row["key"], group, 0, ("release",), findings, PatchFacts(**known)))
+        cases.append(Case(row["key"], group, 0, ("release",), findings, facts_from_json(row["facts"])))
     return cases
 
 
@@ -89,18 +87,23 @@ def load_inject_cases(path: Path = INJECT_PATH) -> list[Case]:
     inject_eval.py), of the sets a fit may use (release_diffs.FIT_SETS), one group per package."""
     from release_diffs import FIT_SETS
 
-    facts = {f.name for f in fields(PatchFacts)}
     cases = []
     for line in path.read_text().splitlines():
         row = json.loads(line)
         if row["set"] not in FIT_SETS:
             continue
-        known = {k: v for k, v in row["facts"].items() if k in facts}
         findings = tuple(finding_from_json(f) for f in row["findings"])
         label = int(row["kind"] == "injected")
         classes = (row["cls"],) if label else ("release",)
-        cases.append(Case(row["key"], RELEASE_GROUP + row["package"], label, classes, findings, PatchFacts(**known)))
+        cases.append(Case(row["key"], RELEASE_GROUP + row["package"], label, classes, findings, facts_from_json(row["facts"])))
     return cases
+
+
+def facts_from_json(d: dict[str, Any]) -> PatchFacts:
+    """The recorded patch facts; a field recorded before it was dropped, or missing because it was
+    added later, is ignored or left at its default."""
+    known = {f.name for f in fields(PatchFacts)}
+    return PatchFacts(**{k: v for k, v in d.items() if k in known})
 
 
 def finding_json(f: Finding) -> dict[str, object]:

@@ -26,14 +26,14 @@ import time
 from collections import defaultdict
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
-from dataclasses import asdict, fields
+from dataclasses import asdict
 from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
 
 import inject_edits  # noqa: F401  (registers operators)
 import inject_static  # noqa: F401  (registers operators)
-from fit_score import ROOT, finding_from_json, finding_json, read_rows, write_rows
+from fit_score import ROOT, facts_from_json, finding_from_json, finding_json, read_rows, write_rows
 from injections import CLASSES, OPERATORS, Injection, Target, injected_diff, targets
 from release_diffs import BUDGETS, FIT_SETS, SETS, release_diff, selected, set_of
 
@@ -42,7 +42,6 @@ from guard.findings import Severity
 from guard.score import Model, PatchFacts, load_model, model_from_json, score
 
 CACHE = ROOT / ".bench" / "inject_findings.jsonl"
-FACTS = {f.name for f in fields(PatchFacts)}
 
 
 def choose(target: Target, classes_per_diff: int, seed: int) -> list[Injection]:
@@ -151,7 +150,7 @@ def report(
     top: dict[str, str] = {}  # the three heaviest findings, for the report's lines
     for row in rows:
         findings = [finding_from_json(f) for f in row["findings"]]
-        facts = PatchFacts(**{k: v for k, v in row["facts"].items() if k in FACTS})
+        facts = facts_from_json(row["facts"])
         scored[row["key"]], weighed = score(findings, facts, model)
         top[row["key"]] = "; ".join(
             f"{s.finding.rule} {s.weight:.2f} @{s.finding.path}:{s.finding.line}" for s in weighed[:3] if s.weight > 0

@@ -29,7 +29,7 @@ import sys
 import time
 from collections import Counter, defaultdict
 from collections.abc import Sequence
-from dataclasses import asdict, fields
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -40,6 +40,7 @@ from fit_score import (
     ROOT,
     Case,
     cross_validate,
+    facts_from_json,
     finding_from_json,
     finding_json,
     load_cases,
@@ -55,7 +56,6 @@ from guard.diff import parse_patch
 from guard.findings import Severity
 from guard.score import PatchFacts, score
 
-FACTS = {f.name for f in fields(PatchFacts)}
 RELEASE_CACHE = ROOT / ".bench" / "release_findings.jsonl"
 ESTIMATE = {
     "held-out-4": "   (a clean estimate when first run; read since)",
@@ -214,8 +214,8 @@ def _release_rows(rows: Sequence[dict[str, Any]], label: str, threshold: float) 
     print(f"  {label} set")
     for row in rows:
         findings = [finding_from_json(f) for f in row["findings"]]
-        facts = {k: v for k, v in row["facts"].items() if k in FACTS}
-        total, scored = score(findings, PatchFacts(**facts))
+        facts = facts_from_json(row["facts"])
+        total, scored = score(findings, facts)
         fail = total >= threshold
         failed += fail
         top = [
