@@ -324,6 +324,7 @@ def module_variants(part: str) -> list[str]:
 
 
 _Accept = Callable[[str], bool]
+Variant = Callable[[Target, str, random.Random], Injection | None]  # one way to inject, on one file
 _SUBMODULE_POOL = ("utils", "helpers", "compat", "types", "common", "core", "base", "util", "_utils", "_compat")
 
 
@@ -755,14 +756,7 @@ def import_near_miss(target: Target, rng: random.Random) -> Injection | None:
     not exist (``from .utils import x`` -> ``from .util import x``, ``from os.path import join`` ->
     ``from os.pathutils import join``); or, on a changed line using ``mod.attr``, a local ``from
     <near miss of mod> import attr`` inserted before the statement and ``attr`` used bare."""
-    variants = [_rewrite_changed_import, _local_import_of_attr]
-    rng.shuffle(variants)
-    for path in _files(target, rng):
-        for variant in variants:
-            inj = variant(target, path, rng)
-            if inj is not None:
-                return inj
-    return None
+    return _first_variant(target, rng, [_rewrite_changed_import, _local_import_of_attr])
 
 
 def _rewrite_changed_import(target: Target, path: str, rng: random.Random) -> Injection | None:
@@ -876,7 +870,11 @@ def attribute_near_miss(target: Target, rng: random.Random) -> Injection | None:
     """On a changed line, ``mod.attr`` of an imported module (stdlib introspected in a subprocess,
     repo module read with ``ast``) -> a near miss the module does not define; or a method of a str
     literal (or ``str(...)``) -> the name another language gives it (``.startsWith``, ``.trim``)."""
-    variants = [_module_attr, _str_method]
+    return _first_variant(target, rng, [_module_attr, _str_method])
+
+
+def _first_variant(target: Target, rng: random.Random, variants: list[Variant]) -> Injection | None:
+    """The first injection a variant makes, trying the variants in random order on each file."""
     rng.shuffle(variants)
     for path in _files(target, rng):
         for variant in variants:
