@@ -78,8 +78,7 @@ def run_target(target: Target, jobs: list[tuple[str, Injection | None]]) -> list
             if injection is None:
                 diff, added = release_diff(target.old, target.new)
             else:
-                diff = injected_diff(target, injection)
-                added = release_diff(target.old, target.new, injection.overrides())[1]
+                diff, added = injected_diff(target, injection)
             started = time.perf_counter()
             report = session.check(diff)
             rows.append({

@@ -121,10 +121,10 @@ def operator(cls: str) -> Callable[[Operator], Operator]:
     return register
 
 
-def injected_diff(target: Target, injection: Injection) -> str:
-    """The release diff with the injection's files rewritten."""
-    diff, _ = release_diff(target.old, target.new, injection.overrides())
-    return diff
+def injected_diff(target: Target, injection: Injection) -> tuple[str, int]:
+    """The release diff with the injection's files rewritten, and its added lines (as
+    ``release_diff``)."""
+    return release_diff(target.old, target.new, injection.overrides())
 
 
 def targets(releases: Mapping[str, list[str]]) -> Iterator[Target]:
