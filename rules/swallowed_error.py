@@ -12,6 +12,11 @@ cleanup (``close()``, ``unlink()`` and the like in the ``try``) are fine.
 bandit's B110/B112 see only ``pass`` and ``continue``, at low severity; this rule also sees the
 returns, ``...`` and ``suppress``, and only reports handlers the patch wrote.
 
+A handler that carries a linter's blind-except suppression (``# noqa: BLE001``, ``# pylint:
+disable=broad-exception-caught``) in a file whose original version already acknowledged a blind
+except the same way is not reported: the project lints for broad handlers and reviews each one, and
+the patch follows that practice rather than hiding an error the project's linter would have shown.
+
 Example::
 
          for tx in transactions:
@@ -24,12 +29,14 @@ Example::
 
 from __future__ import annotations
 
+import re
+
 import libcst as cst
 
 from guard.findings import Confidence, Severity
 from guard.rulekit import Example, Rule, RuleContext
 
-from ._patch import code, dotted, literal, statements, touches, walk
+from ._patch import code, dotted, literal, span, statements, touches, walk
 
 _BROAD = {"Exception", "BaseException", "builtins.Exception", "builtins.BaseException"}
 # Calls that are commonly allowed to fail silently: releasing resources at the end of their life.
@@ -37,6 +44,26 @@ _CLEANUP = {
     "close", "unlink", "remove", "rmdir", "rmtree", "kill", "terminate", "cancel", "shutdown",
     "release", "disconnect", "cleanup", "stop", "join", "wait", "flush", "__del__", "__exit__",
 }  # fmt: skip
+
+
+# A linter's code for a broad or bare ``except`` (flake8-blind-except, pycodestyle, flake8-bandit's
+# try-except-pass/continue, pylint), named in a suppression comment.
+_ACKNOWLEDGED = re.compile(
+    r"#\s*(?:noqa\s*:\s*(?P<noqa>[A-Z0-9, ]+)|pylint\s*:\s*disable\s*=\s*(?P<pylint>[\w, -]+))"
+)
+_BLIND_EXCEPT_CODES = frozenset({
+    "BLE001", "BLE", "E722", "S110", "S112", "broad-except", "broad-exception-caught", "bare-except",
+    "W0702", "W0703", "W0718",
+})  # fmt: skip
+
+
+def acknowledged(line: str) -> frozenset[str]:
+    """The blind-except codes a suppression comment on ``line`` names."""
+    codes: set[str] = set()
+    for m in _ACKNOWLEDGED.finditer(line):
+        named = m["noqa"] or m["pylint"] or ""
+        codes.update(c.strip() for c in named.split(","))
+    return frozenset(codes & _BLIND_EXCEPT_CODES)
 
 
 def _is_broad(kind: cst.BaseExpression | None) -> bool:
@@ -139,8 +166,24 @@ class SwallowedError(Rule):
                 "            self.failed = True\n"
             ),
         ),
+        Example(  # the project lints for blind excepts and acknowledges each; the patch follows suit
+            before=(
+                "def a():\n    try:\n        return load()\n    except Exception:  # noqa: BLE001\n"
+                "        return None\n"
+            ),
+            after=(
+                "def a():\n    try:\n        return load()\n    except Exception:  # noqa: BLE001\n"
+                "        return None\n\n\ndef b():\n    try:\n        return fetch()\n"
+                "    except Exception:  # noqa: BLE001\n        return None\n"
+            ),
+        ),
     )
     INVALID = (
+        Example(  # a suppression the original file never used is no project practice
+            before="def b():\n    return fetch()\n",
+            after="def b():\n    try:\n        return fetch()\n    except Exception:  # noqa: BLE001\n        pass\n",
+            lines=(4,),
+        ),
         Example(  # in a test, swallowing the block's own assertion weakens the test
             path="tests/test_retry.py",
             before="def test_stops():\n    assert run() == 3\n",
@@ -218,6 +261,8 @@ class SwallowedError(Rule):
             return
         if self.context.is_test_file and try_node is not None and not _has_check(try_node.body):
             return  # a test provoking a failure for its side effects, checked afterwards
+        if self._project_acknowledges(node):
+            return
         kind = "bare except" if node.type is None else f"except {dotted(node.type) or '(...)'}"
         how = next((w for w in ways if w != "..."), "...")
         broad = node.type is None or "BaseException" in code(node.type)
@@ -229,6 +274,17 @@ class SwallowedError(Rule):
             severity=Severity.WARNING if returns_value and not broad else None,
             confidence=Confidence.MEDIUM if returns_value and not broad else None,
         )
+
+    def _project_acknowledges(self, node: cst.ExceptHandler) -> bool:
+        """Whether the handler's line suppresses a blind-except lint that the file's original
+        version already suppressed somewhere: the project's reviewed practice, kept by the patch."""
+        after, before = self.context.after, self.context.before
+        if after is None or before is None:
+            return False
+        lines = after.text.splitlines()
+        first = span(self, node)[0]
+        here = acknowledged(lines[first - 1]) if 0 < first <= len(lines) else frozenset()
+        return bool(here) and any(here & acknowledged(old) for old in before.text.splitlines())
 
     def visit_With(self, node: cst.With) -> None:
         for item in node.items:
