@@ -2,7 +2,15 @@
 
 A new ``# type: ignore``, ``# noqa`` or ``# nosec`` on a changed line hides
 exactly the kind of problem guard looks for: a model that cannot make mypy or bandit happy tends to
-silence them. A line that was only moved (it stood, identical, in the original file) is not new, and
+silence them. A line that was only moved (it stood, identical, in the original file) is not new,
+nor is a suppression the same statement already carried before the patch, which only re-wrapped it
+(a statement reflowed onto one line, or split over several, keeps its old ``# type: ignore``). A
+suppression added to a statement whose code the patch left as it was silences a complaint about
+code the patch did not write (typically a newer checker's): it is shown (INFO), never weighed. So is
+a ``# type: ignore`` in code written for another Python, platform or the type checker alone (under
+``if sys.version_info ...``, ``if sys.platform ...``, ``if TYPE_CHECKING:``, a ``hasattr`` test),
+which a checker running for one version misreads, and one inside a block that expects an exception
+(``with pytest.raises(TypeError):``), where the wrong type is the test's point. And
 a suppression that names only codes guard never counts (style such as ``# noqa: E402``, annotation
 hygiene such as ``# type: ignore[no-untyped-def]``) silences nothing that matters here. One that
 names the codes it silences is reported with low confidence: it documents one acknowledged
@@ -24,16 +32,21 @@ Example::
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import re
 import subprocess
+import tokenize
+from dataclasses import dataclass
+from functools import lru_cache
 
 import libcst as cst
 
 from guard.checks import mypy, ruff
 from guard.checks.base import ToolFailure
 from guard.findings import Confidence, Severity
+from guard.resolve.nodes import _expects_error, _is_feature_test
 from guard.rulekit import Example, Rule, RuleContext
 
 _SUPPRESSION = re.compile(
@@ -103,6 +116,55 @@ def ruff_without_noqa(
     return lines
 
 
+_LAYOUT = frozenset({
+    tokenize.COMMENT, tokenize.NL, tokenize.NEWLINE, tokenize.INDENT, tokenize.DEDENT,
+    tokenize.ENDMARKER,
+})  # fmt: skip
+
+
+def _kind(suppression: str) -> str:
+    """``type``, ``noqa``, ``nosec`` or ``pragma``: which checker a suppression silences."""
+    return re.split(r"[\s:\[]", suppression.strip().lower(), maxsplit=1)[0]
+
+
+@dataclass(frozen=True)
+class Statement:
+    """A statement (a logical line: one spread over several lines in brackets counts once): its
+    code, whitespace, comments and a comma before a closing bracket left out; its lines; the kinds
+    of suppression its comments hold."""
+
+    code: str
+    lines: frozenset[int]
+    kinds: frozenset[str]
+
+
+@lru_cache(maxsize=64)
+def statements_of(text: str) -> tuple[Statement, ...]:
+    """The statements of ``text``; none when it does not tokenize."""
+    out: list[Statement] = []
+    parts: list[str] = []
+    kinds: set[str] = set()
+    lines: set[int] = set()
+    try:
+        for tok in tokenize.generate_tokens(io.StringIO(text).readline):
+            if tok.type == tokenize.COMMENT:
+                match = _SUPPRESSION.search(tok.string)
+                if match:
+                    kinds.add(_kind(match[1]))
+                lines.add(tok.start[0])
+            elif tok.type not in _LAYOUT:
+                if tok.string in ")]}" and parts and parts[-1] == ",":
+                    parts.pop()
+                parts.append(tok.string)
+                lines.update(range(tok.start[0], tok.end[0] + 1))
+            if tok.type == tokenize.NEWLINE:
+                out.append(Statement(" ".join(parts), frozenset(lines), frozenset(kinds)))
+                parts, kinds, lines = [], set(), set()
+    except (tokenize.TokenError, SyntaxError):
+        return ()
+    return tuple(out)
+
+
 class SuppressionAdded(Rule):
     """A new ``# type: ignore``, ``# noqa``, ``# nosec`` or ``# pragma: no cover`` comment.
 
@@ -140,6 +202,15 @@ class SuppressionAdded(Rule):
         Example(before="x = 1\n", after="x = 1\nassert type(x) is int  # noqa\n"),
         # It names a code guard counts, but ruff reports no such thing on the line.
         Example(before="x = 1\n", after="x = 1\ny = x  # noqa: F821\n"),
+        # The statement carried its ignore before; the patch only reflowed it onto one line.
+        Example(
+            before="if (\n    env.sandboxed\n    and op in env.binops  # type: ignore\n):\n    pass\n",
+            after="if (\n    env.sandboxed and op in env.binops  # type: ignore\n):\n    pass\n",
+        ),
+        Example(
+            before="r = call(\n    self, ctx, [x for x in f(ctx)]  # type: ignore\n)\n",
+            after="r = call(\n    self,\n    ctx,\n    [x for x in f(ctx)],  # type: ignore\n)\n",
+        ),
     )
     INVALID = (
         Example(before="x = f()\n", after="x = f()  # type: ignore\n", lines=(1,)),
@@ -156,6 +227,16 @@ class SuppressionAdded(Rule):
             after="a: int = f()  # type: ignore[assignment]\nb: int = g()  # type: ignore[assignment]\n",
             lines=(2,),
         ),
+        Example(  # the statement's code is new: the ignore may cover the patch's own mistake
+            before="if (\n    env.sandboxed\n    and op in env.binops\n):\n    pass\n",
+            after="if (\n    env.sandboxed and op in env.binop_table  # type: ignore\n):\n    pass\n",
+            lines=(2,),
+        ),
+        Example(  # only the comment is new (shown as INFO, never weighed: see the tests)
+            before="import distro\n\nversion = distro.__version__\n",
+            after="import distro\n\nversion = distro.__version__  # type: ignore\n",
+            lines=(3,),
+        ),
         Example(
             before="def f():\n    return 1\n",
             after="def f():  # pragma: no cover\n    return eval(s)  # nosec B307\n",
@@ -170,6 +251,20 @@ class SuppressionAdded(Rule):
         self._after_lines = self.context.after.text.splitlines() if self.context.after else []
         self._ruff: dict[int, list[str]] | None = None
         self._ruff_asked = False
+        self._elsewhere = 0  # depth of blocks written for another Python, platform or checker
+        self._provoking = 0  # depth of blocks that expect an exception
+
+    def visit_If(self, node: cst.If) -> None:
+        self._elsewhere += _is_feature_test(node.test)
+
+    def leave_If(self, original_node: cst.If) -> None:
+        self._elsewhere -= _is_feature_test(original_node.test)
+
+    def visit_With(self, node: cst.With) -> None:
+        self._provoking += any(_expects_error(item.item) for item in node.items)
+
+    def leave_With(self, original_node: cst.With) -> None:
+        self._provoking -= any(_expects_error(item.item) for item in original_node.items)
 
     def _hidden(self, suppression: str, line: int) -> list[str] | None:
         """The counting ruff codes a ``noqa`` on ``line`` silences; None when ruff cannot say."""
@@ -186,6 +281,24 @@ class SuppressionAdded(Rule):
         codes = self._ruff.get(line, [])
         return [c for c in codes if not named or any(c.upper().startswith(n) for n in named)]
 
+    def _old_statement(self, suppression: str, line: int) -> str | None:
+        """Whether the statement on ``line`` stood in the original file, its code the same (and no
+        more copies of it now than then): ``"suppressed"`` when it carried a suppression of the
+        same kind there (the patch only re-wrapped it; the comment is old), ``"bare"`` when it did
+        not, None when it is new code."""
+        before, after = self.context.before, self.context.after
+        if before is None or after is None:
+            return None
+        now = statements_of(after.text)
+        here = next((st for st in now if line in st.lines), None)
+        if here is None:
+            return None
+        then = [st for st in statements_of(before.text) if st.code == here.code]
+        if not then or len(then) < sum(st.code == here.code for st in now):
+            return None  # new code, or a new copy of old code
+        kind = _kind(suppression)
+        return "suppressed" if any(kind in st.kinds for st in then) else "bare"
+
     def visit_Comment(self, node: cst.Comment) -> None:
         match = _SUPPRESSION.search(node.value)
         if not match or not _silences_what_guard_counts(match[1]):
@@ -194,12 +307,36 @@ class SuppressionAdded(Rule):
         line_text = self._after_lines[pos.start.line - 1].strip() if self._after_lines else ""
         if line_text in self._old_lines:
             return
+        old = self._old_statement(match[1], pos.start.line)
+        if old == "suppressed":
+            return
+        if old == "bare" and not match[1].lower().startswith("pragma"):
+            # The code is as it was; only the comment is new. What it silences is a complaint about
+            # code the patch did not write (a newer checker's, typically): shown, never weighed.
+            self.report(
+                node,
+                f"the patch adds `# {match[1].strip()}` to a statement it did not change",
+                severity=Severity.INFO,
+                confidence=Confidence.LOW,
+            )
+            return
         if match[1].lower().startswith("pragma"):
             # A coverage pragma hides the line from a coverage report, not from any analyzer guard
             # runs: nothing guard would have found is silenced. Shown, never weighed.
             self.report(
                 node,
                 f"the patch adds `# {match[1].strip()}`: excluded from coverage (no analyzer silenced)",
+                severity=Severity.INFO,
+                confidence=Confidence.LOW,
+            )
+            return
+        if _kind(match[1]) == "type" and (self._elsewhere or self._provoking):
+            why = "in code for another Python, platform or the type checker" if self._elsewhere else (
+                "in a block that expects an exception: the wrong type is provoked on purpose"
+            )
+            self.report(
+                node,
+                f"the patch adds `# {match[1].strip()}` {why}",
                 severity=Severity.INFO,
                 confidence=Confidence.LOW,
             )

@@ -56,3 +56,43 @@ def test_a_coverage_pragma_is_shown_but_never_weighed(tmp_path: Path) -> None:
     example = Example(before="x = 1\n", after="y = f()  # type: ignore  # pragma: no cover\n", lines=(1,))
     found = [f for f in check_example(RULE, example, tmp_path) if f.rule == RULE.ID]
     assert [f.severity for f in found] == [Severity.WARNING]
+
+
+def test_a_suppression_on_an_unchanged_statement_is_shown_but_never_weighed(tmp_path: Path) -> None:
+    """Only the comment is new: it silences a complaint about code the patch did not write."""
+    from guard.findings import Severity
+
+    before = "import distro\n\nversion = distro.__version__\nx = f()\n"
+    after = "import distro\n\nversion = distro.__version__  # type: ignore\nx = g()  # type: ignore\n"
+    found = [f for f in check_example(RULE, Example(before=before, after=after, lines=(3, 4)), tmp_path) if f.rule == RULE.ID]
+    assert {f.line: f.severity for f in found} == {3: Severity.INFO, 4: Severity.WARNING}
+
+
+def test_a_reflowed_statement_keeps_its_old_suppression(tmp_path: Path) -> None:
+    before = "if (\n    env.sandboxed\n    and op in env.binops  # type: ignore\n):\n    pass\n"
+    after = "if (\n    env.sandboxed and op in env.binops  # type: ignore\n):\n    pass\n"
+    assert [f for f in check_example(RULE, Example(before=before, after=after), tmp_path) if f.rule == RULE.ID] == []
+
+
+def test_a_new_copy_of_an_old_statement_is_new_code(tmp_path: Path) -> None:
+    """``return None`` stood elsewhere in the file; the patch's new one is still the patch's."""
+    before = "def f(x):\n    if x:\n        return None\n    return x\n\n\ndef g(y):\n    return y()\n"
+    after = (
+        "def f(x):\n    if x:\n        return None\n    return x\n\n\ndef g(y):\n    try:\n        return y()\n"
+        "    except Exception:\n        return None  # type: ignore[return-value]\n"
+    )
+    found = [f for f in check_example(RULE, Example(before=before, after=after, lines=(11,)), tmp_path) if f.rule == RULE.ID]
+    assert [(f.line, f.severity.label) for f in found] == [(11, "warning")]
+
+
+def test_a_type_ignore_for_another_python_or_a_provoked_error_is_shown_but_never_weighed(tmp_path: Path) -> None:
+    from guard.findings import Severity
+
+    after = (
+        "import sys\n\nimport pytest\n\nif sys.version_info >= (3, 11):\n    from importlib.resources.abc import T\n"
+        "else:\n    from importlib.abc import T  # type: ignore[attr-defined]\n\n\n"
+        "def test_bogus():\n    with pytest.raises(TypeError):\n        f(object())  # type: ignore[arg-type]\n"
+        "    g(1)  # type: ignore[arg-type]\n"
+    )
+    found = [f for f in check_example(RULE, Example(before="x = 1\n", after=after, lines=(8, 13, 14)), tmp_path) if f.rule == RULE.ID]
+    assert {f.line: f.severity for f in found} == {8: Severity.INFO, 13: Severity.INFO, 14: Severity.WARNING}
