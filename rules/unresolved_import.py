@@ -16,7 +16,9 @@ typosquat shape, worse than a plain miss. ``from pkg import name`` where ``pkg``
 belong to ``removed-api``. Optional imports are left alone: in a ``try`` whose failure is handled,
 in the fallback of an ``except ImportError``, under a version or feature check (also through a
 module-level flag such as ``PY_3_14_PLUS = sys.version_info >= (3, 14)``); so is
-``importlib.import_module``.
+``importlib.import_module``, and so is an import that comes after the file extends the module search
+path itself (``sys.path.append("/usr/lib/python3/dist-packages")``, ``site.addsitedir(...)``): it
+resolves against a path set at run time, which nothing here can see.
 
 Example::
 
@@ -85,6 +87,11 @@ class UnresolvedImport(Rule):
 
     VALID = (
         Example(before="x = 1\n", after="import json\nimport os.path\nfrom collections import abc\n"),
+        Example(  # the script puts the system's packages on the path first
+            path="tests/hook_script.py",
+            before=None,
+            after='import sys\n\nsys.path.append("/usr/lib/python3/dist-packages")\nimport apport_python_hook\n',
+        ),
         Example(
             before="x = 1\n",
             after="import requests\n",
@@ -156,6 +163,11 @@ class UnresolvedImport(Rule):
             files=(("pkg/__init__.py", ""), ("pkg/_make.py", "import types\n\n\nclass Converter:\n    pass\n")),
         ),
         Example(before="x = 1\n", after="x = 1\nimport requests_retry_session\n", lines=(2,)),
+        Example(  # the path is changed only after the import
+            before="x = 1\n",
+            after='import sys\nimport requests_retry_session\n\nsys.path.insert(0, "vendor")\n',
+            lines=(2,),
+        ),
         Example(
             before="import click\n",
             after="import click\nimport clik\n",
@@ -226,6 +238,9 @@ class UnresolvedImport(Rule):
         target = self.context.project.target_version
         if env.where(module) is not None or removal_for(module, target) or self.r.guarded(statement):
             return
+        extended = self._path_extended_at()
+        if extended is not None and self.get_metadata(PositionProvider, statement).start.line > extended:
+            return  # the file put something on sys.path first: the import looks there
         parts = module.split(".")
         known = next((".".join(parts[:i]) for i in range(len(parts) - 1, 0, -1) if env.where(".".join(parts[:i]))), None)
         if known is not None:
@@ -255,6 +270,14 @@ class UnresolvedImport(Rule):
             severity=Severity.WARNING if guessed else Severity.ERROR,
             confidence=Confidence.LOW if guessed else Confidence.HIGH,
         )
+
+    def _path_extended_at(self) -> int | None:
+        """The first line where the file changes the module search path (None when it never does)."""
+        after = self.context.after
+        if after is None or after.tree is None:
+            return None
+        tree = after.tree
+        return self.context.project.memo(f"unresolved-import.sys-path:{self.context.path}", lambda: _extends_path(tree))
 
     def _in_working_environment(self, top: str) -> bool:
         """Is ``top`` a package the repo depends on, by a declaration the environment's reading misses
@@ -308,6 +331,29 @@ class UnresolvedImport(Rule):
             elif (project.repo / rel).is_file() and not any(c.file.old_path == rel for c in project.files.values()):
                 return True
         return False
+
+
+_PATH_METHODS = frozenset({"append", "insert", "extend", "__setitem__"})
+
+
+def _extends_path(tree: ast.Module) -> int | None:
+    """The first line of a ``sys.path.append/insert/extend(...)``, an assignment to ``sys.path`` (or
+    an item or slice of it) or a ``site.addsitedir(...)`` in ``tree``; None when there is none."""
+    lines = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+            owner = ast.unparse(node.func.value)
+            if (owner == "sys.path" and node.func.attr in _PATH_METHODS) or (
+                owner == "site" and node.func.attr == "addsitedir"
+            ):
+                lines.append(node.lineno)
+        elif isinstance(node, ast.Assign | ast.AugAssign):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            for t in targets:
+                base = t.value if isinstance(t, ast.Subscript) else t
+                if ast.unparse(base) == "sys.path":
+                    lines.append(node.lineno)
+    return min(lines, default=None)
 
 
 def _setup_py_imports(repo: Path) -> frozenset[str]:
