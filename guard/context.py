@@ -11,6 +11,11 @@ Some findings are true to the letter and still say nothing about the patch:
   ``with self.assertRaises(...)``): the test provokes it on purpose;
 - a "useless" expression statement (ruff's B018) in a ``try`` whose handlers catch what a lookup
   raises (``try: ExceptionGroup`` / ``except NameError:``): a probe, evaluated for its error;
+- a "useless" expression statement (B018) that raises on purpose: a division by a literal zero
+  (``1 / 0``), the idiom for provoking an error in a test or hook;
+- a ``return value`` in a generator (ruff's B901) that is a coroutine by design: it receives values
+  (``result = yield``) or its annotation declares a return type (``Generator[None, str, str]``),
+  so the value returned is its protocol (``yield from``, ``StopIteration.value``), not a slip;
 - a name a stub (``.pyi``) uses before it defines it (``_T = tuple[_T, ...]``): stubs are never
   run, and forward references are their norm;
 - bandit in test code (``pickle.loads`` of a fixture, ``verify=False`` against a local server):
@@ -46,6 +51,7 @@ _DYNAMIC_NAMESPACE = re.compile(
 )
 _EXPECTS_EXCEPTION = frozenset({"raises", "assertRaises", "assertRaisesRegex", "assertRaisesRegexp"})
 USELESS_EXPRESSION_RULES = frozenset({"B018"})
+GENERATOR_RETURN_RULES = frozenset({"B901"})
 # What evaluating a name, an attribute or a subscript raises when the thing is not there.
 _LOOKUP_ERRORS = frozenset({
     "NameError", "AttributeError", "ImportError", "ModuleNotFoundError", "KeyError", "IndexError",
@@ -191,6 +197,69 @@ def probe_lines(source: str) -> frozenset[int]:
 
 
 @lru_cache(maxsize=256)
+def raising_lines(source: str) -> frozenset[int]:
+    """Lines of expression statements that divide by a literal zero: evaluated for their error."""
+    tree = _tree(source)
+    if tree is None:
+        return frozenset()
+    lines: set[int] = set()
+    for node in ast.walk(tree):
+        if (
+            isinstance(node, ast.Expr)
+            and isinstance(node.value, ast.BinOp)
+            and isinstance(node.value.op, ast.Div | ast.FloorDiv | ast.Mod)
+            and isinstance(node.value.right, ast.Constant)
+            and node.value.right.value == 0
+            and not isinstance(node.value.right.value, bool)
+        ):
+            lines.update(range(node.lineno, (node.end_lineno or node.lineno) + 1))
+    return frozenset(lines)
+
+
+@lru_cache(maxsize=256)
+def coroutine_generator_lines(source: str) -> frozenset[int]:
+    """Lines of generator functions that are coroutines by design: a ``yield`` whose value the
+    function uses (``result = yield``, ``x = yield y``), or a return annotation that declares
+    what the generator returns (``Generator[Y, S, R]`` with ``R`` not None)."""
+    tree = _tree(source)
+    if tree is None:
+        return frozenset()
+    lines: set[int] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and (
+            _declares_generator_return(node.returns) or _receives(node)
+        ):
+            lines.update(range(node.lineno, (node.end_lineno or node.lineno) + 1))
+    return frozenset(lines)
+
+
+def _declares_generator_return(annotation: ast.expr | None) -> bool:
+    if not isinstance(annotation, ast.Subscript) or not isinstance(annotation.slice, ast.Tuple):
+        return False
+    name = annotation.value.attr if isinstance(annotation.value, ast.Attribute) else getattr(annotation.value, "id", "")
+    args = annotation.slice.elts
+    return name == "Generator" and len(args) == 3 and not (
+        isinstance(args[2], ast.Constant) and args[2].value is None
+    )
+
+
+def _receives(function: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
+    """Does the function's own body (not a nested definition) use the value of a ``yield``?"""
+    todo: list[ast.AST] = list(function.body)
+    while todo:
+        node = todo.pop()
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef | ast.Lambda):
+            continue
+        if isinstance(node, ast.Expr) and isinstance(node.value, ast.Yield | ast.YieldFrom):
+            todo.extend(ast.iter_child_nodes(node.value))  # a bare ``yield x`` statement
+            continue
+        if isinstance(node, ast.Yield):
+            return True
+        todo.extend(ast.iter_child_nodes(node))
+    return False
+
+
+@lru_cache(maxsize=256)
 def defines_module_getattr(source: str) -> bool:
     """Does the module define a module-level ``__getattr__`` (PEP 562)? Then a name it does not bind
     itself (a name in ``__all__``, say) may still resolve at run time, lazily."""
@@ -259,6 +328,10 @@ def _explained(f: Finding, source: str | None) -> str | None:
         return "inside a block that expects an exception: the error is provoked on purpose"
     if f.rule in USELESS_EXPRESSION_RULES and f.line in probe_lines(source):
         return "a probe: the expression is evaluated for the lookup error its try block handles"
+    if f.rule in USELESS_EXPRESSION_RULES and f.line in raising_lines(source):
+        return "a division by zero: the expression is evaluated for the error it raises"
+    if f.rule in GENERATOR_RETURN_RULES and f.line in coroutine_generator_lines(source):
+        return "a coroutine-style generator: it receives values or declares its return type, so returning a value is its protocol"
     if f.path.endswith(".pyi") and f.rule in UNDEFINED_NAME_RULES:
         named = _UNDEFINED.search(f.message)
         if named and (named[1] or named[2]) in bound_names(source):

@@ -168,3 +168,26 @@ def test_a_function_attribute_on_a_callable_is_not_missing() -> None:
         {"m.py": "x = 1\n"},
     )
     assert [f.severity for f in found] == [Severity.INFO, Severity.INFO, Severity.ERROR, Severity.ERROR]
+
+
+def test_a_division_by_zero_statement_raises_on_purpose() -> None:
+    source = "def hook():\n    yield\n    1 / 0\n\n\ndef f(x):\n    x.attr\n    x / 2\n"
+    found = in_context(
+        [finding("p.py", 3, "B018", "ruff"), finding("p.py", 7, "B018", "ruff"), finding("p.py", 8, "B018", "ruff")],
+        {"p.py": source},
+    )
+    assert [f.severity is Severity.INFO for f in found] == [True, False, False]
+
+
+def test_a_coroutine_generator_returns_a_value_by_design() -> None:
+    source = (
+        "from typing import Generator\n\n\n"
+        "def wrapper() -> Generator[None, str, str]:\n    yield\n    return 'x'\n\n\n"  # 4-6: declared
+        "def receiver():\n    result = yield\n    return result\n\n\n"  # 9-11: receives values
+        "def plain(items):\n    for i in items:\n        yield i\n    return items\n"  # 14-17: a slip
+    )
+    found = in_context(
+        [finding("p.py", 6, "B901", "ruff"), finding("p.py", 11, "B901", "ruff"), finding("p.py", 17, "B901", "ruff")],
+        {"p.py": source},
+    )
+    assert [f.severity is Severity.INFO for f in found] == [True, True, False]
