@@ -5,7 +5,10 @@ Models trained on older code reach for ``collections.Mapping``, ``imp``, ``distu
 rule, one entry per API with the Python version that removed it and the "What's New" page that
 says so. An API removed at or before the target version is an error; one deprecated by the
 target version and scheduled for removal is a warning (the project will meet the removal on a
-newer Python). Modules are reported at the import, attributes where they are used; code written
+newer Python). A use of an attribute the original file already used the same way
+(``unittest.makeSuite`` in a suite that builds itself with it) is reported weakly: the patch
+follows the file's own usage, and the file met the removal before the patch. Modules are reported
+at the import, attributes where they are used; code written
 for another Python is left alone: under a ``sys.version_info`` check (or a module-level flag set
 from one), or the fallback of an ``except ImportError``.
 
@@ -16,6 +19,8 @@ Example::
 """
 
 from __future__ import annotations
+
+import re
 
 import libcst as cst
 from libcst.metadata import ParentNodeProvider, PositionProvider
@@ -92,6 +97,12 @@ class RemovedApi(Rule):
             after="import unittest\n\n\nclass T(unittest.TestCase):\n    def test_a(self):\n        self.assertEquals(1, 1)\n",
             lines=(6,),
         ),
+        Example(  # the file already used it: reported weakly (see the tests)
+            before="import collections\n\n\ndef f(x):\n    return isinstance(x, collections.Mapping)\n",
+            after="import collections\n\n\ndef f(x):\n    m = isinstance(x, collections.Mapping)\n"
+            "    return m or isinstance(x, collections.Mapping)\n",
+            lines=(5, 6),
+        ),
     )
 
     def __init__(self, context: RuleContext) -> None:
@@ -99,14 +110,29 @@ class RemovedApi(Rule):
         self.r = Resolving(self)
         self.target = context.project.target_version
 
-    def _flag(self, node: cst.CSTNode, entry: Removal) -> None:
+    def _flag(self, node: cst.CSTNode, entry: Removal, written: str = "") -> None:
         gone = entry.gone_by(self.target)
+        if written and self._used_before(written):
+            self.report(
+                node,
+                f"{entry.describe(self.target)}; the original file already uses `{written}`",
+                severity=Severity.WARNING,
+                confidence=Confidence.LOW,
+            )
+            return
         self.report(
             node,
             entry.describe(self.target),
             severity=Severity.ERROR if gone else Severity.WARNING,
             confidence=Confidence.HIGH if gone else Confidence.MEDIUM,
         )
+
+    def _used_before(self, written: str) -> bool:
+        """Does the original file use ``written`` (an attribute as the code spells it) already?"""
+        before = self.context.before
+        if before is None:
+            return False
+        return re.search(rf"(?<![\w.]){re.escape(written)}(?!\w)", before.text) is not None
 
     def visit_Import(self, node: cst.Import) -> None:
         if not self.r.on_changed_line(node):
@@ -146,7 +172,7 @@ class RemovedApi(Rule):
         if entry is None:
             entry = self._member_removal(node)
         if entry is not None and entry.kind == "attribute":
-            self._flag(node, entry)
+            self._flag(node, entry, _name(node))
 
     def _member_removal(self, node: cst.Attribute) -> Removal | None:
         """A removed method reached through an instance: ``t.isAlive()`` on a Thread."""
