@@ -5,9 +5,9 @@ Models trained on older code reach for ``collections.Mapping``, ``imp``, ``distu
 rule, one entry per API with the Python version that removed it and the "What's New" page that
 says so. An API removed at or before the target version is an error; one deprecated by the
 target version and scheduled for removal is a warning (the project will meet the removal on a
-newer Python). A use of an attribute the original file already used the same way
-(``unittest.makeSuite`` in a suite that builds itself with it) is reported weakly: the patch
-follows the file's own usage, and the file met the removal before the patch. Modules are reported
+newer Python). A use of an attribute the file already uses the same way on lines the patch
+kept (``unittest.makeSuite`` in a suite that builds itself with it) is shown as INFO, never
+weighed: the file meets the removal with or without the patch, which follows the file's own usage. Modules are reported
 at the import, attributes where they are used; code written
 for another Python is left alone: under a ``sys.version_info`` check (or a module-level flag set
 from one), or the fallback of an ``except ImportError``.
@@ -97,11 +97,11 @@ class RemovedApi(Rule):
             after="import unittest\n\n\nclass T(unittest.TestCase):\n    def test_a(self):\n        self.assertEquals(1, 1)\n",
             lines=(6,),
         ),
-        Example(  # the file already used it: reported weakly (see the tests)
+        Example(  # the file already uses it on a kept line: shown as INFO (see the tests)
             before="import collections\n\n\ndef f(x):\n    return isinstance(x, collections.Mapping)\n",
-            after="import collections\n\n\ndef f(x):\n    m = isinstance(x, collections.Mapping)\n"
-            "    return m or isinstance(x, collections.Mapping)\n",
-            lines=(5, 6),
+            after="import collections\n\n\ndef f(x):\n    return isinstance(x, collections.Mapping)\n\n\n"
+            "def g(x):\n    return isinstance(x, collections.Mapping)\n",
+            lines=(9,),
         ),
     )
 
@@ -112,11 +112,12 @@ class RemovedApi(Rule):
 
     def _flag(self, node: cst.CSTNode, entry: Removal, written: str = "") -> None:
         gone = entry.gone_by(self.target)
-        if written and self._used_before(written):
+        if written and self._kept_use(written):
+            # The file meets the removal with or without the patch: shown, never weighed.
             self.report(
                 node,
-                f"{entry.describe(self.target)}; the original file already uses `{written}`",
-                severity=Severity.WARNING,
+                f"{entry.describe(self.target)}; the file already uses `{written}` on lines the patch kept",
+                severity=Severity.INFO,
                 confidence=Confidence.LOW,
             )
             return
@@ -127,12 +128,15 @@ class RemovedApi(Rule):
             confidence=Confidence.HIGH if gone else Confidence.MEDIUM,
         )
 
-    def _used_before(self, written: str) -> bool:
-        """Does the original file use ``written`` (an attribute as the code spells it) already?"""
-        before = self.context.before
-        if before is None:
+    def _kept_use(self, written: str) -> bool:
+        """Does a line of the original file that uses ``written`` (an attribute as the code spells
+        it) stand unchanged in the patched file?"""
+        before, after = self.context.before, self.context.after
+        if before is None or after is None:
             return False
-        return re.search(rf"(?<![\w.]){re.escape(written)}(?!\w)", before.text) is not None
+        use = re.compile(rf"(?<![\w.]){re.escape(written)}(?!\w)")
+        kept = {line.strip() for line in after.text.splitlines()}
+        return any(use.search(line) and line.strip() in kept for line in before.text.splitlines())
 
     def visit_Import(self, node: cst.Import) -> None:
         if not self.r.on_changed_line(node):
