@@ -3,12 +3,14 @@
 A new ``# type: ignore``, ``# noqa`` or ``# nosec`` on a changed line hides
 exactly the kind of problem guard looks for: a model that cannot make mypy or bandit happy tends to
 silence them. A line that was only moved (it stood, identical, in the original file) is not new,
-nor is a suppression the same statement already carried before the patch, which only re-wrapped it
-(a statement reflowed onto one line, or split over several, keeps its old ``# type: ignore``). A
+nor is a suppression the same statement already carried before the patch, which only re-wrapped or
+copied it (a statement reflowed onto one line, or split over several, keeps its old ``# type:
+ignore``; identical code draws the identical complaint the project already silenced). A
 suppression added to a statement whose code the patch left as it was silences a complaint about
 code the patch did not write (typically a newer checker's): it is shown (INFO), never weighed. So is
 a ``# type: ignore`` in code written for another Python, platform or the type checker alone (under
-``if sys.version_info ...``, ``if sys.platform ...``, ``if TYPE_CHECKING:``, a ``hasattr`` test),
+``if sys.version_info ...``, ``if sys.platform ...``, ``if TYPE_CHECKING:``, a ``hasattr`` test, in
+the fallback of an ``except ImportError``),
 which a checker running for one version misreads, and one inside a block that expects an exception
 (``with pytest.raises(TypeError):``), where the wrong type is the test's point. And
 a suppression that names only codes guard never counts (style such as ``# noqa: E402``, annotation
@@ -46,7 +48,7 @@ import libcst as cst
 from guard.checks import mypy, ruff
 from guard.checks.base import ToolFailure
 from guard.findings import Confidence, Severity
-from guard.resolve.nodes import _expects_error, _is_feature_test
+from guard.resolve.nodes import _catches_import_error, _expects_error, _is_feature_test
 from guard.rulekit import Example, Rule, RuleContext
 
 _SUPPRESSION = re.compile(
@@ -122,6 +124,18 @@ _LAYOUT = frozenset({
 })  # fmt: skip
 
 
+_TYPE_COMMENT = re.compile(r"#\s*type:(?!\s*ignore\b)\s*([^#]+?)\s*$")
+
+
+def _type_tokens(annotation: str) -> list[str]:
+    try:
+        return [
+            t.string for t in tokenize.generate_tokens(io.StringIO(annotation).readline) if t.type not in _LAYOUT
+        ]
+    except (tokenize.TokenError, SyntaxError):
+        return [annotation]
+
+
 def _kind(suppression: str) -> str:
     """``type``, ``noqa``, ``nosec`` or ``pragma``: which checker a suppression silences."""
     return re.split(r"[\s:\[]", suppression.strip().lower(), maxsplit=1)[0]
@@ -151,6 +165,11 @@ def statements_of(text: str) -> tuple[Statement, ...]:
                 match = _SUPPRESSION.search(tok.string)
                 if match:
                     kinds.add(_kind(match[1]))
+                typed = _TYPE_COMMENT.match(tok.string)
+                if typed and "=" in parts and ":" not in parts:
+                    # ``x = v  # type: T`` is the annotated ``x: T = v`` (PEP 484): one statement.
+                    at = parts.index("=")
+                    parts[at:at] = [":", *_type_tokens(typed[1])]
                 lines.add(tok.start[0])
             elif tok.type not in _LAYOUT:
                 if tok.string in ")]}" and parts and parts[-1] == ",":
@@ -260,6 +279,12 @@ class SuppressionAdded(Rule):
     def leave_If(self, original_node: cst.If) -> None:
         self._elsewhere -= _is_feature_test(original_node.test)
 
+    def visit_ExceptHandler(self, node: cst.ExceptHandler) -> None:
+        self._elsewhere += _catches_import_error(node.type)  # the fallback for another environment
+
+    def leave_ExceptHandler(self, original_node: cst.ExceptHandler) -> None:
+        self._elsewhere -= _catches_import_error(original_node.type)
+
     def visit_With(self, node: cst.With) -> None:
         self._provoking += any(_expects_error(item.item) for item in node.items)
 
@@ -282,10 +307,11 @@ class SuppressionAdded(Rule):
         return [c for c in codes if not named or any(c.upper().startswith(n) for n in named)]
 
     def _old_statement(self, suppression: str, line: int) -> str | None:
-        """Whether the statement on ``line`` stood in the original file, its code the same (and no
-        more copies of it now than then): ``"suppressed"`` when it carried a suppression of the
-        same kind there (the patch only re-wrapped it; the comment is old), ``"bare"`` when it did
-        not, None when it is new code."""
+        """Whether the statement on ``line`` stood in the original file, its code the same:
+        ``"suppressed"`` when a statement of that code carried a suppression of the same kind there
+        (the patch re-wrapped or copied it; the complaint and the project's answer to it are old),
+        ``"bare"`` when it stood there without one (and the patch adds no copy of it), None when it
+        is new code."""
         before, after = self.context.before, self.context.after
         if before is None or after is None:
             return None
@@ -294,10 +320,12 @@ class SuppressionAdded(Rule):
         if here is None:
             return None
         then = [st for st in statements_of(before.text) if st.code == here.code]
+        kind = _kind(suppression)
+        if any(kind in st.kinds for st in then):
+            return "suppressed"  # the same code carried the same suppression: the same complaint
         if not then or len(then) < sum(st.code == here.code for st in now):
             return None  # new code, or a new copy of old code
-        kind = _kind(suppression)
-        return "suppressed" if any(kind in st.kinds for st in then) else "bare"
+        return "bare"
 
     def visit_Comment(self, node: cst.Comment) -> None:
         match = _SUPPRESSION.search(node.value)

@@ -96,3 +96,21 @@ def test_a_type_ignore_for_another_python_or_a_provoked_error_is_shown_but_never
     )
     found = [f for f in check_example(RULE, Example(before="x = 1\n", after=after, lines=(8, 13, 14)), tmp_path) if f.rule == RULE.ID]
     assert {f.line: f.severity for f in found} == {8: Severity.INFO, 13: Severity.INFO, 14: Severity.WARNING}
+
+
+def test_a_type_comment_turned_annotation_is_the_same_statement(tmp_path: Path) -> None:
+    """``x = None  # type: Token`` became ``x: Token = None  # type: ignore``: the code is as it was."""
+    from guard.findings import Severity
+
+    before = "class A:\n    first = None  # type: Token\n    n = 0\n"
+    after = "class A:\n    first: Token = None  # type: ignore\n    n: int = None  # type: ignore\n"
+    found = [f for f in check_example(RULE, Example(before=before, after=after, lines=(2, 3)), tmp_path) if f.rule == RULE.ID]
+    assert {f.line: f.severity for f in found} == {2: Severity.INFO, 3: Severity.WARNING}
+
+
+def test_a_type_ignore_in_an_import_fallback_is_shown_but_never_weighed(tmp_path: Path) -> None:
+    from guard.findings import Severity
+
+    after = "try:\n    from functools import cached_property\nexcept ImportError:\n\n    class cached_property:  # type: ignore\n        pass\n"
+    found = [f for f in check_example(RULE, Example(before="x = 1\n", after=after, lines=(5,)), tmp_path) if f.rule == RULE.ID]
+    assert [f.severity for f in found] == [Severity.INFO]
