@@ -16,6 +16,11 @@ Some findings are true to the letter and still say nothing about the patch:
 - a ``return value`` in a generator (ruff's B901) that is a coroutine by design: it receives values
   (``result = yield``) or its annotation declares a return type (``Generator[None, str, str]``),
   so the value returned is its protocol (``yield from``, ``StopIteration.value``), not a slip;
+- mypy's "Incompatible import of" / "Incompatible types in assignment" for a name imported or
+  assigned in a branch for another Python, platform or environment (``if sys.version_info < (3,
+  12): from ._suppress import suppress`` / ``else: from contextlib import suppress``, ``TypedDict =
+  dict`` in the fallback of an ``except ImportError``): mypy checks both alternatives as if both
+  ran; only one does;
 - a name a stub (``.pyi``) uses before it defines it (``_T = tuple[_T, ...]``): stubs are never
   run, and forward references are their norm;
 - bandit in test code (``pickle.loads`` of a fixture, ``verify=False`` against a local server):
@@ -196,6 +201,44 @@ def probe_lines(source: str) -> frozenset[int]:
     return frozenset(lines)
 
 
+_ALTERNATIVE_IMPORT = re.compile(r"^Incompatible (import of |types in assignment )")
+_ENVIRONMENT_TESTS = frozenset({"version_info", "platform", "implementation", "TYPE_CHECKING", "PY2", "PY3"})
+
+
+@lru_cache(maxsize=256)
+def alternative_lines(source: str) -> frozenset[int]:
+    """Lines of the imports and plain ``name = value`` assignments in a branch for another Python or
+    platform (the body or ``else`` of an ``if`` that tests ``sys.version_info``, ``sys.platform``
+    or ``TYPE_CHECKING``), in a ``try`` whose handlers catch ImportError, and in those handlers:
+    where a name gets its alternative definitions (``TypedDict = dict`` for Python 3.7)."""
+    tree = _tree(source)
+    if tree is None:
+        return frozenset()
+    blocks: list[list[ast.stmt]] = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.If) and any(
+            (isinstance(n, ast.Attribute) and n.attr in _ENVIRONMENT_TESTS)
+            or (isinstance(n, ast.Name) and n.id in _ENVIRONMENT_TESTS)
+            for n in ast.walk(node.test)
+        ):
+            blocks += [node.body, node.orelse]
+        elif isinstance(node, ast.Try) and any(_catches_import(h.type) for h in node.handlers):
+            blocks += [node.body, *(h.body for h in node.handlers)]
+    lines: set[int] = set()
+    for block in blocks:
+        for stmt in block:
+            if isinstance(stmt, ast.Import | ast.ImportFrom) or (
+                isinstance(stmt, ast.Assign) and all(isinstance(t, ast.Name) for t in stmt.targets)
+            ):
+                lines.update(range(stmt.lineno, (stmt.end_lineno or stmt.lineno) + 1))
+    return frozenset(lines)
+
+
+def _catches_import(kind: ast.expr | None) -> bool:
+    names = kind.elts if isinstance(kind, ast.Tuple) else [kind] if kind is not None else []
+    return any(getattr(n, "id", getattr(n, "attr", "")) in {"ImportError", "ModuleNotFoundError"} for n in names)
+
+
 @lru_cache(maxsize=256)
 def raising_lines(source: str) -> frozenset[int]:
     """Lines of expression statements that divide by a literal zero: evaluated for their error."""
@@ -330,6 +373,8 @@ def _explained(f: Finding, source: str | None) -> str | None:
         return "a probe: the expression is evaluated for the lookup error its try block handles"
     if f.rule in USELESS_EXPRESSION_RULES and f.line in raising_lines(source):
         return "a division by zero: the expression is evaluated for the error it raises"
+    if f.analyzer == "mypy" and _ALTERNATIVE_IMPORT.match(f.message) and f.line in alternative_lines(source):
+        return "an alternative import for another Python or environment: mypy checks both branches as if both ran"
     if f.rule in GENERATOR_RETURN_RULES and f.line in coroutine_generator_lines(source):
         return "a coroutine-style generator: it receives values or declares its return type, so returning a value is its protocol"
     if f.path.endswith(".pyi") and f.rule in UNDEFINED_NAME_RULES:

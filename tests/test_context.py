@@ -191,3 +191,28 @@ def test_a_coroutine_generator_returns_a_value_by_design() -> None:
         {"p.py": source},
     )
     assert [f.severity is Severity.INFO for f in found] == [True, True, False]
+
+
+def test_an_alternative_import_for_another_python_is_not_an_incompatible_one() -> None:
+    source = (
+        "import sys\n\nif sys.version_info < (3, 12, 1):\n    from ._suppress import suppress\nelse:\n"
+        "    from contextlib import suppress\n\nfrom .a import x\nfrom .b import x\n"
+    )
+    message = 'Incompatible import of "suppress" (imported name has type "A", local name has type "B")'
+    found = in_context(
+        [Finding("p.py", 6, 5, "assignment", "mypy", message, Severity.WARNING, Confidence.MEDIUM),
+         Finding("p.py", 9, 1, "assignment", "mypy", message.replace("suppress", "x"), Severity.WARNING, Confidence.MEDIUM)],
+        {"p.py": source},
+    )  # fmt: skip
+    assert [f.severity is Severity.INFO for f in found] == [True, False]
+
+
+def test_a_fallback_definition_for_an_older_python_is_not_an_incompatible_assignment() -> None:
+    source = "try:\n    from typing import TypedDict\nexcept ImportError:\n    TypedDict = dict\n\nx: int = 1\nx = 'a'\n"
+    message = 'Incompatible types in assignment (expression has type "A", variable has type "B")'
+    found = in_context(
+        [Finding("p.py", 4, 5, "assignment", "mypy", message, Severity.WARNING, Confidence.MEDIUM),
+         Finding("p.py", 7, 1, "assignment", "mypy", message, Severity.WARNING, Confidence.MEDIUM)],
+        {"p.py": source},
+    )  # fmt: skip
+    assert [f.severity is Severity.INFO for f in found] == [True, False]
