@@ -389,6 +389,135 @@ def property_subjects(
     return modules, functions
 
 
+MAX_CHANGED_TESTS = 20
+MAX_COVERING_TESTS = 40
+
+
+def test_subjects(
+    ws: Workspace, changes: Sequence[FileChanges], functions: Sequence[properties.ChangedFunction]
+) -> tuple[list[properties.ModuleVersions], list[properties.TestSubject]]:
+    """The repo's tests to run against the original and the patched code, and their modules (as
+    the patch leaves them, in both worlds): the test functions the patch adds or edits, and the
+    tests it leaves alone that name a changed function (the function's name; a changed
+    ``__init__`` or other dunder by its class's name). Only when a non-test function changed: a
+    patch of tests alone changes no behaviour to check."""
+    from guard.checks import properties
+
+    if not functions:
+        return [], []
+    touched = {c.path: c for c in changes}
+    chosen: dict[str, list[properties.TestSubject]] = {}
+    seen: set[tuple[str, str]] = set()
+    for c in changes:
+        if not _test_module(c.path) or c.after is None or c.after.syntax_error is not None:
+            continue
+        edited = {d.qualname for d in c.changed_definitions}
+        try:
+            tests = _test_defs(ast.parse(c.after.text), c.after.text.splitlines())
+        except (SyntaxError, ValueError):
+            continue
+        for qualname, _ in tests:
+            # An edited test, or a test of an edited class (a new TestCase whose tests a mixin
+            # of the module defines).
+            if (qualname in edited or qualname.split(".")[0] in edited) and len(chosen.get(c.path, [])) < MAX_CHANGED_TESTS:
+                chosen.setdefault(c.path, []).append(properties.TestSubject(c.path, qualname, True))
+                seen.add((c.path, qualname))
+    names = _searched_names(functions)
+    stems = {fn.path.rsplit("/", 1)[-1].removesuffix(".py") for fn in functions}
+    files = sorted(
+        {*(f for f in ws.repo_python_files if _test_module(f)), *(p for p in touched if _test_module(p))},
+        key=lambda f: (not any(stem in f.rsplit("/", 1)[-1] for stem in stems), f),
+    )
+    pattern = re.compile(r"\b(?:" + "|".join(map(re.escape, sorted(names))) + r")\b") if names else None
+    covering = 0
+    for path in files:
+        if pattern is None or covering >= MAX_COVERING_TESTS:
+            break
+        hit = touched.get(path)
+        text = hit.file.after if hit is not None else _read(ws.repo / path)
+        if not text or pattern.search(text) is None:
+            continue
+        try:
+            tree = ast.parse(text)
+        except (SyntaxError, ValueError):
+            continue
+        for qualname, body in _test_defs(tree, text.splitlines()):
+            if (path, qualname) in seen or pattern.search(body) is None:
+                continue
+            chosen.setdefault(path, []).append(properties.TestSubject(path, qualname, False))
+            seen.add((path, qualname))
+            covering += 1
+            if covering >= MAX_COVERING_TESTS:
+                break
+    modules = []
+    for path in chosen:
+        hit = touched.get(path)
+        text = hit.file.after if hit is not None else _read(ws.repo / path)
+        # The same text in both worlds: the test as the patch leaves it, run against the original
+        # and the patched code (guard.harness.testrun).
+        modules.append(properties.ModuleVersions(path, text, text))
+    return modules, [t for ts in chosen.values() for t in ts]
+
+
+def _test_module(path: str) -> bool:
+    name = path.rsplit("/", 1)[-1]
+    return is_test_path(path) and name.endswith(".py") and name != "conftest.py" and name.startswith("test")
+
+
+def _test_defs(tree: ast.Module, lines: Sequence[str]) -> list[tuple[str, str]]:
+    """Each test of the module with the text that may name what it tests: a function's own
+    text; a test method's text and its class's own statements besides methods (``DECORATOR =
+    staticmethod(func.mru_cache)``), inherited test methods of classes of the same module included
+    (a mixin's tests run once per concrete class)."""
+
+    def text(node: ast.AST) -> str:
+        return "\n".join(lines[node.lineno - 1 : node.end_lineno or node.lineno])  # type: ignore[attr-defined]
+
+    classes = {n.name: n for n in tree.body if isinstance(n, ast.ClassDef)}
+
+    def methods(cls: ast.ClassDef, seen: frozenset[str]) -> dict[str, ast.AST]:
+        found: dict[str, ast.AST] = {}
+        for base in cls.bases:
+            if isinstance(base, ast.Name) and base.id in classes and base.id not in seen:
+                found.update(methods(classes[base.id], seen | {base.id}))
+        for n in cls.body:
+            if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef) and n.name.startswith("test"):
+                found[n.name] = n
+        return found
+
+    out: list[tuple[str, str]] = []
+    for node in tree.body:
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node.name.startswith("test"):
+            out.append((node.name, text(node)))
+        elif isinstance(node, ast.ClassDef):
+            own = "\n".join(text(n) for n in node.body if not isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef))
+            out += [(f"{node.name}.{name}", f"{own}\n{text(m)}") for name, m in methods(node, frozenset({node.name})).items()]
+    return out
+
+
+def _searched_names(functions: Sequence[properties.ChangedFunction]) -> set[str]:
+    names = set()
+    for fn in functions:
+        if fn.is_new:
+            continue  # no test the patch left alone can know it
+        parts = fn.qualname.split(".")
+        name = parts[-1]
+        if name.startswith("__") and name.endswith("__"):
+            if len(parts) < 2:
+                continue
+            name = parts[-2]
+        if len(name) >= 3 and not name.startswith("test"):
+            names.add(name)
+    return names
+
+
+def _read(path: Path) -> str | None:
+    try:
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return None
+
+
 def _properties_stage(
     p: _Plan, options: Options, out: Outcome, fork_server: Callable[[], ForkServer | None] | None
 ) -> None:
@@ -400,8 +529,10 @@ def _properties_stage(
     try:
         if functions:
             budget = properties.PropertyBudget(stage_s=options.budgets.get("properties", 5.0))
+            test_modules, tests = test_subjects(p.ws, list(p.changes.values()), functions)
             server = fork_server() if fork_server is not None else None
-            result = properties.run_properties(p.ws.repo, modules, functions, budget, server)
+            result = properties.run_properties(p.ws.repo, [*modules, *test_modules], functions, budget,
+                                               server, tests)
             out.findings.extend(result.findings)
             out.notes.extend(result.notes)
             out.notes.append(Note("properties", "isolation: " + ", ".join(result.isolation)))

@@ -11,6 +11,13 @@ Rules (analyzer ``properties``):
 - ``timeout``, ``resource-exhausted``, ``sandbox-violation``: the new version hangs, exhausts
   memory or recursion, crashes the interpreter, or tries to write outside its box, spawn
   processes or reach the network.
+- ``test-regression``: a test of the repo's, as the patch leaves it (one the patch adds or edits,
+  or one that names a changed function), passes against the original code and fails against the
+  patched code, twice; or its module imports with the original code and not with the patched
+  code (see :mod:`guard.harness.testrun`).
+- ``test-fails``: such a test fails against the patched code, running lines the patch changed,
+  and cannot run against the original because it uses what the patch adds (a new feature's
+  test): the patch contradicts its own test.
 """
 
 from __future__ import annotations
@@ -42,7 +49,11 @@ RULES: dict[str, tuple[Severity, Confidence]] = {
     "timeout": (Severity.WARNING, Confidence.MEDIUM),
     "resource-exhausted": (Severity.WARNING, Confidence.MEDIUM),
     "sandbox-violation": (Severity.ERROR, Confidence.HIGH),
+    "test-regression": (Severity.ERROR, Confidence.HIGH),
+    "test-fails": (Severity.ERROR, Confidence.MEDIUM),
 }
+TEST_RULES = frozenset({"test-regression", "test-fails"})
+"""Findings of the repo's own tests: a failing test says the behaviour change was not meant."""
 _MEMORY_BYTES = 512 << 20
 """Address space for the child: ~10x what the harness needs, small enough that a runaway
 allocation fails within the per-function budget (touching memory is slow in VMs)."""
@@ -71,10 +82,22 @@ class ChangedFunction:
 
 
 @dataclass(frozen=True)
+class TestSubject:
+    """A test of the repo's to run: one the patch adds or edits (``changed``) or one it leaves
+    alone that names a changed function."""
+
+    path: str
+    qualname: str
+    changed: bool
+
+
+@dataclass(frozen=True)
 class PropertyBudget:
     per_function_s: float = 1.0
     max_examples: int = 200
     stage_s: float = 5.0
+    tests_s: float = 1.5
+    """Wall time for running the repo's tests of the changed code, out of ``stage_s``."""
 
 
 @dataclass(frozen=True)
@@ -98,11 +121,13 @@ def run_properties(
     functions: Sequence[ChangedFunction],
     budget: PropertyBudget = PropertyBudget(),
     server: sandbox.ForkServer | None = None,
+    tests: Sequence[TestSubject] = (),
 ) -> PropertyResult:
     """Run the changed functions, old against new, in sandboxed children. Never raises for
     anything the patched code does; a child that dies takes only its current function with it.
     ``server`` (a warm session's, see :func:`start_fork_server`) forks the children instead of
-    starting a fresh interpreter for each."""
+    starting a fresh interpreter for each. ``tests`` (their modules among ``modules``) run first,
+    in the first child only."""
     start = time.monotonic()
     sources = {m.path: m for m in modules if m.path.endswith(".py")}
     result = _Outcome([], [])
@@ -123,7 +148,9 @@ def run_properties(
         if left <= 0.05:
             result.notes += [_note(fn, "stage time budget used up") for fn in pending]
             break
-        pending = _run_child(repo.resolve(), list(sources.values()), pending, budget, left, result, server)
+        pending = _run_child(repo.resolve(), list(sources.values()), pending, budget, left, result, server,
+                             tests)
+        tests = ()
     return PropertyResult(tuple(sorted(result.findings)), tuple(result.notes),
                           result.isolation, time.monotonic() - start)
 
@@ -148,13 +175,15 @@ def start_fork_server(repo: Path) -> sandbox.ForkServer:
 
 def _run_child(repo: Path, modules: list[ModuleVersions], functions: list[ChangedFunction],
                budget: PropertyBudget, left_s: float, result: _Outcome,
-               server: sandbox.ForkServer | None = None) -> list[ChangedFunction]:
+               server: sandbox.ForkServer | None = None,
+               tests: Sequence[TestSubject] = ()) -> list[ChangedFunction]:
     """One child over ``functions``; returns those it never reached."""
     with sandbox.open_box() as box:
         job = {
             "repo": str(repo), "box": str(box.root), "results": str(box.work / "results.jsonl"),
             "modules": [vars(m) for m in modules], "functions": [vars(f) for f in functions],
             "budget": {**vars(budget), "stage_s": left_s},
+            "tests": [vars(t) for t in tests],
         }
         (box.work / "job.json").write_text(json.dumps(job), encoding="utf-8")
         _seed_unicode_cache(box.work)
@@ -172,7 +201,13 @@ def _run_child(repo: Path, modules: list[ModuleVersions], functions: list[Change
     result.isolation = (*run.isolation, "audit-hooks")
     started: int | None = None
     done: set[int] = set()
+    tests_started = tests_done = False
     for event in events:
+        if event.get("event") == "tests-start":
+            tests_started = True
+        elif event.get("event") == "tests-done":
+            tests_done = True
+            _collect_tests(event, modules, result)
         index = event.get("index")
         if not isinstance(index, int) or not 0 <= index < len(functions):
             continue
@@ -184,6 +219,10 @@ def _run_child(repo: Path, modules: list[ModuleVersions], functions: list[Change
     if started is not None and started not in done:
         result.findings.append(_crash(functions[started], modules, run))
         done.add(started)
+    elif not done and tests_started and not tests_done:
+        result.notes.append(Note(ANALYZER, "tests: the child died running the repo's tests; "
+                                           "the functions are searched without them"))
+        return functions
     elif not done and functions:
         tail = run.stderr.decode(errors="replace").strip().splitlines()[-1:] or ["no output"]
         result.notes += [_note(fn, f"the sandboxed child failed to start: {tail[0][:200]}")
@@ -248,6 +287,23 @@ def _collect(fn: ChangedFunction, modules: list[ModuleVersions], event: dict[str
             line = raw.get("line")
             result.findings.append(_finding(fn, modules, rule, str(raw.get("message")), evidence,
                                             line if isinstance(line, int) else None))
+
+
+def _collect_tests(event: dict[str, Any], modules: list[ModuleVersions], result: _Outcome) -> None:
+    for note in event.get("notes") or []:
+        result.notes.append(Note(ANALYZER, str(note)))
+    paths = {m.path for m in modules}
+    for raw in event.get("findings") or []:
+        rule, path, line = raw.get("rule"), raw.get("path"), raw.get("line")
+        if rule not in TEST_RULES or path not in paths or not isinstance(line, int):
+            continue
+        severity, confidence = RULES[str(rule)]
+        evidence = tuple((str(k), str(v)) for k, v in raw.get("evidence") or [])
+        result.findings.append(Finding(
+            path=str(path), line=max(line, 1), column=0, rule=str(rule), analyzer=ANALYZER,
+            message=str(raw.get("message")), severity=severity, confidence=confidence,
+            symbol=str(raw.get("symbol") or ""), evidence=evidence,
+        ))  # fmt: skip
 
 
 def _crash(fn: ChangedFunction, modules: list[ModuleVersions], run: sandbox.SandboxResult

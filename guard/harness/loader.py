@@ -9,13 +9,16 @@ relative and lazy imports all resolve inside that world.
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import importlib.abc
 import importlib.machinery
 import importlib.util
+import inspect
 import os
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
@@ -93,6 +96,7 @@ class _Finder(importlib.abc.MetaPathFinder):
 class Worlds:
     def __init__(self, touched: Sequence[Touched]) -> None:
         self.names = [t.name for t in touched]
+        self.sources_names = frozenset(self.names)
         self.old = World("old", {t.name: (t.before, t.filename, t.is_pkg) for t in touched})
         self.new = World("new", {t.name: (t.after, t.filename, t.is_pkg) for t in touched})
         self._finder = _Finder()
@@ -117,6 +121,54 @@ class Worlds:
                 setattr(parent, child, value)  # importing the old submodule rebound it
             world.bindings = _bindings(self.names, world.modules, shared, self.new)
         self.enter(self.new)
+
+    def load_tests(self, tests: Sequence[str],
+                   bounded: Callable[[], AbstractContextManager[object]]) -> None:
+        """Import the test modules ``tests`` (touched names) in each world, after :meth:`load`,
+        each world's imports inside ``bounded()`` (a time limit that ends that block only)."""
+        for world in (self.new, self.old):
+            self.enter(world)
+            self.rebind_shared(world)
+            for name in tests:
+                sys.modules.pop(name, None)
+            with bounded():
+                for name in tests:
+                    if world.sources[name][0] is None:
+                        continue
+                    try:
+                        importlib.import_module(name)
+                    except BaseException as exc:  # untrusted module code: anything can escape
+                        world.errors[name] = exc
+                        if type(exc).__name__ == "CallTimeout":
+                            raise  # the block's time is up
+            world.modules.update({n: sys.modules[n] for n in tests if n in sys.modules})
+        self.rebind_shared(self.new)
+        self.enter(self.new)
+
+    def rebind_shared(self, world: World) -> None:
+        """Point the functions and classes that untouched modules of the repo bound from touched
+        ones (a package's ``__init__`` re-exporting ``from .core import parse``) at ``world``'s
+        versions, so that code importing them from there (a test's ``from pkg import parse``)
+        gets that world's. Only the test runs use this; the property search calls its subjects
+        directly."""
+        other = self.new if world is self.old else self.old
+        index: dict[int, tuple[str, str]] = {}
+        for name, module in other.modules.items():
+            for attr, value in vars(module).items():
+                if isinstance(value, type) or inspect.isfunction(value):
+                    index.setdefault(id(value), (name, attr))
+        tops = {n.split(".")[0] for n in self.names}
+        for name, module in list(sys.modules.items()):
+            if name in self.sources_names or name.split(".")[0] not in tops or module is None:
+                continue
+            for attr, value in list(vars(module).items()):
+                hit = index.get(id(value))
+                if hit is None or hit[0] not in world.modules:
+                    continue
+                counterpart = getattr(world.modules[hit[0]], hit[1], _MISSING)
+                if counterpart is not _MISSING:
+                    with contextlib.suppress(Exception):
+                        setattr(module, attr, counterpart)
 
     def enter(self, world: World) -> None:
         self._finder.active = world

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import difflib
 import math
 import sys
 import time
 import traceback
-from collections.abc import Collection
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import FrameType, ModuleType
@@ -596,6 +597,36 @@ def _own_module(name: str | None, touched: Touched) -> bool:
     return name.split(".")[0] == touched.name.split(".")[0]
 
 
+TEST_IMPORT_S = 2.0
+"""Time for each world's imports of the test modules (pytest and the tests' own imports)."""
+
+
+def _run_tests(job: dict[str, Any], rt: Runtime, touched: list[Touched], names: dict[str, str],
+               auditor: Auditor, out: TextIO, stage_end: float) -> None:
+    """The repo's tests of the changed code (:mod:`guard.harness.testrun`), before the search."""
+    from guard.harness.testrun import TestSpec, run_tests
+
+    specs = [TestSpec(names[t["path"]], t["path"], t["qualname"], t["changed"]) for t in job["tests"]]
+    paths = {str(Path(job["repo"]) / m["path"]): m["path"] for m in job["modules"]}
+
+    @contextlib.contextmanager
+    def bounded() -> Iterator[None]:
+        with contextlib.suppress(CallTimeout), armed(auditor, TEST_IMPORT_S):
+            yield
+
+    budget = min(job["budget"].get("tests_s", 0.0), max(0.0, stage_end - time.monotonic()))
+    emit(out, event="tests-start")
+    rt.worlds.load_tests(sorted({s.module for s in specs}), bounded)
+    findings, notes = run_tests(rt, specs, touched, paths, budget, TEST_CALL_S,
+                                Path(job["box"]) / "tmp")
+    rt.worlds.rebind_shared(rt.worlds.new)
+    rt.worlds.enter(rt.worlds.new)
+    emit(out, event="tests-done", findings=findings, notes=notes)
+
+
+TEST_CALL_S = 0.5
+"""Wall time for one call of one test case."""
+
 WALL_SLACK = 3.0
 """How far a function's wall time may stretch past its CPU budget when the machine is busy."""
 
@@ -613,6 +644,8 @@ def run_all(job: dict[str, Any], touched: list[Touched], names: dict[str, str],
         pass
     rt = Runtime(worlds, auditor, convert=translator(worlds.new.modules, worlds.old.modules))
     by_name = {t.name: t for t in touched}
+    if job.get("tests"):
+        _run_tests(job, rt, touched, names, auditor, out, stage_end)
     for index, fn in enumerate(job["functions"]):
         now = time.monotonic()
         if now >= stage_end:

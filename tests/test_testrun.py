@@ -1,0 +1,169 @@
+"""The repo's own tests run against the patched code (guard.harness.testrun), end to end."""
+
+from __future__ import annotations
+
+import difflib
+from pathlib import Path
+
+from guard.api import check_patch
+from guard.findings import Finding
+
+SHELF = '''\
+class Shelf:
+    def __init__(self, size):
+        self.size = size
+        self.items = []
+
+    def put(self, item):
+        self.items.append(item)
+        while len(self.items) > self.size:
+            self.items.pop(0)
+        return len(self.items)
+
+
+def label(name, count):
+    return f"{name} x{count}" if count > 1 else name
+'''
+
+TESTS = '''\
+import unittest
+
+import pytest
+
+from pkg.shelf import Shelf, label
+
+
+def test_keeps_up_to_size():
+    shelf = Shelf(2)
+    shelf.put("a")
+    shelf.put("b")
+    assert shelf.items == ["a", "b"]
+
+
+@pytest.mark.parametrize("count, text", [(1, "pen"), (3, "pen x3")])
+def test_label(count, text):
+    assert label("pen", count) == text
+
+
+def test_needs_a_fixture(capsys):
+    assert label("pen", 1) == "pen"
+
+
+class TestShelf:
+    def setup_method(self, method):
+        self.shelf = Shelf(1)
+
+    def test_drops_oldest(self):
+        self.shelf.put("a")
+        self.shelf.put("b")
+        assert self.shelf.items == ["b"]
+
+
+class ShelfCase(unittest.TestCase):
+    def test_put_counts(self):
+        self.assertEqual(Shelf(3).put("a"), 1)
+'''
+
+
+def _repo(root: Path, files: dict[str, str]) -> None:
+    for rel, text in files.items():
+        path = root / rel
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o755)
+        path.write_text(text)
+        path.chmod(0o644)
+
+
+def _diff(changes: dict[str, tuple[str | None, str]]) -> str:
+    out = []
+    for rel, (before, after) in changes.items():
+        old = (before or "").splitlines(keepends=True)
+        out += difflib.unified_diff(old, after.splitlines(keepends=True),
+                                    "/dev/null" if before is None else f"a/{rel}", f"b/{rel}")
+    return "".join(out)
+
+
+def _tests_findings(sandbox_repo: Path, changes: dict[str, tuple[str | None, str]]) -> list[Finding]:
+    report = check_patch(_diff(changes), sandbox_repo, analyzers=frozenset({"properties"}))
+    return [s.finding for s in report.findings if s.finding.rule.startswith("test-")]
+
+
+def test_flipped_condition_in_a_method_fails_the_tests_that_passed_before(sandbox_repo: Path) -> None:
+    _repo(sandbox_repo, {"pkg/shelf.py": SHELF, "tests/test_shelf.py": TESTS})
+    flipped = SHELF.replace("len(self.items) > self.size", "len(self.items) >= self.size")
+    found = _tests_findings(sandbox_repo, {"pkg/shelf.py": (SHELF, flipped)})
+    assert found, "the method's tests fail after the patch"
+    assert {f.rule for f in found} == {"test-regression"}
+    assert all((f.path, f.line) == ("pkg/shelf.py", 8) for f in found)  # the changed line
+    tests = {dict(f.evidence)["test"] for f in found}
+    assert "tests/test_shelf.py::test_keeps_up_to_size" in tests
+    assert "tests/test_shelf.py::TestShelf.test_drops_oldest" in tests  # setup_method ran
+    assert all(dict(f.evidence)["before the patch"] == "passes" for f in found)
+
+
+def test_parametrized_cases_and_unittest_cases_run(sandbox_repo: Path) -> None:
+    _repo(sandbox_repo, {"pkg/shelf.py": SHELF, "tests/test_shelf.py": TESTS})
+    changed = SHELF.replace('f"{name} x{count}"', 'f"{name} * {count}"').replace(
+        "return len(self.items)", "return len(self.items) - 1")
+    found = _tests_findings(sandbox_repo, {"pkg/shelf.py": (SHELF, changed)})
+    tests = {dict(f.evidence)["test"] for f in found}
+    assert "tests/test_shelf.py::test_label[count=3, text='pen x3']" in tests
+    assert "tests/test_shelf.py::ShelfCase.test_put_counts" in tests
+    assert not any("test_needs_a_fixture" in t for t in tests)  # capsys: not runnable here
+
+
+def test_intended_change_with_its_test_updated_is_quiet(sandbox_repo: Path) -> None:
+    _repo(sandbox_repo, {"pkg/shelf.py": SHELF, "tests/test_shelf.py": TESTS})
+    changed = SHELF.replace('f"{name} x{count}"', 'f"{count} x {name}"')
+    updated = TESTS.replace('(3, "pen x3")', '(3, "3 x pen")')
+    found = _tests_findings(sandbox_repo, {"pkg/shelf.py": (SHELF, changed),
+                                           "tests/test_shelf.py": (TESTS, updated)})
+    assert found == []
+
+
+def test_patch_contradicting_its_own_new_test_is_reported(sandbox_repo: Path) -> None:
+    """The added test passes against the original code and fails against the patched code."""
+    _repo(sandbox_repo, {"pkg/shelf.py": SHELF, "tests/test_shelf.py": TESTS})
+    changed = SHELF.replace("if count > 1 else name", "if count > 2 else name")
+    added = TESTS + '\n\ndef test_label_two():\n    assert label("pen", 2) == "pen x2"\n'
+    found = _tests_findings(sandbox_repo, {"pkg/shelf.py": (SHELF, changed),
+                                           "tests/test_shelf.py": (TESTS, added)})
+    mine = [f for f in found if dict(f.evidence)["test"] == "tests/test_shelf.py::test_label_two"]
+    assert mine and mine[0].rule == "test-regression"
+    assert "a test this patch adds or edits" in mine[0].message
+    assert (mine[0].path, mine[0].line) == ("pkg/shelf.py", 14)
+
+
+def test_new_function_failing_its_own_new_test_is_reported(sandbox_repo: Path) -> None:
+    """A test of what the patch adds cannot run against the original code; failing against the
+    patched code, while running the new lines, it says the patch contradicts itself."""
+    _repo(sandbox_repo, {"pkg/shelf.py": SHELF, "tests/test_shelf.py": TESTS})
+    changed = SHELF + '\n\ndef plural(name, count):\n    return name if count <= 1 else name + "s"\n'
+    buggy = changed.replace("count <= 1", "count < 1")
+    added = TESTS.replace("from pkg.shelf import Shelf, label", "from pkg.shelf import Shelf, label, plural")
+    added += '\n\ndef test_plural():\n    assert plural("pen", 1) == "pen"\n    assert plural("pen", 2) == "pens"\n'
+    good = _tests_findings(sandbox_repo, {"pkg/shelf.py": (SHELF, changed), "tests/test_shelf.py": (TESTS, added)})
+    assert good == []
+    found = _tests_findings(sandbox_repo, {"pkg/shelf.py": (SHELF, buggy), "tests/test_shelf.py": (TESTS, added)})
+    assert [(f.rule, f.path, f.line) for f in found] == [("test-fails", "pkg/shelf.py", 18)]
+    assert "cannot run" in dict(found[0].evidence)["before the patch"]
+
+
+def test_state_a_test_leaves_behind_does_not_leak_into_the_next(sandbox_repo: Path) -> None:
+    """Each run starts from the state after import: a test that fills a module-level cache
+    cannot make a later test fail in one world and not the other."""
+    cache = 'SEEN = []\n\n\ndef remember(x):\n    SEEN.append(x)\n    return len(SEEN)\n'
+    tests = ('from pkg.memo import remember\n\n\ndef test_first():\n    assert remember(1) == 1\n\n\n'
+             'def test_second():\n    assert remember(2) == 1\n')
+    _repo(sandbox_repo, {"pkg/memo.py": cache, "tests/test_memo.py": tests})
+    changed = cache.replace("    SEEN.append(x)\n", "    SEEN.append(x)  # keep\n")
+    assert _tests_findings(sandbox_repo, {"pkg/memo.py": (cache, changed)}) == []
+
+
+def test_removed_name_a_test_module_imports_is_a_regression(sandbox_repo: Path) -> None:
+    _repo(sandbox_repo, {"pkg/shelf.py": SHELF, "tests/test_shelf.py": TESTS})
+    without = SHELF.replace('def label(name, count):\n    return f"{name} x{count}" if count > 1 else name\n',
+                            'def tag(name, count):\n    return f"{name} x{count}" if count > 1 else name\n')
+    changed = without.replace("self.items.pop(0)", "del self.items[0]")
+    found = _tests_findings(sandbox_repo, {"pkg/shelf.py": (SHELF, changed)})
+    assert [(f.rule, f.path, f.line) for f in found] == [("test-regression", "tests/test_shelf.py", 1)]
+    assert "ImportError" in found[0].message
