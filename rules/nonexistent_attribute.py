@@ -78,6 +78,12 @@ class NonexistentAttribute(Rule):
             before="class A(Base):\n    pass\n",
             after="class A(Base):\n    def f(self):\n        return self.unknown_in_base()\n",
         ),
+        Example(  # object.__new__(B) makes a B, not an object
+            path="tests/test_pickle.py",
+            before="x = 1\n",
+            after="class B:\n    def __init__(self):\n        self.name = 1\n\n\ndef test_x():\n"
+            "    logger = object.__new__(B)\n    assert logger.name is None\n",
+        ),
         Example(
             before="class Mixin:\n    def run(self):\n        return 1\n\n\nclass Session(Mixin):\n    def send(self):\n        return 2\n",
             after="class Mixin:\n    def run(self):\n        return self.send()\n\n\nclass Session(Mixin):\n    def send(self):\n        return 2\n",
@@ -117,6 +123,12 @@ class NonexistentAttribute(Rule):
             after="import itertools\nfrom concurrent import interpreters\n\npairs = itertools.batched([1, 2, 3, 4], 2)\n",
             lines=(2, 4),
             files=(("pyproject.toml", '[project]\nname = "p"\nrequires-python = ">=3.10"\n'),),
+        ),
+        Example(  # ... and a B has no `nmae`
+            before="x = 1\n",
+            after="class B:\n    def __init__(self):\n        self.name = 1\n\n    def close(self):\n        pass\n\n\n"
+            "def make():\n    b = object.__new__(B)\n    b.clsoe()\n",
+            lines=(11,),
         ),
         Example(
             before="from collections import OrderedDict\n",

@@ -95,6 +95,13 @@ class Resolving:
         if literal:
             return self.env.resolve(f"builtins.{literal}"), True
         if isinstance(node, cst.Call):
+            if isinstance(node.func, cst.Attribute) and node.func.attr.value == "__new__":
+                # ``object.__new__(C)``, ``super().__new__(cls)``: an instance of the first argument,
+                # whichever class's ``__new__`` is called.
+                made = self.resolve_expr(node.args[0].value) if node.args else (UNKNOWN, False)
+                if isinstance(made[0], Klass) and not made[1] and made[0].qualname not in _NOT_INSTANCES:
+                    return made[0], True
+                return UNKNOWN, False
             ctor = self.resolve_expr(node.func)
             if (
                 isinstance(ctor[0], Klass)
