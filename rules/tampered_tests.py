@@ -185,6 +185,17 @@ class TamperedTests(Rule):
     CONFIDENCE = Confidence.HIGH
 
     VALID = (
+        Example(  # two checks folded into the helper check, now given the expected output too
+            path="tests/test_cli.py",
+            before=(
+                "def test_flags(tmp_path):\n    result = run(['--version'], cwd=tmp_path)\n\n"
+                "    check_process(result, exit_code=0)\n    assert result.stdout.startswith('printenv ')\n"
+            ),
+            after=(
+                "def test_flags(tmp_path):\n    result = run(['--help'], cwd=tmp_path)\n\n"
+                "    check_process(result, exit_code=0, stdout='--help')\n"
+            ),
+        ),
         Example(  # the expected errors are now checked by the file's helper the test calls
             path="tests/test_reader.py",
             before=_T + "def read_all(data, expected):\n    assert parse(data) == expected\n\n\n"
@@ -276,6 +287,18 @@ class TamperedTests(Rule):
         ),
     )
     INVALID = (
+        Example(  # the helper check is strengthened, but on another object: the output is unchecked
+            path="tests/test_cli.py",
+            before=(
+                "def test_flags(tmp_path):\n    result = run(['--version'], cwd=tmp_path)\n\n"
+                "    check_process(result, exit_code=0)\n    assert result.stdout.startswith('printenv ')\n"
+            ),
+            after=(
+                "def test_flags(tmp_path):\n    result = run(['--version'], cwd=tmp_path)\n\n"
+                "    check_process(other, exit_code=0, stdout='x')\n"
+            ),
+            lines=(1,),
+        ),
         Example(  # the expected value replaced by the computed one: now compared with itself
             path="tests/test_iter.py",
             before=_T + "def test_isiterable():\n    assert isiterable([1]) is True\n    assert isiterable(Odd()) is False\n",
@@ -556,6 +579,8 @@ class TamperedTests(Rule):
         missing = [c for c in real_was if c.text not in texts]
         if any(self._went_with_subject(c) for c in missing):
             return
+        if missing and all(self._merged(c, real_now, real_was) for c in missing):
+            return  # folded into a changed check of the same objects, at least as strict
         example = f" (e.g. `{missing[0].text}`)" if missing else ""
         lines = span(self, node)  # a removal at the end of the body is marked on the line after
         if any(ln in self.context.changed_lines for ln in range(lines.start, lines.stop + 1)):
@@ -566,6 +591,24 @@ class TamperedTests(Rule):
                 weak=True,
                 anywhere=True,
             )
+
+    def _merged(self, gone: Check, now: list[Check], was: list[Check]) -> bool:
+        """Whether ``gone`` was folded into a helper check the patch strengthened: a call the old
+        test made (``check(r, code=0)``) now made with every old argument and more (``check(r,
+        code=0, out=x)``), which receives the objects ``gone`` looked at (``assert r.out...``)."""
+        for c in now:
+            if not isinstance(c.node, cst.Call) or not touches(self, c.node):
+                continue
+            args = {_arg(a) for a in c.node.args}
+            for old in was:
+                if (
+                    isinstance(old.node, cst.Call)
+                    and code(old.node.func) == code(c.node.func)
+                    and {_arg(a) for a in old.node.args} < args
+                    and (old is gone or _bases(gone.node) <= _bases(c.node))
+                ):
+                    return True
+        return False
 
     def finish(self) -> None:
         if not self.context.is_test_file or self.context.before is None:
@@ -623,3 +666,25 @@ def _is_literal_text(text: str) -> bool:
 
 def _broad(kind: str) -> bool:
     return any(part.strip(" ()") in BROAD for part in kind.split(","))
+
+
+def _arg(arg: cst.Arg) -> str:
+    keyword = f"{arg.keyword.value}=" if arg.keyword is not None else ""
+    return f"{arg.star}{keyword}{code(arg.value)}"
+
+
+def _bases(node: cst.CSTNode) -> set[str]:
+    """The plain names a piece of code reads (``result`` in ``result.stdout.strip()``), not the
+    attribute names or keywords along the way."""
+    out: set[str] = set()
+    skip: set[int] = set()
+    for n in walk(node):
+        if isinstance(n, cst.Attribute):
+            skip.add(id(n.attr))
+        elif isinstance(n, cst.Arg) and n.keyword is not None:
+            skip.add(id(n.keyword))
+        elif isinstance(n, cst.Call):
+            skip.add(id(n.func))  # the helper's own name is not an object it checks
+        elif isinstance(n, cst.Name) and id(n) not in skip:
+            out.add(n.value)
+    return out
