@@ -162,8 +162,15 @@ def _exclusive(cache: Path) -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
+# mypy's complaint about one member of a union: ``Item "A" of "A | B" has no attribute "x"``.
+_UNION_ITEM = re.compile(r'^Item "(?:[^"]|"[^"]*")*?" of (".*") has no attribute "(\w+)"')
+
+
 def _parse(root: Path, out: str) -> list[Finding]:
+    """The findings of mypy's JSON output. mypy reports an attribute access on a union once per
+    member that lacks the attribute; that is one access, one problem: kept once (the first)."""
     findings = []
+    seen_unions: set[tuple[str, int, int, str, str]] = set()
     for raw in out.splitlines():
         if not raw.startswith("{"):
             continue
@@ -178,6 +185,12 @@ def _parse(root: Path, out: str) -> list[Finding]:
         message = item.get("message", "")
         if item.get("hint"):
             message = f"{message} ({item['hint']})"
+        union = _UNION_ITEM.match(message) if code == "union-attr" else None
+        if union is not None:
+            key = (str(item["file"]), int(item.get("line", 1)), int(item.get("column", 0)), union[1], union[2])
+            if key in seen_unions:
+                continue
+            seen_unions.add(key)
         findings.append(
             Finding(
                 path=relative(root, item["file"]),
