@@ -8,6 +8,7 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
+import textwrap
 import traceback
 from collections.abc import Callable
 from pathlib import Path
@@ -132,6 +133,7 @@ def check(
 @click.option("--all", "show_all", is_flag=True, help="Also list rules that are not in use, and why.")
 def rules_command(show_all: bool) -> None:
     """List guard's own rules."""
+    from guard.checks import properties
     from guard.rulekit import discover
 
     active, dropped = discover()
@@ -140,12 +142,16 @@ def rules_command(show_all: bool) -> None:
     if show_all:
         for d in dropped:
             click.echo(f"{d.rule:<24} dropped  {d.reason}")
+    click.echo("\nproperty stage (runs the changed code in the sandbox; off with --no-exec):")
+    for rule_id, (severity, _) in properties.RULES.items():
+        click.echo(f"{rule_id:<24} {severity.label:<8} {properties.MESSAGES[rule_id]}")
 
 
 @main.command()
 @click.argument("rule")
 def explain(rule: str) -> None:
     """Print the documentation of RULE."""
+    from guard.checks import properties
     from guard.rulekit import discover
 
     active, _ = discover()
@@ -154,6 +160,11 @@ def explain(rule: str) -> None:
             click.echo(f"{r.ID} ({r.SEVERITY.label}, confidence {r.CONFIDENCE.label})\n")
             click.echo(r.doc())
             return
+    if rule in properties.RULES:
+        severity, confidence = properties.RULES[rule]
+        click.echo(f"{rule} ({severity.label}, confidence {confidence.label}; property stage)\n")
+        click.echo(textwrap.fill(properties.rule_docs().get(rule, ""), 100))
+        return
     _fail(f"no rule {rule!r}; `guard rules` lists them")
 
 

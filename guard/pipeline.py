@@ -390,7 +390,7 @@ def property_subjects(
 
 
 MAX_CHANGED_TESTS = 20
-MAX_COVERING_TESTS = 40
+MAX_COVERING_TESTS = 80
 
 
 def test_subjects(

@@ -59,8 +59,13 @@ def test_guard_rules_lists_and_explain_prints_the_docstring() -> None:
     runner = CliRunner()
     listed = runner.invoke(main, ["rules"])
     assert listed.exit_code == 0
-    ids = {line.split()[0] for line in listed.stdout.splitlines()}
+    ids = {line.split()[0] for line in listed.stdout.splitlines() if line.strip()}
     assert {"unresolved-import", "nonexistent-attribute", "elided-code", "test-tampering"} <= ids
+    assert {"behaviour-change", "test-regression", "test-fails"} <= ids  # the property stage's
+    for rule in ("test-regression", "round-trip"):
+        shown = runner.invoke(main, ["explain", rule])
+        assert shown.exit_code == 0 and shown.stdout.startswith(f"{rule} (") and "property stage" in shown.stdout
+        assert len(shown.stdout.splitlines()) > 2  # its paragraph of the stage's documentation
     explained = runner.invoke(main, ["explain", "swallowed-error"])
     assert explained.exit_code == 0
     assert explained.stdout.startswith("swallowed-error (")

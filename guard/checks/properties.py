@@ -53,6 +53,18 @@ RULES: dict[str, tuple[Severity, Confidence]] = {
     "test-fails": (Severity.ERROR, Confidence.MEDIUM),
 }
 TEST_RULES = frozenset({"test-regression", "test-fails"})
+MESSAGES: dict[str, str] = {
+    "runtime-error": "the patched function raises an error from its own code where the old did not",
+    "behaviour-change": "old and new give different results on the same input",
+    "idempotence": "a normaliser is no longer idempotent",
+    "round-trip": "an encode/decode pair no longer inverts",
+    "timeout": "the patched code hangs",
+    "resource-exhausted": "the patched code exhausts memory or recursion",
+    "sandbox-violation": "the patched code crashes the interpreter or escapes its box",
+    "test-regression": "a repo test passes against the original code and fails against the patch",
+    "test-fails": "a test of what the patch adds fails against the patched code",
+}
+"""One line per rule, for ``guard rules``."""
 """Findings of the repo's own tests: a failing test says the behaviour change was not meant."""
 _MEMORY_BYTES = 512 << 20
 """Address space for the child: ~10x what the harness needs, small enough that a runaway
@@ -153,6 +165,20 @@ def run_properties(
         tests = ()
     return PropertyResult(tuple(sorted(result.findings)), tuple(result.notes),
                           result.isolation, time.monotonic() - start)
+
+
+def rule_docs() -> dict[str, str]:
+    """Each rule of the stage with its paragraph of this module's documentation (``guard explain``)."""
+    import re
+
+    docs: dict[str, str] = {}
+    for bullet in re.split(r"\n- ", (__doc__ or "").split("Rules (analyzer ``properties``):", 1)[-1]):
+        head, _, text = bullet.partition(":")
+        body = " ".join(line.strip() for line in text.strip().splitlines())
+        for rule in re.findall(r"``([a-z-]+)``", head):
+            if rule in RULES:
+                docs[rule] = body
+    return docs
 
 
 def is_script_path(path: str) -> bool:

@@ -614,11 +614,10 @@ def _run_tests(job: dict[str, Any], rt: Runtime, touched: list[Touched], names: 
         with contextlib.suppress(CallTimeout), armed(auditor, TEST_IMPORT_S):
             yield
 
-    budget = min(job["budget"].get("tests_s", 0.0), max(0.0, stage_end - time.monotonic()))
     emit(out, event="tests-start")
     rt.worlds.load_tests(sorted({s.module for s in specs}), bounded)
-    findings, notes = run_tests(rt, specs, touched, paths, budget, TEST_CALL_S,
-                                Path(job["box"]) / "tmp")
+    findings, notes = run_tests(rt, specs, touched, paths, job["budget"].get("tests_s", 0.0),
+                                TEST_CALL_S, Path(job["box"]) / "tmp", stage_end)
     rt.worlds.rebind_shared(rt.worlds.new)
     rt.worlds.enter(rt.worlds.new)
     emit(out, event="tests-done", findings=findings, notes=notes)

@@ -14,8 +14,11 @@ error raised in patched code, while running changed lines, twice, it is a ``test
 patch contradicts its own test. Any other test that fails against both (a fixture this runner
 lacks, a platform) says nothing.
 
-Each run happens in a forked process of its own, from the state after import: no test leaves
-state (caches, environment, monkeypatches) behind for the next, or for the other world.
+Every case first runs against the patched code, all in one forked process (cheap: one fork);
+a case that fails there is then run on its own against the original code and again against the
+patched code, each in a forked process of its own from the state after import. Only those two
+isolated runs decide, so no test's leftovers (caches, environment, monkeypatches) can make another
+look broken, in either world.
 
 Tests are called directly, not through pytest's runner: module-level ``test*`` functions, ``test*``
 methods of ``Test*`` classes (a fresh instance each, with ``setup_method``/``teardown_method``) and
@@ -31,6 +34,7 @@ import contextlib
 import inspect
 import itertools
 import json
+import math
 import os
 import sys
 import tempfile
@@ -49,6 +53,10 @@ from guard.harness.runtime import Runtime
 
 MAX_FINDINGS = 3
 """Failing tests reported as findings; more are named in a note."""
+WALL_SLACK = 3.0
+"""How far the tests' wall time may stretch past their CPU budget on a busy machine."""
+SCREEN_SHARE = 0.6
+"""Share of the budget for the first run of every case; the rest confirms failures."""
 MAX_CASES = 16
 """At most this many parametrized cases of one test."""
 FIXTURES = frozenset({"tmp_path", "monkeypatch"})
@@ -89,25 +97,26 @@ def _new_feature(old: Result) -> bool:
 
 def run_tests(rt: Runtime, specs: Sequence[TestSpec], touched: Sequence[Touched],
               paths: Mapping[str, str], budget_s: float, per_test_s: float,
-              tmp: Path) -> tuple[list[dict[str, Any]], list[str]]:
+              tmp: Path, wall_end: float = math.inf) -> tuple[list[dict[str, Any]], list[str]]:
     """Run ``specs``; return the findings (JSON, with their own path and line) and notes.
-    ``paths`` maps a touched module's filename to its repo-relative path."""
+    ``paths`` maps a touched module's filename to its repo-relative path. The first run of every
+    case gets ``SCREEN_SHARE`` of ``budget_s`` in CPU time (so a busy machine screens as many
+    cases as an idle one); wall time may stretch to ``WALL_SLACK`` times the budget, never past
+    ``wall_end``."""
     from guard.harness.session import changed_lines
 
-    end = time.monotonic() + budget_s
+    start = time.monotonic()
+    end = min(wall_end, start + WALL_SLACK * budget_s)
     code = {t.filename: changed_lines(t.before, t.after) for t in touched
             if t.filename in paths and not _is_test(paths[t.filename])}
     code = {f: lines for f, lines in code.items() if lines}
     findings: list[dict[str, Any]] = []
     notes: list[str] = []
-    ran = skipped = 0
+    skipped = 0
     broken_modules: set[str] = set()
     more: list[str] = []  # failing tests beyond MAX_FINDINGS, named in a note
+    items: list[tuple[TestSpec, Case]] = []
     for spec in specs:
-        if time.monotonic() >= end:
-            notes.append(f"tests: budget used up after {ran} tests")
-            break
-        label = f"{spec.path}::{spec.qualname}"
         new_mod = rt.worlds.new.modules.get(spec.module)
         if new_mod is None:
             if spec.module not in broken_modules:
@@ -122,36 +131,49 @@ def run_tests(rt: Runtime, specs: Sequence[TestSpec], touched: Sequence[Touched]
         if isinstance(prepared, str):
             skipped += 1
             continue
-        for case in prepared:
-            if time.monotonic() >= end:
-                break
-            ran += 1
-            new = _isolated(rt, rt.worlds.new, spec, case, per_test_s, tmp, code)
-            if new.kind not in ("fail", "error"):
-                continue
-            if spec.module in rt.worlds.old.modules:
-                old = _isolated(rt, rt.worlds.old, spec, case, per_test_s, tmp, {})
-            else:
-                old = Result("missing", "the test module does not import with the original code")
-            if old.kind == "pass":
-                rule = "test-regression"
-            elif _new_feature(old) and new.where is not None and (new.kind == "fail" or new.in_patch):
-                rule = "test-fails"
-            else:
-                continue
-            if len(findings) >= MAX_FINDINGS:
-                more.append(label)
-                break
-            again = _isolated(rt, rt.worlds.new, spec, case, per_test_s, tmp, {})
-            if again.kind not in ("fail", "error"):
-                notes.append(f"tests: {label} fails after the patch only sometimes: not reported")
-                continue
-            findings.append(_finding(rule, spec, case, new, old, paths))
+        items += [(spec, case) for case in prepared]
+    # One forked run of every case against the patched code, in order, finds the candidates;
+    # each candidate is then run on its own, from the state after import, against the original
+    # code and (traced) against the patched code again: only those two isolated runs decide.
+    screened = _forked(rt, rt.worlds.new, items, per_test_s, tmp, {},
+                       min(end, start + WALL_SLACK * SCREEN_SHARE * budget_s), SCREEN_SHARE * budget_s)
+    if len(screened) < len(items):
+        notes.append(f"tests: budget used up after {len(screened)} of {len(items)} test cases")
+    reported: set[tuple[str, str]] = set()
+    for (spec, case), first in zip(items, screened, strict=False):
+        label = f"{spec.path}::{spec.qualname}"
+        if first.kind not in ("fail", "error") or (spec.path, spec.qualname) in reported:
+            continue
+        if time.monotonic() >= end:
+            notes.append("tests: budget used up while confirming failures")
             break
+        if len(findings) >= MAX_FINDINGS:
+            more.append(label)
+            reported.add((spec.path, spec.qualname))
+            continue
+        if spec.module in rt.worlds.old.modules:
+            old = _isolated(rt, rt.worlds.old, spec, case, per_test_s, tmp, {})
+        else:
+            old = Result("missing", "the test module does not import with the original code")
+        if old.kind != "pass" and not _new_feature(old):
+            continue
+        new = _isolated(rt, rt.worlds.new, spec, case, per_test_s, tmp, code)
+        if new.kind not in ("fail", "error"):
+            notes.append(f"tests: {label} fails after the patch only sometimes: not reported")
+            continue
+        if old.kind == "pass":
+            rule = "test-regression"
+        elif new.where is not None and (new.kind == "fail" or new.in_patch):
+            rule = "test-fails"
+        else:
+            continue
+        findings.append(_finding(rule, spec, case, new, old, paths))
+        reported.add((spec.path, spec.qualname))
     if more:
         notes.append(f"tests: {len(more)} more tests pass before the patch and fail after it "
                      f"({', '.join(more[:5])}{', ...' if len(more) > 5 else ''})")
-    notes.append(f"tests: {ran} run, {skipped} not runnable here (fixtures, marks)")
+    notes.append(f"tests: {len(screened)} test cases run, {skipped} tests not runnable here "
+                 "(fixtures, marks)")
     return findings, notes
 
 
@@ -288,24 +310,39 @@ def _parametrize(mark: Any) -> list[dict[str, Any]] | None:
 
 def _isolated(rt: Runtime, world: World, spec: TestSpec, case: Case, limit_s: float, tmp: Path,
               code: Mapping[str, Mapping[int, int]]) -> Result:
-    """Run ``case`` in ``world`` in a forked process, from the state after import; with ``code``,
-    record the changed lines of patched code it runs."""
-    module = world.modules.get(spec.module)
-    if module is None:
-        return Result("skip")
+    """Run ``case`` in ``world`` in a forked process of its own, from the state after import;
+    with ``code``, record the changed lines of patched code it runs."""
+    found = _forked(rt, world, [(spec, case)], limit_s, tmp, code, math.inf, math.inf)
+    return found[0] if found else Result("lost", "the run's process ended without a result")
+
+
+def _forked(rt: Runtime, world: World, items: Sequence[tuple[TestSpec, Case]], limit_s: float,
+            tmp: Path, code: Mapping[str, Mapping[int, int]], deadline: float, cpu_s: float
+            ) -> list[Result]:
+    """Run ``items`` in order in ``world`` in one forked process, until ``deadline``
+    (``time.monotonic``) or until the process has used ``cpu_s`` of CPU time; the results of
+    those it finished (a process that dies ends the list)."""
+    if not items:
+        return []
     read, write = os.pipe()
     try:
         pid = os.fork()
     except OSError:
         os.close(read)
         os.close(write)
-        return Result("lost", "could not fork")
-    if pid == 0:  # the run's own process: report and leave without cleaning up
+        return []
+    if pid == 0:  # the runs' own process: report and leave without cleaning up
         os.close(read)
         status = 0
         try:
-            result = _run(rt, world, spec, module, case, limit_s, tmp, code)
-            os.write(write, json.dumps(vars(result)).encode())
+            cpu_end = time.process_time() + cpu_s
+            for spec, case in items:
+                module = world.modules.get(spec.module)
+                if time.monotonic() >= deadline or time.process_time() >= cpu_end:
+                    break
+                result = Result("skip") if module is None else _run(rt, world, spec, module, case,
+                                                                    limit_s, tmp, code)
+                os.write(write, (json.dumps(vars(result)) + "\n").encode())
         except BaseException:
             status = 1
         finally:
@@ -318,13 +355,16 @@ def _isolated(rt: Runtime, world: World, spec: TestSpec, case: Case, limit_s: fl
     os.close(read)
     with contextlib.suppress(ChildProcessError):
         os.waitpid(pid, 0)
-    try:
-        data = json.loads(b"".join(chunks))
-        where = data.get("where")
-        return Result(data["kind"], data["describe"], data["line"], data["text"],
-                      (where[0], where[1]) if where else None, bool(data.get("in_patch")))
-    except (ValueError, KeyError, TypeError):
-        return Result("lost", "the run's process ended without a result")
+    results = []
+    for line in b"".join(chunks).splitlines():
+        try:
+            data = json.loads(line)
+            where = data.get("where")
+            results.append(Result(data["kind"], data["describe"], data["line"], data["text"],
+                                  (where[0], where[1]) if where else None, bool(data.get("in_patch"))))
+        except (ValueError, KeyError, TypeError):
+            break
+    return results
 
 
 def _run(rt: Runtime, world: World, spec: TestSpec, module: ModuleType, case: Case, limit_s: float,
