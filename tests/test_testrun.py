@@ -167,3 +167,16 @@ def test_removed_name_a_test_module_imports_is_a_regression(sandbox_repo: Path) 
     found = _tests_findings(sandbox_repo, {"pkg/shelf.py": (SHELF, changed)})
     assert [(f.rule, f.path, f.line) for f in found] == [("test-regression", "tests/test_shelf.py", 1)]
     assert "ImportError" in found[0].message
+
+
+def test_stacked_parametrize_marks_use_every_value_when_the_product_is_too_large() -> None:
+    from guard.harness.testrun import MAX_CASES, _combine
+
+    small = _combine([[{"a": 1}, {"a": 2}], [{"b": 1}, {"b": 2}]])
+    assert small == [{"a": 1, "b": 1}, {"a": 1, "b": 2}, {"a": 2, "b": 1}, {"a": 2, "b": 2}]
+    names = [{"name": n} for n in range(6)]
+    extras = [{"extras": e} for e in range(4)]
+    urls = [{"url": u} for u in range(18)]
+    cases = _combine([names, extras, urls])
+    assert len(cases) <= MAX_CASES
+    assert {c["extras"] for c in cases} == set(range(4)) and {c["name"] for c in cases} == set(range(6))

@@ -50,7 +50,10 @@ RULES: dict[str, tuple[Severity, Confidence]] = {
     "resource-exhausted": (Severity.WARNING, Confidence.MEDIUM),
     "sandbox-violation": (Severity.ERROR, Confidence.HIGH),
     "test-regression": (Severity.ERROR, Confidence.HIGH),
-    "test-fails": (Severity.ERROR, Confidence.MEDIUM),
+    # Weaker than a regression: with no run against the original code to compare, a fixture or
+    # an environment this runner lacks cannot be told from a bug (1 of the first 47 clean release
+    # diffs had one: attrs 24.2.0's new test_wrapped_annotation).
+    "test-fails": (Severity.WARNING, Confidence.MEDIUM),
 }
 TEST_RULES = frozenset({"test-regression", "test-fails"})
 MESSAGES: dict[str, str] = {

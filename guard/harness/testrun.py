@@ -251,12 +251,13 @@ def _prepare(module: ModuleType, qualname: str) -> list[Case] | str:
         return "no signature"
     if owner is not None:
         params = params[1:]  # self
-    rows: list[dict[str, Any]] = [{}]
+    axes = []
     for mark in reversed([m for m in marks if getattr(m, "name", "") == "parametrize"]):
         expanded = _parametrize(mark)
         if expanded is None:
             return "parametrize not understood"
-        rows = [{**r, **e} for r, e in itertools.islice(itertools.product(rows, expanded), MAX_CASES)]
+        axes.append(expanded)
+    rows = _combine(axes)
     fixtures = []
     for p in params:
         if p.name in rows[0]:
@@ -268,6 +269,20 @@ def _prepare(module: ModuleType, qualname: str) -> list[Case] | str:
         fixtures.append(p.name)
     name = owner.__name__ if owner is not None else None
     return [Case(name, parts[-1], tuple(r.items()), tuple(fixtures)) for r in rows]
+
+
+def _combine(axes: Sequence[Sequence[dict[str, Any]]]) -> list[dict[str, Any]]:
+    """The cases of stacked ``parametrize`` marks: all combinations when they are at most
+    ``MAX_CASES``, else up to ``MAX_CASES`` cases that walk every axis in step (case i takes value
+    i mod n of each axis), so that every value of every axis up to ``MAX_CASES`` is used at least
+    once rather than only the first values of the first axes."""
+    total = math.prod(len(axis) for axis in axes)
+    if total <= MAX_CASES:
+        return [dict(itertools.chain.from_iterable(r.items() for r in combo))
+                for combo in itertools.product(*axes)] if axes else [{}]
+    picks = dict.fromkeys(tuple(i % len(axis) for axis in axes) for i in range(MAX_CASES))
+    return [dict(itertools.chain.from_iterable(axis[k].items() for axis, k in zip(axes, pick, strict=True)))
+            for pick in picks]
 
 
 def _marks(obj: object) -> list[Any]:

@@ -127,6 +127,8 @@ def main() -> int:
     sys.stdout = sys.stderr
     from guard.harness import runner  # Hypothesis, the strategies and the loader, once
 
+    with contextlib.suppress(ImportError):  # what the repo's tests import (guard.harness.testrun)
+        import pytest  # noqa: F401
     runner._warm_up()
     proto.write(json.dumps({"ready": True}) + "\n")
     proto.flush()
