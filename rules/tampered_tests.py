@@ -16,7 +16,9 @@ changed lines:
 * checks deleted from a test that still runs, or a whole test deleted while the code it tested
   is still there (a test removed together with its subject is fine: a definition, parameter or
   ``del`` the patch removes, an exception or warning the code now raises in fewer places). Checks in
-  a branch that no Python the project supports takes (``if sys.version_info < (3, 8):``) and
+  a branch that no Python the project supports takes (``if sys.version_info < (3, 8):``), checks of
+  what a parameter the test no longer takes gave it (a dropped ``recwarn`` fixture, a parametrized
+  case), and
   ``pytest.warns(None)``, which only records, are not counted.
 
 Example::
@@ -185,6 +187,14 @@ class TamperedTests(Rule):
     CONFIDENCE = Confidence.HIGH
 
     VALID = (
+        Example(  # the check read what a fixture and a parameter the test no longer takes gave it
+            path="tests/test_dev.py",
+            before=(
+                "def test_rendered(cr, recwarn, wrap):\n    rv = cr(wrap)\n    assert rv == 1\n    if wrap:\n"
+                "        (w,) = recwarn.list\n        assert w.message.args == ('x',)\n"
+            ),
+            after="def test_rendered(cr):\n    rv = cr(False)\n    assert rv == 1\n",
+        ),
         Example(  # two checks folded into the helper check, now given the expected output too
             path="tests/test_cli.py",
             before=(
@@ -287,6 +297,15 @@ class TamperedTests(Rule):
         ),
     )
     INVALID = (
+        Example(  # the parameters stay: the check on the warning is simply gone
+            path="tests/test_dev.py",
+            before=(
+                "def test_rendered(cr, recwarn, wrap):\n    rv = cr(wrap)\n    assert rv == 1\n    if wrap:\n"
+                "        (w,) = recwarn.list\n        assert w.message.args == ('x',)\n"
+            ),
+            after="def test_rendered(cr, recwarn, wrap):\n    rv = cr(wrap)\n    assert rv == 1\n",
+            lines=(1,),
+        ),
         Example(  # the helper check is strengthened, but on another object: the output is unchecked
             path="tests/test_cli.py",
             before=(
@@ -579,6 +598,9 @@ class TamperedTests(Rule):
         missing = [c for c in real_was if c.text not in texts]
         if any(self._went_with_subject(c) for c in missing):
             return
+        gone_inputs = _removed_inputs(old, node)
+        if gone_inputs and any(check_names(c) & gone_inputs for c in missing):
+            return  # it checked what a parameter (fixture, parametrized case) the test lost gave it
         if missing and all(self._merged(c, real_now, real_was) for c in missing):
             return  # folded into a changed check of the same objects, at least as strict
         example = f" (e.g. `{missing[0].text}`)" if missing else ""
@@ -688,3 +710,23 @@ def _bases(node: cst.CSTNode) -> set[str]:
         elif isinstance(n, cst.Name) and id(n) not in skip:
             out.add(n.value)
     return out
+
+
+def _params(fn: cst.FunctionDef) -> set[str]:
+    ps = fn.params
+    return {p.name.value for p in (*ps.posonly_params, *ps.params, *ps.kwonly_params)}
+
+
+def _removed_inputs(old: cst.FunctionDef, new: cst.FunctionDef) -> set[str]:
+    """The parameters ``old`` had and ``new`` lost (a fixture such as ``recwarn``, a parametrized
+    ``wrap``), with the locals ``old`` bound from them (``(w,) = recwarn.list``)."""
+    gone = _params(old) - _params(new)
+    if not gone:
+        return set()
+    assigns = [n for n in walk(old.body) if isinstance(n, cst.Assign)]
+    for _ in range(3):  # a few steps of locals bound from locals
+        for a in assigns:
+            if names_in(a.value) & gone:
+                for t in a.targets:
+                    gone |= {n.value for n in walk(t.target) if isinstance(n, cst.Name)}
+    return gone
