@@ -18,6 +18,7 @@ import functools
 import importlib
 import inspect
 import pkgutil
+import re
 import textwrap
 import time
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
@@ -31,6 +32,8 @@ from typing import Any, ClassVar, TypeVar, cast
 import libcst as cst
 from libcst._batched_visitor import _BatchedCSTVisitor, _get_visitor_methods
 from libcst._metadata_dependent import LazyValue
+from libcst._nodes.internal import CodegenState
+from libcst._position import CodePosition, CodeRange
 from libcst.metadata import (
     BatchableMetadataProvider,
     ExpressionContext,
@@ -205,7 +208,8 @@ class RulesWrapper(MetadataWrapper):
     instead of a visitor that asks every node for its children, and qualified names are looked
     up for the nodes asked for instead of a ``LazyValue`` being made for every node of the tree.
     The rules' batched traversal and the scope and expression-context visitors see the nodes
-    without libcst rebuilding every node they pass (see :class:`_Walking`).
+    without libcst rebuilding every node they pass (see :class:`_Walking`). Positions come from
+    libcst's code generation with a lighter state (see :class:`_PositionState`).
     """
 
     def resolve_many(self, providers: Collection[ProviderT]) -> Mapping[ProviderT, Mapping[cst.CSTNode, object]]:
@@ -215,7 +219,9 @@ class RulesWrapper(MetadataWrapper):
         for provider in _DIRECT:
             if provider in wanted and provider not in self._metadata:
                 self._metadata[provider] = self._direct(provider)
-        for provider in wanted:  # positions: computed as libcst does, without the empty batch
+        if PositionProvider in wanted and PositionProvider not in self._metadata:
+            self._metadata[PositionProvider] = _positions(self.module)
+        for provider in wanted:  # other positions: computed as libcst does, without the empty batch
             if (
                 provider not in self._metadata
                 and not issubclass(provider, BatchableMetadataProvider)
@@ -259,6 +265,115 @@ class RulesWrapper(MetadataWrapper):
                 stack.enter_context(visitor.resolve(self))
             batched = _BatchedWalker(_get_visitor_methods(visitors), before_visit=before_visit, after_leave=after_leave)
             return self.module.visit(batched)
+
+
+_NEWLINE = re.compile(r"\r\n?|\n")  # libcst's NEWLINE_RE
+_Range = tuple[cst.CSTNode, int, int, int, int]
+"""A node and its start line and column, end line and column."""
+
+
+class _PositionState(CodegenState):
+    """libcst's ``PositionProvidingCodegenState``, for less: the same line and column
+    arithmetic over the same tokens, recorded as plain tuples by node id instead of a
+    ``CodeRange`` of two ``CodePosition`` objects per node (made only for the nodes asked for,
+    see :class:`_Positions`), a syntactic position recorded by a small object instead of a
+    generator-based context manager, and tokens without a newline counted without a regex."""
+
+    __slots__ = ("_starts", "column", "line", "ranges")
+
+    def __init__(self, module: cst.Module) -> None:
+        super().__init__(default_indent=module.default_indent, default_newline=module.default_newline)
+        self.line = 1  # one-indexed
+        self.column = 0  # zero-indexed
+        self._starts: list[tuple[int, int]] = []
+        self.ranges: dict[int, _Range] = {}
+
+    def _advance(self, value: str) -> None:
+        if "\n" in value or "\r" in value:
+            segments = _NEWLINE.split(value)
+            self.line += len(segments) - 1
+            self.column = len(segments[-1])
+        else:
+            self.column += len(value)
+
+    def add_indent_tokens(self) -> None:
+        self.tokens.extend(self.indent_tokens)
+        for token in self.indent_tokens:
+            self._advance(token)
+
+    def add_token(self, value: str) -> None:
+        self.tokens.append(value)
+        self._advance(value)
+
+    def before_codegen(self, node: cst.CSTNode) -> None:
+        self._starts.append((self.line, self.column))
+
+    def after_codegen(self, node: cst.CSTNode) -> None:
+        line, column = self._starts.pop()
+        if id(node) not in self.ranges:  # a syntactic position recorded already stands
+            self.ranges[id(node)] = (node, line, column, self.line, self.column)
+
+    def record_syntactic_position(  # type: ignore[override]  # a context manager all the same
+        self, node: cst.CSTNode, *, start_node: cst.CSTNode | None = None, end_node: cst.CSTNode | None = None
+    ) -> _Syntactic:
+        return _Syntactic(self, node, start_node, end_node)
+
+
+class _Syntactic:
+    """``record_syntactic_position``: the node's range from where the state stood on entry to
+    where it stands on exit, or from the start of ``start_node``/to the end of ``end_node``."""
+
+    __slots__ = ("_column", "_end_node", "_line", "_node", "_start_node", "_state")
+
+    def __init__(
+        self, state: _PositionState, node: cst.CSTNode, start_node: cst.CSTNode | None, end_node: cst.CSTNode | None
+    ) -> None:
+        self._state, self._node, self._start_node, self._end_node = state, node, start_node, end_node
+        self._line = self._column = 0
+
+    def __enter__(self) -> None:
+        self._line, self._column = self._state.line, self._state.column
+
+    def __exit__(self, *exc: object) -> None:
+        state = self._state
+        line, column, end_line, end_column = self._line, self._column, state.line, state.column
+        if self._start_node is not None:
+            _, line, column, _, _ = state.ranges[id(self._start_node)]
+        if self._end_node is not None:
+            _, _, _, end_line, end_column = state.ranges[id(self._end_node)]
+        state.ranges[id(self._node)] = (self._node, line, column, end_line, end_column)
+
+
+class _Positions(Mapping[cst.CSTNode, CodeRange]):
+    """PositionProvider's metadata: a node's ``CodeRange``, made when asked for."""
+
+    def __init__(self, ranges: dict[int, _Range]) -> None:
+        self._ranges = ranges
+        self._made: dict[int, CodeRange] = {}
+
+    def __getitem__(self, node: cst.CSTNode) -> CodeRange:
+        made = self._made.get(id(node))
+        if made is None:
+            found = self._ranges.get(id(node))
+            if found is None or found[0] is not node:
+                raise KeyError(node)
+            _, line, column, end_line, end_column = found
+            made = self._made[id(node)] = CodeRange(CodePosition(line, column), CodePosition(end_line, end_column))
+        return made
+
+    def __iter__(self) -> Iterator[cst.CSTNode]:
+        return (found[0] for found in self._ranges.values())
+
+    def __len__(self) -> int:
+        return len(self._ranges)
+
+
+def _positions(module: cst.Module) -> _Positions:
+    """PositionProvider's positions of every node of ``module`` (the same ranges libcst's
+    provider computes, from the same code generation)."""
+    state = _PositionState(module)
+    module._codegen(state)
+    return _Positions(state.ranges)
 
 
 _ORDERS: dict[object, tuple[tuple[str, bool], ...] | None] = {}
