@@ -15,7 +15,8 @@ typosquat shape, worse than a plain miss. ``from pkg import name`` where ``pkg``
 (``_speedups.pyi`` beside an extension's C source) exists; stdlib modules the target Python removed
 belong to ``removed-api``. Optional imports are left alone: in a ``try`` whose failure is handled,
 in the fallback of an ``except ImportError``, under a version or feature check (also through a
-module-level flag such as ``PY_3_14_PLUS = sys.version_info >= (3, 14)``); so is
+module-level flag such as ``PY_3_14_PLUS = sys.version_info >= (3, 14)``) — but not under ``if
+TYPE_CHECKING:``, whose imports must exist for the type checker (typeshed's ``_typeshed`` does); so is
 ``importlib.import_module``, and so is an import that comes after the file extends the module search
 path itself (``sys.path.append("/usr/lib/python3/dist-packages")``, ``site.addsitedir(...)``): it
 resolves against a path set at run time, which nothing here can see.
@@ -163,6 +164,11 @@ class UnresolvedImport(Rule):
             files=(("pkg/__init__.py", ""), ("pkg/_make.py", "import types\n\n\nclass Converter:\n    pass\n")),
         ),
         Example(before="x = 1\n", after="x = 1\nimport requests_retry_session\n", lines=(2,)),
+        Example(  # the type checker's environment: the import must resolve there too
+            before="x = 1\n",
+            after="TYPE_CHECKING = False\nif TYPE_CHECKING:\n    from collections.abc.types import Generator\n",
+            lines=(3,),
+        ),
         Example(  # the path is changed only after the import
             before="x = 1\n",
             after='import sys\nimport requests_retry_session\n\nsys.path.insert(0, "vendor")\n',
@@ -236,7 +242,7 @@ class UnresolvedImport(Rule):
     def _check(self, at: cst.CSTNode, module: str, statement: cst.CSTNode) -> None:
         env = self.r.env
         target = self.context.project.target_version
-        if env.where(module) is not None or removal_for(module, target) or self.r.guarded(statement):
+        if env.where(module) is not None or removal_for(module, target) or self.r.guarded(statement, type_checking=False):
             return
         extended = self._path_extended_at()
         if extended is not None and self.get_metadata(PositionProvider, statement).start.line > extended:

@@ -115,6 +115,15 @@ def test_mypy_in_test_code_is_shown_not_weighed_but_guards_rules_are() -> None:
     assert "test code" in dict(found[0].evidence)["context"]
 
 
+def test_a_test_helper_that_breaks_its_own_return_annotation_still_counts() -> None:
+    """A bare ``return`` in a helper declared ``-> bool`` involves no mock: it counts in tests too."""
+    found = in_context(
+        [finding("tests/test_io.py", 2, "return-value"), finding("tests/test_io.py", 2, "attr-defined")],
+        {"tests/test_io.py": "def ok() -> bool:\n    return\n"},
+    )
+    assert [f.severity for f in found] == [Severity.ERROR, Severity.INFO]
+
+
 def test_a_module_attribute_of_a_newer_python_is_not_made_up(make_repo: MakeRepo) -> None:
     """``itertools.batched`` is new in 3.12: for a project that supports 3.10 mypy says the module
     has no such attribute, but the name is real — too new is not made up. A made-up one stays."""

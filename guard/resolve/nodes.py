@@ -171,17 +171,19 @@ class Resolving:
             return (klass, True) if klass is not None else (UNKNOWN, False)
         return self.resolve_expr(node)
 
-    def guarded(self, node: cst.CSTNode) -> bool:
+    def guarded(self, node: cst.CSTNode, type_checking: bool = True) -> bool:
         """Inside code written for another environment: under a feature or version test (written
         out, or through a module-level flag assigned from one: ``PY_3_14_PLUS = sys.version_info
         >= (3, 14)``), in a ``try`` whose failure is handled, or in the fallback of an ``except
-        ImportError`` (it runs only where the preferred import is missing)."""
+        ImportError`` (it runs only where the preferred import is missing). With ``type_checking``
+        False, ``if TYPE_CHECKING:`` is no guard: what it imports must exist for the type checker
+        (in the environment or typeshed), so an import there still has to resolve."""
         current: cst.CSTNode | None = node
         while current is not None:
             parent = self.rule.get_metadata(ParentNodeProvider, current, None)
-            if isinstance(parent, cst.If | cst.IfExp | cst.While) and self._feature_test(parent.test):
+            if isinstance(parent, cst.If | cst.IfExp | cst.While) and self._feature_test(parent.test, type_checking):
                 return True
-            if isinstance(parent, cst.BooleanOperation) and self._feature_test(parent.left):
+            if isinstance(parent, cst.BooleanOperation) and self._feature_test(parent.left, type_checking):
                 return True
             if isinstance(parent, cst.ExceptHandler) and current is parent.body and _catches_import_error(parent.type):
                 return True
@@ -195,8 +197,8 @@ class Resolving:
         return False
 
 
-    def _feature_test(self, test: cst.BaseExpression) -> bool:
-        if _is_feature_test(test):
+    def _feature_test(self, test: cst.BaseExpression, type_checking: bool = True) -> bool:
+        if _is_feature_test(test, type_checking):
             return True
         flags = self.rule.context.project.memo(f"guard.resolve.flags:{self.rule.context.path}", self._feature_flags)
         return any(isinstance(sub, cst.Name) and sub.value in flags for sub in _walk(test))
@@ -239,13 +241,14 @@ def _literal_type(node: cst.CSTNode) -> str | None:
     return kind
 
 
-def _is_feature_test(test: cst.BaseExpression) -> bool:
+def _is_feature_test(test: cst.BaseExpression, type_checking: bool = True) -> bool:
+    names = {"hasattr", "getattr", "TYPE_CHECKING"} if type_checking else {"hasattr", "getattr"}
     for sub in _walk(test):
-        if isinstance(sub, cst.Name) and sub.value in {"hasattr", "getattr", "TYPE_CHECKING"}:
+        if isinstance(sub, cst.Name) and sub.value in names:
             return True
         if isinstance(sub, cst.Attribute) and sub.attr.value in {
-            "version_info", "platform", "TYPE_CHECKING", "implementation", "python_implementation",
-        }:  # fmt: skip
+            "version_info", "platform", "implementation", "python_implementation",
+        } | ({"TYPE_CHECKING"} if type_checking else set()):  # fmt: skip
             return True
     return False
 
