@@ -189,11 +189,13 @@ def fetch(name: str, version: str) -> Path:
     dl.mkdir(parents=True, exist_ok=True)
     archive = _archive(dl, name, version)
     if archive is None:
-        subprocess.run(
+        done = subprocess.run(
             [sys.executable, "-m", "pip", "download", "--no-deps", "--no-binary", ":all:",
              f"{name}=={version}", "-d", str(dl), "-q"],
-            check=True, capture_output=True,
+            capture_output=True,
         )  # fmt: skip
+        if done.returncode != 0:  # pip builds the metadata, which old setup.py files fail at
+            _download_sdist(dl, name, version)
         archive = _archive(dl, name, version)
     if archive is None:
         raise RuntimeError(f"no sdist for {name}=={version}")
@@ -209,6 +211,25 @@ def fetch(name: str, version: str) -> Path:
     inner.rename(target)
     unpack.rmdir()
     return target
+
+
+def _download_sdist(dl: Path, name: str, version: str) -> None:
+    """The sdist of ``name==version`` straight from PyPI's simple index, checked against the
+    index's sha256, for a release whose metadata pip can no longer build (``use_2to3``)."""
+    import hashlib
+    import re
+    import urllib.request
+
+    index = urllib.request.urlopen(f"https://pypi.org/simple/{name}/", timeout=60).read().decode()
+    for url, digest in re.findall(r'href="([^"#]+)#sha256=([0-9a-f]+)"', index):
+        filename = url.rsplit("/", 1)[-1]
+        stems = {f"{name}-{version}".lower(), f"{name.replace('-', '_')}-{version}".lower()}
+        if any(filename.lower() in (f"{stem}.tar.gz", f"{stem}.zip") for stem in stems):
+            data = urllib.request.urlopen(url, timeout=120).read()
+            if hashlib.sha256(data).hexdigest() != digest:
+                raise RuntimeError(f"sha256 mismatch for {filename}")
+            (dl / filename).write_bytes(data)
+            return
 
 
 def _archive(dl: Path, name: str, version: str) -> Path | None:
