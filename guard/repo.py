@@ -136,6 +136,7 @@ def is_test_path(path: str) -> bool:
     return (
         name.startswith("test_")
         or name.endswith("_test.py")
+        or name in ("tests.py", "test.py")  # unittest's and Django's single test module
         or name == "conftest.py"
         or "/tests/" in f"/{path}"
         or "/test/" in f"/{path}"

@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import ast
 import re
+from collections.abc import Iterable
 from pathlib import Path
 
 import libcst as cst
@@ -290,7 +291,11 @@ class UnresolvedImport(Rule):
         (a setup.py list passed by name) or by its own unconditional imports before the patch? Its
         contents are then unknown here (it is not installed), as for any declared dependency."""
         project = self.context.project
-        declared = project.memo("unresolved-import.setup-py", lambda: _setup_py_imports(project.repo))
+        patched = project.files.get("setup.py")
+        texts = [_read(project.repo / "setup.py")]
+        if patched is not None and patched.after is not None:
+            texts.append(patched.after.text)  # a requirement the patch declares counts too
+        declared = project.memo("unresolved-import.setup-py", lambda: _setup_py_imports(texts))
         if top in declared:
             return True
         originals = {
@@ -362,12 +367,17 @@ def _extends_path(tree: ast.Module) -> int | None:
     return min(lines, default=None)
 
 
-def _setup_py_imports(repo: Path) -> frozenset[str]:
-    """Import names of the requirements setup.py passes to ``setup()``, following module-level names
-    (``requires = [...]; setup(install_requires=requires)``). Read with ``ast``; never executed."""
+def _setup_py_imports(texts: Iterable[str | None]) -> frozenset[str]:
+    """Import names of the requirements setup.py passes to ``setup()`` in any of ``texts`` (its
+    original and patched versions), following module-level names (``requires = [...];
+    setup(install_requires=requires)``). Read with ``ast``; never executed."""
+    return frozenset(name for text in texts if text for name in _setup_py_text_imports(text))
+
+
+def _setup_py_text_imports(text: str) -> frozenset[str]:
     try:
-        tree = ast.parse((repo / "setup.py").read_text(encoding="utf-8", errors="replace"))
-    except (OSError, SyntaxError, ValueError):
+        tree = ast.parse(text)
+    except (SyntaxError, ValueError):
         return frozenset()
     assigned: dict[str, list[ast.expr]] = {}
     for node in tree.body:

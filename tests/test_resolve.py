@@ -128,3 +128,14 @@ def test_call_sites_of_a_deeply_nested_expression_are_indexed_without_recursion(
     sites = _sites_in("deep", source)
     assert [s.callee for s in sites] == ["f"] * 900 + ["g"]
     assert sites[-1].cls == "A"
+
+
+def test_class_attributes_aliasing_each_other_resolve_to_unknown_not_a_crash(tmp_path: Path) -> None:
+    """``a = b`` beside ``b = a`` in a class body (tinycss2's color4 crashed removed-api with a
+    RecursionError): the alias chain is followed once, a cycle is unknown, a plain alias resolves."""
+    source = "class C:\n    a = b\n    b = a\n    c = c\n\n    def f(self):\n        pass\n\n    g = f\n"
+    env = Environment(tmp_path, (3, 10), {"m.py": source})
+    klass = env.resolve("m.C")
+    assert isinstance(klass, Klass)
+    assert isinstance(env.member(klass, "a"), Unknown) and isinstance(env.member(klass, "c"), Unknown)
+    assert isinstance(env.member(klass, "g"), Func)

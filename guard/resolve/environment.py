@@ -8,6 +8,7 @@ certain). Rules report only what is missing.
 from __future__ import annotations
 
 import difflib
+import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -22,6 +23,10 @@ Origin = Literal["repo", "stdlib", "installed", "declared"]
 _SKIPPED_BASES = frozenset(
     f"{m}.{n}" for m in ("typing", "typing_extensions") for n in ("Generic", "Protocol")
 )
+
+
+_ALIAS_CHAIN = threading.local()
+"""The class-attribute aliases being followed, per thread (see Environment._binding)."""
 
 
 @dataclass(frozen=True, eq=False)
@@ -296,7 +301,17 @@ class Environment:
             return self.resolve(binding.target) if binding.target != qualname else UNKNOWN
         if binding.kind == "alias" and binding.target:
             if owner is not None:
-                found = self._lookup(owner, binding.target, set()) if "." not in binding.target else None
+                # Class attributes aliasing each other (``a = b`` beside ``b = a``, or ``x = x``
+                # reading a global): the chain is followed once, a cycle resolves to UNKNOWN.
+                key = (owner.qualname, binding.target)
+                chain = _ALIAS_CHAIN.__dict__.setdefault("keys", set())
+                if "." in binding.target or key in chain:
+                    return UNKNOWN
+                chain.add(key)
+                try:
+                    found = self._lookup(owner, binding.target, set())
+                finally:
+                    chain.discard(key)
                 return found if found is not None else UNKNOWN
             return self.resolve_in(module, binding.target)[1]
         if binding.kind == "class" and binding.cls is not None:
