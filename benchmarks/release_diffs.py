@@ -19,8 +19,8 @@ was run once with the third session's code: its clean estimate; then read, so sp
 chosen the same way before it was run, was the estimate after the fixes HELD_OUT_4 prompted, and has
 been read since. HELD_OUT_6, chosen the same way in the fourth session, was run once (clean and with
 injected hallucinations, benchmarks/inject_eval.py) at the end of that session: its estimate; then
-read, so spent. HELD_OUT_7, chosen the same way in the fifth session, is kept for that session's
-estimate. None may be tuned on; a fix prompted by a held-out false alarm makes
+read, so spent. HELD_OUT_7, chosen the same way in the fifth session, was run once at the end of
+that session (clean and injected): its estimate; then read, so spent. None may be tuned on; a fix prompted by a held-out false alarm makes
 that set tuned, and calls for a fresh one.
 
 Each diff holds the Python files, type stubs (``.pyi``) and the root files that declare the target
@@ -143,7 +143,8 @@ HELD_OUT_6: dict[str, list[str]] = {
 # Chosen in the fifth session (2026-11-21), before any of it was run, after HELD_OUT_6 had been run
 # and read (spent; it may now enter fits): nine well-known pure-Python packages never used in a set,
 # each with its last four releases as `pip index versions` listed them that day. Never fitted on;
-# run once, clean and injected, with guard as finally committed: the session's estimate.
+# run once, clean and injected, with guard as finally committed: the session's estimate (run at
+# 07fca62; read since, so spent).
 HELD_OUT_7: dict[str, list[str]] = {
     "jsonpointer": ["3.9", "3.10", "3.11", "3.12"],
     "isodate": ["0.5.4", "0.6.0", "0.6.1", "0.7.2"],
