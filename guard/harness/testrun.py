@@ -53,8 +53,8 @@ from guard.harness.runtime import Runtime
 
 MAX_FINDINGS = 3
 """Failing tests reported as findings; more are named in a note."""
-WALL_SLACK = 3.0
-"""How far the tests' wall time may stretch past their CPU budget on a busy machine."""
+MAX_CONFIRMED = 12
+"""Failing cases run again on their own (against the original code, then the patched code)."""
 SCREEN_SHARE = 0.6
 """Share of the budget for the first run of every case; the rest confirms failures."""
 MAX_CASES = 16
@@ -100,13 +100,11 @@ def run_tests(rt: Runtime, specs: Sequence[TestSpec], touched: Sequence[Touched]
               tmp: Path, wall_end: float = math.inf) -> tuple[list[dict[str, Any]], list[str]]:
     """Run ``specs``; return the findings (JSON, with their own path and line) and notes.
     ``paths`` maps a touched module's filename to its repo-relative path. The first run of every
-    case gets ``SCREEN_SHARE`` of ``budget_s`` in CPU time (so a busy machine screens as many
-    cases as an idle one); wall time may stretch to ``WALL_SLACK`` times the budget, never past
-    ``wall_end``."""
+    case gets ``SCREEN_SHARE`` of ``budget_s`` in CPU time, and at most ``MAX_CONFIRMED``
+    failures are run again: counts, not wall time, so that a busy machine finds what an idle
+    one does (the same patch, the same findings); ``wall_end`` is the hard stop."""
     from guard.harness.session import changed_lines
 
-    start = time.monotonic()
-    end = min(wall_end, start + WALL_SLACK * budget_s)
     code = {t.filename: changed_lines(t.before, t.after) for t in touched
             if t.filename in paths and not _is_test(paths[t.filename])}
     code = {f: lines for f, lines in code.items() if lines}
@@ -135,18 +133,19 @@ def run_tests(rt: Runtime, specs: Sequence[TestSpec], touched: Sequence[Touched]
     # One forked run of every case against the patched code, in order, finds the candidates;
     # each candidate is then run on its own, from the state after import, against the original
     # code and (traced) against the patched code again: only those two isolated runs decide.
-    screened = _forked(rt, rt.worlds.new, items, per_test_s, tmp, {},
-                       min(end, start + WALL_SLACK * SCREEN_SHARE * budget_s), SCREEN_SHARE * budget_s)
+    screened = _forked(rt, rt.worlds.new, items, per_test_s, tmp, {}, wall_end, SCREEN_SHARE * budget_s)
     if len(screened) < len(items):
         notes.append(f"tests: budget used up after {len(screened)} of {len(items)} test cases")
     reported: set[tuple[str, str]] = set()
+    confirmed = 0
     for (spec, case), first in zip(items, screened, strict=False):
         label = f"{spec.path}::{spec.qualname}"
         if first.kind not in ("fail", "error") or (spec.path, spec.qualname) in reported:
             continue
-        if time.monotonic() >= end:
+        if time.monotonic() >= wall_end or confirmed >= MAX_CONFIRMED:
             notes.append("tests: budget used up while confirming failures")
             break
+        confirmed += 1
         if len(findings) >= MAX_FINDINGS:
             more.append(label)
             reported.add((spec.path, spec.qualname))
