@@ -180,3 +180,16 @@ def test_stacked_parametrize_marks_use_every_value_when_the_product_is_too_large
     cases = _combine([names, extras, urls])
     assert len(cases) <= MAX_CASES
     assert {c["extras"] for c in cases} == set(range(4)) and {c["name"] for c in cases} == set(range(6))
+
+
+def test_several_new_tests_failing_give_one_test_fails_finding(sandbox_repo: Path) -> None:
+    """With no run against the original to compare, failing new tests share one likely cause:
+    one finding carries the evidence (weak: a warning), the rest are named in a note."""
+    _repo(sandbox_repo, {"pkg/shelf.py": SHELF, "tests/test_shelf.py": TESTS})
+    buggy = SHELF + '\n\ndef plural(name, count):\n    return name if count < 1 else name + "s"\n'
+    added = TESTS.replace("from pkg.shelf import Shelf, label", "from pkg.shelf import Shelf, label, plural")
+    added += ('\n\ndef test_plural_one():\n    assert plural("pen", 1) == "pen"\n'
+              '\n\ndef test_plural_one_cup():\n    assert plural("cup", 1) == "cup"\n')
+    found = _tests_findings(sandbox_repo, {"pkg/shelf.py": (SHELF, buggy), "tests/test_shelf.py": (TESTS, added)})
+    assert [f.rule for f in found] == ["test-fails"]
+    assert found[0].severity.label == "warning"

@@ -164,12 +164,19 @@ def run_tests(rt: Runtime, specs: Sequence[TestSpec], touched: Sequence[Touched]
             rule = "test-regression"
         elif new.where is not None and (new.kind == "fail" or new.in_patch):
             rule = "test-fails"
+            if any(f["rule"] == rule for f in findings):
+                # Several new tests failing where none can be compared with the original share
+                # one likely cause (this runner's environment as much as the patch): one finding
+                # carries that evidence, the others are named.
+                more.append(label)
+                reported.add((spec.path, spec.qualname))
+                continue
         else:
             continue
         findings.append(_finding(rule, spec, case, new, old, paths))
         reported.add((spec.path, spec.qualname))
     if more:
-        notes.append(f"tests: {len(more)} more tests pass before the patch and fail after it "
+        notes.append(f"tests: {len(more)} more tests fail after the patch "
                      f"({', '.join(more[:5])}{', ...' if len(more) > 5 else ''})")
     notes.append(f"tests: {len(screened)} test cases run, {skipped} tests not runnable here "
                  "(fixtures, marks)")
