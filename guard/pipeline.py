@@ -22,7 +22,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from guard.changes import FileChanges, analyse_file
+from guard.changes import FileChanges, analyse_file, parse_tree
 from guard.checks import bandit, mypy, ruff
 from guard.checks.base import ToolFailure, ToolRun
 from guard.checks.mypy_daemon import DaemonUnavailable, MypyDaemon
@@ -30,7 +30,7 @@ from guard.config import Options
 from guard.context import in_context
 from guard.findings import Finding, Note, Severity, ToolError
 from guard.newonly import new_only
-from guard.repo import importers, is_test_path, module_name
+from guard.repo import importers, is_test_path, module_name, read_text
 from guard.workspace import State, Workspace
 
 if TYPE_CHECKING:  # the property stage loads only when it runs
@@ -412,11 +412,8 @@ def test_subjects(
         if not _test_module(c.path) or c.after is None or c.after.syntax_error is not None:
             continue
         edited = {d.qualname for d in c.changed_definitions}
-        try:
-            tests = _test_defs(ast.parse(c.after.text), c.after.text.splitlines())
-        except (SyntaxError, ValueError):
-            continue
-        for qualname, _ in tests:
+        assert c.after.tree is not None  # it parsed: no syntax error
+        for qualname, _ in _test_defs(c.after.tree, c.after.text.splitlines()):
             # An edited test, or a test of an edited class (a new TestCase whose tests a mixin
             # of the module defines).
             if (qualname in edited or qualname.split(".")[0] in edited) and len(chosen.get(c.path, [])) < MAX_CHANGED_TESTS:
@@ -429,16 +426,16 @@ def test_subjects(
         key=lambda f: (not any(stem in f.rsplit("/", 1)[-1] for stem in stems), f),
     )
     pattern = re.compile(r"\b(?:" + "|".join(map(re.escape, sorted(names))) + r")\b") if names else None
+    texts = {path: c.file.after for path, c in touched.items()}
     covering = 0
     for path in files:
         if pattern is None or covering >= MAX_COVERING_TESTS:
             break
-        hit = touched.get(path)
-        text = hit.file.after if hit is not None else _read(ws.repo / path)
+        text = texts[path] if path in texts else texts.setdefault(path, read_text(ws.repo / path))
         if not text or pattern.search(text) is None:
             continue
         try:
-            tree = ast.parse(text)
+            tree = parse_tree(text)
         except (SyntaxError, ValueError):
             continue
         for qualname, body in _test_defs(tree, text.splitlines()):
@@ -451,11 +448,9 @@ def test_subjects(
                 break
     modules = []
     for path in chosen:
-        hit = touched.get(path)
-        text = hit.file.after if hit is not None else _read(ws.repo / path)
         # The same text in both worlds: the test as the patch leaves it, run against the original
         # and the patched code (guard.harness.testrun).
-        modules.append(properties.ModuleVersions(path, text, text))
+        modules.append(properties.ModuleVersions(path, texts[path], texts[path]))
     return modules, [t for ts in chosen.values() for t in ts]
 
 
@@ -509,13 +504,6 @@ def _searched_names(functions: Sequence[properties.ChangedFunction]) -> set[str]
         if len(name) >= 3 and not name.startswith("test"):
             names.add(name)
     return names
-
-
-def _read(path: Path) -> str | None:
-    try:
-        return path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError):
-        return None
 
 
 def _properties_stage(

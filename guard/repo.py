@@ -32,6 +32,14 @@ def python_files(repo: Path) -> list[str]:
     return sorted(found)
 
 
+def read_text(path: Path) -> str | None:
+    """A repo file's text as UTF-8; None when it cannot be read or decoded."""
+    try:
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return None
+
+
 def module_name(repo: Path, rel_path: str) -> str:
     """The dotted name Python gives ``rel_path``: packages are found by their ``__init__.py``."""
     parts = rel_path[: -len(Path(rel_path).suffix)].split("/")

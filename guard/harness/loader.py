@@ -96,7 +96,8 @@ class _Finder(importlib.abc.MetaPathFinder):
 class Worlds:
     def __init__(self, touched: Sequence[Touched]) -> None:
         self.names = [t.name for t in touched]
-        self.sources_names = frozenset(self.names)
+        self.tops = frozenset(n.split(".")[0] for n in self.names)
+        """The top-level packages of the touched modules: the repo's own."""
         self.old = World("old", {t.name: (t.before, t.filename, t.is_pkg) for t in touched})
         self.new = World("new", {t.name: (t.after, t.filename, t.is_pkg) for t in touched})
         self._finder = _Finder()
@@ -109,13 +110,7 @@ class Worlds:
                 sys.modules.pop(name, None)
             self._finder.active = world
             shared = _shared_bindings(self.names, self.new.bindings) if world is self.old else {}
-            for name in targets:
-                if world.sources[name][0] is None:
-                    continue
-                try:
-                    importlib.import_module(name)
-                except BaseException as exc:  # untrusted module code: anything can escape
-                    world.errors[name] = exc
+            _import_all(world, targets)
             world.modules = {n: sys.modules[n] for n in self.names if n in sys.modules}
             for (parent, child), value in shared.items():
                 setattr(parent, child, value)  # importing the old submodule rebound it
@@ -132,15 +127,7 @@ class Worlds:
             for name in tests:
                 sys.modules.pop(name, None)
             with bounded():
-                for name in tests:
-                    if world.sources[name][0] is None:
-                        continue
-                    try:
-                        importlib.import_module(name)
-                    except BaseException as exc:  # untrusted module code: anything can escape
-                        world.errors[name] = exc
-                        if type(exc).__name__ == "CallTimeout":
-                            raise  # the block's time is up
+                _import_all(world, tests, stop_on="CallTimeout")  # the block's time is up
             world.modules.update({n: sys.modules[n] for n in tests if n in sys.modules})
         self.rebind_shared(self.new)
         self.enter(self.new)
@@ -157,9 +144,8 @@ class Worlds:
             for attr, value in vars(module).items():
                 if isinstance(value, type) or inspect.isfunction(value):
                     index.setdefault(id(value), (name, attr))
-        tops = {n.split(".")[0] for n in self.names}
         for name, module in list(sys.modules.items()):
-            if name in self.sources_names or name.split(".")[0] not in tops or module is None:
+            if name in self.old.sources or name.split(".")[0] not in self.tops or module is None:
                 continue
             for attr, value in list(vars(module).items()):
                 hit = index.get(id(value))
@@ -173,6 +159,20 @@ class Worlds:
     def enter(self, world: World) -> None:
         self._finder.active = world
         _install(world, self.names)
+
+
+def _import_all(world: World, names: Sequence[str], stop_on: str | None = None) -> None:
+    """Import ``names`` (those ``world`` has a source for), recording each failure in the world;
+    an exception of the class named ``stop_on`` is recorded and re-raised, ending the imports."""
+    for name in names:
+        if world.sources[name][0] is None:
+            continue
+        try:
+            importlib.import_module(name)
+        except BaseException as exc:  # untrusted module code: anything can escape
+            world.errors[name] = exc
+            if type(exc).__name__ == stop_on:
+                raise
 
 
 _MISSING = object()

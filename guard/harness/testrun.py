@@ -50,6 +50,7 @@ from typing import Any
 from guard.harness.compare import Outcome
 from guard.harness.loader import Touched, World
 from guard.harness.runtime import Runtime
+from guard.repo import is_test_path
 
 MAX_FINDINGS = 3
 """Failing tests reported as findings; more are named in a note."""
@@ -106,7 +107,7 @@ def run_tests(rt: Runtime, specs: Sequence[TestSpec], touched: Sequence[Touched]
     from guard.harness.session import changed_lines
 
     code = {t.filename: changed_lines(t.before, t.after) for t in touched
-            if t.filename in paths and not _is_test(paths[t.filename])}
+            if t.filename in paths and not is_test_path(paths[t.filename])}
     code = {f: lines for f, lines in code.items() if lines}
     findings: list[dict[str, Any]] = []
     notes: list[str] = []
@@ -181,12 +182,6 @@ def run_tests(rt: Runtime, specs: Sequence[TestSpec], touched: Sequence[Touched]
     notes.append(f"tests: {len(screened)} test cases run, {skipped} tests not runnable here "
                  "(fixtures, marks)")
     return findings, notes
-
-
-def _is_test(path: str) -> bool:
-    from guard.repo import is_test_path
-
-    return is_test_path(path)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -519,16 +514,12 @@ def _import_regression(rt: Runtime, spec: TestSpec) -> dict[str, Any] | None:
         return None
     if not isinstance(error, ImportError | AttributeError | NameError | TypeError):
         return None
-    if isinstance(error, ModuleNotFoundError) and (error.name or "").split(".")[0] not in _own_tops(rt):
+    if isinstance(error, ModuleNotFoundError) and (error.name or "").split(".")[0] not in rt.worlds.tops:
         return None  # a dependency missing here, not a module of the repo the patch removed
     message = (f"{spec.path} imports with the original code and fails to import with the patched "
                f"code ({type(error).__name__}: {str(error)[:160]}); its tests no longer run")
     return {"rule": "test-regression", "path": spec.path, "line": 1, "message": message,
             "symbol": spec.path, "evidence": [["test", spec.path], ["new", f"{type(error).__name__}: {error}"]]}
-
-
-def _own_tops(rt: Runtime) -> set[str]:
-    return {name.split(".")[0] for name in rt.worlds.names}
 
 
 def _finding(rule: str, spec: TestSpec, case: Case, new: Result, old: Result,

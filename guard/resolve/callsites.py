@@ -10,7 +10,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from guard.changes import parse_tree
-from guard.repo import module_name, python_files
+from guard.repo import module_name, python_files, read_text
 from guard.resolve.signature import CallShape, chain
 
 
@@ -79,7 +79,7 @@ def index(repo: Path, overlay: dict[str, str | None]) -> dict[str, list[Site]]:
     paths |= {p for p, t in overlay.items() if t is not None and p.endswith(".py")}
     out: dict[str, list[Site]] = {}
     for rel in sorted(paths):
-        text = overlay.get(rel) if rel in overlay else _read(repo / rel)
+        text = overlay.get(rel) if rel in overlay else read_text(repo / rel)
         if text is None:
             continue
         digest = hashlib.sha1(text.encode("utf-8", "surrogatepass")).hexdigest()
@@ -90,8 +90,3 @@ def index(repo: Path, overlay: dict[str, str | None]) -> dict[str, list[Site]]:
     return out
 
 
-def _read(path: Path) -> str | None:
-    try:
-        return path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError):
-        return None
