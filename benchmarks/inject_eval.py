@@ -12,7 +12,7 @@ rerun. Printed: per class, how many injected diffs guard fails (caught), how man
 clean diff passes (caught on its own), and how many have a counting finding within a line of the
 injection (located); and the share of clean diffs failed (false alarms).
 
-    .venv/bin/python benchmarks/inject_eval.py [--set fit|NAME|all] [--only six,tomli] [--classes-per-diff 4]
+    .venv/bin/python benchmarks/inject_eval.py [--set fit|NAME|all] [--only six,tomli] [--classes-per-diff 4] [--classes C1,C2]
         [--max-lines 800] [--jobs 2] [--recheck] [--report-only] [--model FILE]
 """
 
@@ -97,8 +97,10 @@ def run_target(target: Target, jobs: list[tuple[str, Injection | None]]) -> list
 
 
 def plan(
-    which: str, only: set[str], classes_per_diff: int, max_lines: int, seed: int
+    which: str, only: set[str], classes_per_diff: int, max_lines: int, seed: int, classes: set[str] | None = None
 ) -> list[tuple[Target, list[tuple[str, Injection | None]]]]:
+    """Each release diff's checks: the clean diff and its injections; with ``classes``, only the
+    injections of those classes (drawn exactly as without it, the others dropped), no clean check."""
     out = []
     if which == "fit":
         releases = {n: v for label in FIT_SETS for n, v in selected(only, label).items()}
@@ -108,10 +110,12 @@ def plan(
         diff, added = release_diff(target.old, target.new)
         if not diff or added > max_lines:
             continue
-        jobs: list[tuple[str, Injection | None]] = [(f"{target.key} | clean", None)]
+        jobs: list[tuple[str, Injection | None]] = [] if classes else [(f"{target.key} | clean", None)]
         for injection in choose(target, classes_per_diff, seed):
-            jobs.append((f"{target.key} | {injection.cls} | {injection.description}", injection))
-        out.append((target, jobs))
+            if not classes or injection.cls in classes:
+                jobs.append((f"{target.key} | {injection.cls} | {injection.description}", injection))
+        if jobs:
+            out.append((target, jobs))
     return out
 
 
@@ -201,6 +205,7 @@ def main() -> int:
                         help="fit: every set a fit may use (all but the held-out estimate)")
     parser.add_argument("--only", default="", help="comma-separated package names")
     parser.add_argument("--classes-per-diff", type=int, default=4)
+    parser.add_argument("--classes", default="", help="comma-separated: only injections of these classes, no clean checks")
     parser.add_argument("--max-lines", type=int, default=800, help="skip release diffs adding more lines")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--jobs", type=int, default=2)
@@ -210,7 +215,11 @@ def main() -> int:
     parser.add_argument("--model", type=Path, help="a score model JSON (default: the shipped one)")
     args = parser.parse_args()
     only = {n for n in args.only.split(",") if n}
-    work = plan(args.set, only, args.classes_per_diff, args.max_lines, args.seed)
+    classes = {c for c in args.classes.split(",") if c}
+    unknown = classes - set(CLASSES)
+    if unknown:
+        parser.error(f"unknown class(es): {', '.join(sorted(unknown))}; known: {', '.join(CLASSES)}")
+    work = plan(args.set, only, args.classes_per_diff, args.max_lines, args.seed, classes)
     if not args.report_only:
         run(work, args.recheck, args.jobs)
     model = model_from_json(json.loads(args.model.read_text())) if args.model else load_model()
