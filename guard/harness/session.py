@@ -627,8 +627,12 @@ TEST_CALL_S = 2.0
 """Wall time for one call of one test case: generous, so that a busy machine does not time out a
 test an idle one finishes (a hanging test still stops, and the stage's end bounds them all)."""
 
-WALL_SLACK = 3.0
-"""How far a function's wall time may stretch past its CPU budget when the machine is busy."""
+WALL_SLACK = 5.0
+"""How far a function's wall time may stretch past its CPU budget when the machine is busy. An
+idle machine never reaches it (wall time is CPU time there); at 3, two checks side by side on two
+cores (the determinism test's load: each check's analyzers and its sandbox child compete for the
+same core) cut one Hypothesis search short in one of 762 runs, and a finding went missing. The
+stage's own end still bounds the whole."""
 
 
 def run_all(job: dict[str, Any], touched: list[Touched], names: dict[str, str],
