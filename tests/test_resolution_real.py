@@ -132,3 +132,19 @@ def test_a_protocol_class_has_its_metaclass_methods_bound(tmp_path: Path) -> Non
     assert _lines(BadCallSignature, wrong, tmp_path / "bad-call") == [("pkg/mod.py", 12)]
     missing = Example(before=_REGISTER.format(call=""), after=_REGISTER.format(call="A.enroll(C)"))
     assert _lines(NonexistentAttribute, missing, tmp_path / "bad-attr") == [("pkg/mod.py", 12)]
+
+
+def test_a_stub_that_never_spells_a_name_is_not_summarised_per_version() -> None:
+    # A made-up attribute of builtins: no version of builtins.pyi can bind a word it never spells,
+    # so the per-version summaries (about a second for builtins.pyi) are skipped.
+    from guard.resolve import environment
+    from guard.resolve.environment import Environment, Module
+
+    env = Environment(Path("."), (3, 10))
+    stub = env._stdlib_stub(Module("builtins"))
+    assert stub is not None
+    assert environment._mentions(stub[0], "print") and not environment._mentions(stub[0], "prnit_all")
+    environment._summary_from_file.cache_clear()
+    assert env.added_later(Module("builtins"), "prnit_all") is None
+    assert not env.stub_leaves_out(Module("builtins"), "prnit_all")
+    assert environment._summary_from_file.cache_info().currsize <= 1  # the source's, at most

@@ -8,6 +8,7 @@ certain). Rules report only what is missing.
 from __future__ import annotations
 
 import difflib
+import re
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -347,6 +348,8 @@ class Environment:
             return False
         stub, module, cls = found
         for minor in range(min(self.target[1], 8), self._newest_minor() + 1):
+            if not _mentions(stub, name):
+                break  # no version of a stub that never spells the name binds it
             summary = _file_summary(stub, module, True, (3, minor))
             if summary is None or _binds(summary, cls, name):
                 return False
@@ -368,6 +371,8 @@ class Environment:
         if found is None:
             return None
         stub, module, cls = found
+        if not _mentions(stub, name):
+            return None
         for minor in range(self.target[1] + 1, self._newest_minor() + 1):
             summary = _file_summary(stub, module, True, (3, minor))
             if summary is not None and _binds(summary, cls, name):
@@ -488,6 +493,23 @@ class Environment:
                 if isinstance(resolved, Klass):
                     names |= self.members(resolved, seen)
         return names
+
+
+def _mentions(path: Path, name: str) -> bool:
+    """Whether the file at ``path`` spells ``name`` as a word anywhere. A stub that never does
+    binds it under no Python version, which is all a made-up attribute needs to know: summarising
+    a large stub (builtins.pyi) once per Python version to learn that took about a second, and a
+    hallucinated name is exactly the one that is spelled nowhere."""
+    try:
+        mtime = path.stat().st_mtime_ns
+    except OSError:
+        return True  # unknown: let the summaries decide
+    return name in _words(str(path), mtime)
+
+
+@lru_cache(maxsize=256)
+def _words(path: str, mtime: int) -> frozenset[str]:
+    return frozenset(re.findall(r"\w+", Path(path).read_text(encoding="utf-8", errors="replace")))
 
 
 def _binds(summary: ModuleSummary, cls: str | None, name: str) -> bool:
