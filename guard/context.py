@@ -27,6 +27,16 @@ Some findings are true to the letter and still say nothing about the patch:
   its findings are about code that ships, as guard's own security rules, which skip tests;
 - mypy's "has no attribute" for ``__self__``, ``__name__`` and the like on a ``Callable[...]``:
   every function or method object has them; mypy's callable type does not declare them;
+- a function defined in a loop that reads the loop's variables (ruff's B023) but is only ever called
+  in the same iteration, by name (``def render(size): md(unit * size)`` then ``render(200)``): the
+  late binding B023 warns of needs the function to outlive its iteration (stored, returned, passed
+  on), and this one does not;
+- a "possible f-string without an f prefix" (ruff's RUF027) that is a template: a string bound to
+  a name that is only ever used to fill it in (``fmt = "{param} is deprecated"`` /
+  ``fmt.format(param=param)``, ``fmt % values``);
+- mypy's complaints about a type comment (``# type: (callable) -> callable``, ``[valid-type]``),
+  which Python never evaluates, and about the unusable type such an annotation leaves behind
+  (``callable? not callable``: mypy marks it with a ``?``): the code runs as it reads;
 - mypy in test code: tests are written against mocks, fixtures and attributes set at run time,
   which mypy reads worst (many projects do not type-check their tests at all), and a test that
   calls what does not exist fails the first time it runs. guard's own resolution rules, which
@@ -345,6 +355,133 @@ def _binds_getattr(node: ast.stmt) -> bool:
     return False
 
 
+_LOOPS = (ast.For, ast.AsyncFor, ast.While)
+_SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)
+
+
+def _parents(tree: ast.AST) -> dict[ast.AST, ast.AST]:
+    return {child: node for node in ast.walk(tree) for child in ast.iter_child_nodes(node)}
+
+
+def _within(node: ast.AST, parents: Mapping[ast.AST, ast.AST], ancestor: ast.AST) -> bool:
+    """Is ``node`` inside ``ancestor`` without an intervening function or class definition?"""
+    here = parents.get(node)
+    while here is not None and here is not ancestor:
+        if isinstance(here, _SCOPES):
+            return False
+        here = parents.get(here)
+    return here is ancestor
+
+
+@lru_cache(maxsize=256)
+def iteration_local_closure_lines(source: str) -> frozenset[int]:
+    """Lines of functions defined in a loop body (``def f`` or ``f = lambda``, undecorated) whose
+    name is only ever used to call them directly, in the same loop body and not from inside another
+    function: such a function never outlives its iteration, so it sees the loop variables' current
+    values (what ruff's B023, late binding of loop variables, warns about cannot happen)."""
+    tree = _tree(source)
+    if tree is None:
+        return frozenset()
+    parents = _parents(tree)
+    lines: set[int] = set()
+    for loop in ast.walk(tree):
+        if not isinstance(loop, _LOOPS):
+            continue
+        for node in ast.walk(loop):
+            name: str | None = None
+            function: ast.stmt | None = None
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and not node.decorator_list:
+                name, function = node.name, node
+            elif (
+                isinstance(node, ast.Assign)
+                and len(node.targets) == 1
+                and isinstance(node.targets[0], ast.Name)
+                and isinstance(node.value, ast.Lambda)
+            ):
+                name, function = node.targets[0].id, node
+            if name is None or function is None or not _within(function, parents, loop):
+                continue
+            scope = parents.get(loop)
+            while scope is not None and not isinstance(scope, ast.Module | ast.FunctionDef | ast.AsyncFunctionDef):
+                scope = parents.get(scope)
+            uses = [
+                n for n in ast.walk(scope or tree)
+                if isinstance(n, ast.Name) and n.id == name and isinstance(n.ctx, ast.Load)
+            ]  # fmt: skip
+            if uses and all(
+                isinstance(call := parents.get(n), ast.Call) and call.func is n and _within(n, parents, loop)
+                for n in uses
+            ):
+                lines.update(range(function.lineno, (function.end_lineno or function.lineno) + 1))
+    return frozenset(lines)
+
+
+_FILLS = frozenset({"format", "format_map"})
+
+
+@lru_cache(maxsize=256)
+def template_lines(source: str) -> frozenset[int]:
+    """Lines of string literals bound to a name (``fmt = "{param} is deprecated"``) that every use
+    of the name, in the same function or module, fills in (``fmt.format(...)``, ``fmt % values``):
+    templates, not forgotten f-strings."""
+    tree = _tree(source)
+    if tree is None:
+        return frozenset()
+    parents = _parents(tree)
+    lines: set[int] = set()
+    for node in ast.walk(tree):
+        if not (
+            isinstance(node, ast.Assign)
+            and len(node.targets) == 1
+            and isinstance(node.targets[0], ast.Name)
+            and isinstance(node.value, ast.Constant)
+            and isinstance(node.value.value, str)
+        ):
+            continue
+        name = node.targets[0].id
+        scope = parents.get(node)
+        while scope is not None and not isinstance(scope, ast.Module | ast.FunctionDef | ast.AsyncFunctionDef):
+            scope = parents.get(scope)
+        uses = [
+            n for n in ast.walk(scope or tree)
+            if isinstance(n, ast.Name) and n.id == name and isinstance(n.ctx, ast.Load)
+        ]  # fmt: skip
+        if uses and all(_fills(n, parents) for n in uses):
+            lines.update(range(node.lineno, (node.end_lineno or node.lineno) + 1))
+    return frozenset(lines)
+
+
+def _fills(use: ast.Name, parents: Mapping[ast.AST, ast.AST]) -> bool:
+    """Is this use of a name the template of ``name.format(...)`` or ``name % ...``?"""
+    parent = parents.get(use)
+    if isinstance(parent, ast.Attribute) and parent.attr in _FILLS:
+        call = parents.get(parent)
+        return isinstance(call, ast.Call) and call.func is parent
+    return isinstance(parent, ast.BinOp) and parent.left is use and isinstance(parent.op, ast.Mod)
+
+
+# mypy's name for a type it could not analyse (an invalid annotation): ``callable?``.
+_UNANALYSED_TYPE = re.compile(r'(?:^|[\s"(\[,])[A-Za-z_][\w.]*\?(?=$|[\s"),\]])')
+
+
+@lru_cache(maxsize=256)
+def type_comment_lines(source: str) -> frozenset[int]:
+    """Lines whose types come from a type comment: a ``def`` with a signature comment (``#
+    type: (callable) -> callable``) from its first line to its body, where mypy reports, and
+    statements annotated by a trailing ``# type: T``."""
+    try:
+        tree = ast.parse(source, type_comments=True)
+    except (SyntaxError, ValueError):
+        return frozenset()
+    lines: set[int] = set()
+    for node in ast.walk(tree):
+        if getattr(node, "type_comment", None) and isinstance(node, ast.stmt):
+            body: list[ast.stmt] = getattr(node, "body", [])
+            last = body[0].lineno if body else (node.end_lineno or node.lineno)
+            lines.update(range(node.lineno, last + 1))
+    return frozenset(lines)
+
+
 def _catches_lookup(kind: ast.expr | None) -> bool:
     names = kind.elts if isinstance(kind, ast.Tuple) else [kind] if kind is not None else []
     for name in names:
@@ -389,6 +526,14 @@ def _explained(f: Finding, source: str | None) -> str | None:
             return "a stub may use a name before it defines it: stubs are never run"
     if f.analyzer == "mypy" and f.rule == "attr-defined" and _function_attribute(f.message):
         return "an attribute every function or method object has: mypy's Callable type leaves it out"
+    if f.rule == "B023" and f.line in iteration_local_closure_lines(source):
+        return "the function is only called in the iteration that defines it: it sees the loop variables' current values"
+    if f.rule == "RUF027" and f.line in template_lines(source):
+        return "a template: every use of the string fills it in (.format or %)"
+    if f.analyzer == "mypy" and f.rule == "valid-type" and f.line in type_comment_lines(source):
+        return "an invalid type in a type comment, which Python never evaluates"
+    if f.analyzer == "mypy" and _UNANALYSED_TYPE.search(f.message):
+        return "follows from an annotation mypy could not read (its type is marked with ?): the code runs as it reads"
     if f.analyzer == "bandit" and is_test_path(f.path):
         return "test code: bandit's findings are about code that ships"
     if f.analyzer == "mypy" and is_test_path(f.path) and f.rule not in OWN_SIGNATURE_RULES:

@@ -225,3 +225,100 @@ def test_a_fallback_definition_for_an_older_python_is_not_an_incompatible_assign
         {"p.py": source},
     )  # fmt: skip
     assert [f.severity is Severity.INFO for f in found] == [True, False]
+
+
+LOOP_CLOSURES = """\
+import time
+
+
+def test_near_linear(cases, make):
+    for plugin, unit in cases:
+        md = make(plugin)
+
+        def render(size):
+            start = time.process_time()
+            md(unit * size + "\\n")
+            return time.process_time() - start
+
+        render(200)
+        assert render(2000) < render(1000) * 3
+
+
+def callbacks(names, out):
+    for name in names:
+        def report():
+            out.append(name)
+        out.append(report)
+    for name in names:
+        shout = lambda: name.upper()
+        shout()
+    for name in names:
+        def later():
+            return name
+        later()
+    return later
+"""
+
+
+def test_a_loop_closure_called_only_in_its_own_iteration_sees_the_current_values() -> None:
+    """ruff's B023 (a function defined in a loop reads the loop's variables) matters when the
+    function outlives its iteration: stored (line 20), or used after the loop (line 27). One only
+    called by name in the same iteration (lines 10, 23) sees the values the iteration bound."""
+    found = in_context(
+        [finding("t.py", line, "B023", "ruff") for line in (10, 20, 23, 27)], {"t.py": LOOP_CLOSURES}
+    )
+    assert [f.severity is Severity.INFO for f in found] == [True, False, True, False]
+    assert "only called in the iteration" in dict(found[0].evidence)["context"]
+
+
+TEMPLATES = """\
+def populate(messages, param, reason=""):
+    fmt = "'{param}' parameter is deprecated"
+    messages[param] = reason or fmt.format(param=param)
+    old = "%s is {param}"
+    messages["old"] = old % (param,)
+    shown = "{param} is deprecated"
+    print(shown)
+    mixed = "{param}"
+    return mixed.format(param=param), mixed
+"""
+
+
+def test_a_string_bound_to_a_name_that_is_always_filled_in_is_a_template() -> None:
+    """RUF027 (possible f-string without its ``f``) is wrong about a template that every use fills
+    in with ``.format`` or ``%`` (lines 2 and 4); a string printed as is (line 6), or used as is
+    once as well as filled in (line 8), may have lost its ``f``."""
+    found = in_context([finding("d.py", line, "RUF027", "ruff") for line in (2, 4, 6, 8)], {"d.py": TEMPLATES})
+    assert [f.severity is Severity.INFO for f in found] == [True, True, False, False]
+
+
+TYPE_COMMENTED = """\
+import functools
+
+
+class DeprecatedParams:
+    def __call__(self, f):
+        # type: (callable) -> callable
+        @functools.wraps(f)
+        def wrapper(*args, **kwargs):
+            return f(*args, **kwargs)
+
+        return wrapper
+
+
+def plain(f: callable) -> int:
+    return f()
+"""
+
+
+def test_an_invalid_type_in_a_type_comment_and_what_follows_from_it_run_as_they_read(make_repo: MakeRepo) -> None:
+    """``# type: (callable) -> callable`` is never evaluated: mypy's valid-type there, and its
+    ``callable? not callable`` where the parameter is called, say nothing about what runs. The
+    same invalid type in a real annotation still counts (a model's ``any`` for ``Any``); its
+    knock-on call complaint does not count twice."""
+    repo = make_repo({"params.py": "X = 1\n"})
+    report = check_patch(diff_after_edit(repo, {"params.py": TYPE_COMMENTED}), repo, analyzers=frozenset({"mypy"}))
+    found = sorted((s.finding.line, s.finding.rule, s.weight > 0) for s in report.findings)
+    assert found == [(5, "valid-type", False), (9, "misc", False), (14, "valid-type", True), (15, "misc", False)]
+    messages = {s.finding.line: s.finding.message for s in report.findings}
+    assert "callable? not callable" in messages[9]
