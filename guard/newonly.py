@@ -11,6 +11,14 @@ made the same complaint about the same subject in that file (``"ParserElement" h
 types are confused there, so further complaints follow). Such findings are the codebase's standing
 disagreements with the tool rather than something the patch brought; they keep a ``familiar`` or
 ``disputed-definition`` entry in their evidence, which the score weighs (see guard.score).
+
+A new finding can also be an old fact newly declared. *Made explicit*: before the patch mypy said a
+parameter declared ``T`` defaults to None (``Incompatible default for parameter "md" (default has
+type "None", parameter has type "Markdown")``), and the patch fixed that by declaring it ``T |
+None``; mypy now reports each unchanged use of the value that does not rule out None (``Item "None"
+of "Markdown | None" has no attribute "htmlStash"``). The value could be None before as well; only
+its annotation changed, and the code at those lines runs as it did. Such findings on unchanged
+lines are kept as INFO, with the reason in their evidence.
 """
 
 from __future__ import annotations
@@ -84,7 +92,47 @@ def new_only(
             loose[key3] -= 1
         else:
             kept.append(f)
+    # What the original tree's findings said that the patched tree's no longer say: fixed.
+    fixed = [f for f in before if loose[(f.path, f.rule, _message(f))] > 0]
+    kept = made_explicit(kept, fixed, changed)
     return sorted(familiar(kept, before))
+
+
+# mypy on a parameter declared ``T`` that defaults to None (PEP 484 prohibits implicit Optional).
+_IMPLICIT_OPTIONAL = re.compile(
+    r'^Incompatible default for (?:argument|parameter) "\w+" \(default has type "None", '
+    r'(?:argument|parameter) has type "([^"]+)"\)'
+)
+
+
+def made_explicit(
+    new: Iterable[Finding], fixed: Iterable[Finding], changed: Mapping[str, frozenset[int]]
+) -> list[Finding]:
+    """``new``, with mypy's findings on unchanged lines about ``T | None`` demoted to INFO when
+    the patch fixed mypy's implicit-Optional complaint about a parameter declared ``T`` (one of
+    ``fixed``, the original tree's findings the patched tree no longer has): the value could be
+    None before the patch as well; only its declaration says so now."""
+    optional = {
+        f'"{m[1]} | None"'
+        for f in fixed
+        if f.analyzer in TYPE_CHECKERS and (m := _IMPLICIT_OPTIONAL.match(f.message))
+    }
+    if not optional:
+        return list(new)
+    out = []
+    for f in new:
+        declared = next((t for t in optional if t in f.message), None)
+        if (
+            declared is not None
+            and f.analyzer in TYPE_CHECKERS
+            and f.severity is not Severity.INFO
+            and f.line not in changed.get(f.path, frozenset())
+        ):
+            reason = (f"the patch declared {declared} where mypy saw a None default of {declared[:-8]}\" "
+                      "before: the value could be None before the patch too; this line did not change")  # fmt: skip
+            f = replace(f, severity=Severity.INFO, evidence=(*f.evidence, ("made-explicit", reason)))
+        out.append(f)
+    return out
 
 
 def familiar(new: Iterable[Finding], before: Iterable[Finding]) -> list[Finding]:

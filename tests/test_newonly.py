@@ -141,3 +141,48 @@ def test_a_mixin_calling_its_test_case_methods_is_no_alarm(make_repo: MakeRepo) 
     (scored,) = report.findings
     assert scored.finding.rule == "attr-defined" and "familiar" in scored.finding.evidence_dict()
     assert report.verdict == "pass"
+
+
+PROCESSOR = """\
+from __future__ import annotations
+
+
+class Stash:
+    def store(self, html: str) -> str:
+        return html
+
+
+class Markdown:
+    stash = Stash()
+
+
+class Processor:
+    def __init__(self, md: Markdown = None) -> None:
+        self.md = md
+
+
+class RawHtml(Processor):
+    def run(self, text: str) -> str:
+        return self.md.stash.store(text)
+"""
+
+
+def test_a_none_default_declared_optional_makes_old_uses_explicit_not_wrong(make_repo: MakeRepo) -> None:
+    """``md: Markdown = None`` made ``md: Markdown | None = None``: mypy's implicit-Optional
+    complaint goes, and the unchanged ``self.md.stash`` now is ``Item "None" of "Markdown | None"``.
+    md could be None before too: INFO. The same complaint on a line the patch writes counts."""
+    repo = make_repo({"proc.py": PROCESSOR})
+    declared = PROCESSOR.replace("md: Markdown = None", "md: Markdown | None = None")
+    report = check_patch(diff_after_edit(repo, {"proc.py": declared}), repo, analyzers=frozenset({"mypy"}))
+    assert [(s.finding.line, s.finding.rule, s.weight) for s in report.findings] == [(20, "union-attr", 0.0)]
+    assert "could be None before" in report.findings[0].finding.evidence_dict()["made-explicit"]
+    added = declared.replace("        return self.md.stash.store(text)\n",
+                             "        return self.md.stash.store(text)\n\n    def again(self) -> str:\n"
+                             "        return self.md.stash.store('x')\n")  # fmt: skip
+    report = check_patch(diff_after_edit(repo, {"proc.py": added}), repo, analyzers=frozenset({"mypy"}))
+    assert sorted((s.finding.line, s.weight > 0) for s in report.findings) == [(20, False), (23, True)]
+    # Still declared Markdown, a None now possible from elsewhere: not explained.
+    other = PROCESSOR.replace("    def run(self, text: str) -> str:\n        return self.md",
+                              "    def run(self, text: str, md: Markdown | None = None) -> str:\n        return md")  # fmt: skip
+    report = check_patch(diff_after_edit(repo, {"proc.py": other}), repo, analyzers=frozenset({"mypy"}))
+    assert [s.finding.rule for s in report.findings if s.weight > 0] == ["union-attr"]
