@@ -209,8 +209,18 @@ def innermost_changed(definitions: list[Definition], lines: frozenset[int]) -> l
     return sorted(chosen.values(), key=lambda d: d.start)
 
 
+@functools.lru_cache(maxsize=48)
+def parse_original(text: str) -> ParsedSource:
+    """:func:`parse_source` of a file's original version, shared by every check that meets the
+    same text: a session's patches edit the same repository, so the original of a file they
+    touch again is the text an earlier check parsed, and its libcst tree and metadata (built for
+    the rules on first use, several times the cost of the ``ast`` parse) are reused. Nobody
+    changes an original's ParsedSource (only a patched version gets ``prune``)."""
+    return parse_source(text)
+
+
 def analyse_file(touched: TouchedFile) -> FileChanges:
-    before = parse_source(touched.before) if touched.before is not None else None
+    before = parse_original(touched.before) if touched.before is not None else None
     after = parse_source(touched.after) if touched.after is not None else None
     changed = touched.changed_lines() if after is not None else frozenset()
     result = FileChanges(touched, before, after, changed)
