@@ -5,6 +5,8 @@ from __future__ import annotations
 import ast
 import bisect
 import functools
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal
 
@@ -209,14 +211,34 @@ def innermost_changed(definitions: list[Definition], lines: frozenset[int]) -> l
     return sorted(chosen.values(), key=lambda d: d.start)
 
 
-@functools.lru_cache(maxsize=48)
+ORIGINALS_CHARS = 1_000_000
+"""How much original text :func:`parse_original` keeps parsed (its trees with their metadata take
+about 200 bytes per character: some 200 MB at most)."""
+_originals: OrderedDict[str, ParsedSource] = OrderedDict()
+_originals_lock = threading.Lock()
+
+
 def parse_original(text: str) -> ParsedSource:
     """:func:`parse_source` of a file's original version, shared by every check that meets the
     same text: a session's patches edit the same repository, so the original of a file they
     touch again is the text an earlier check parsed, and its libcst tree and metadata (built for
-    the rules on first use, several times the cost of the ``ast`` parse) are reused. Nobody
-    changes an original's ParsedSource (only a patched version gets ``prune``)."""
-    return parse_source(text)
+    the rules on first use, several times the cost of the ``ast`` parse) are reused. The least
+    recently used go first once :data:`ORIGINALS_CHARS` is exceeded. Nobody changes an
+    original's ParsedSource (only a patched version gets ``prune``)."""
+    with _originals_lock:
+        found = _originals.get(text)
+        if found is not None:
+            _originals.move_to_end(text)
+            return found
+    parsed = parse_source(text)
+    if len(text) <= ORIGINALS_CHARS // 4:
+        with _originals_lock:
+            _originals[text] = parsed
+            total = sum(len(t) for t in _originals)
+            while total > ORIGINALS_CHARS:
+                oldest, _ = _originals.popitem(last=False)
+                total -= len(oldest)
+    return parsed
 
 
 def analyse_file(touched: TouchedFile) -> FileChanges:
