@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from guard import changes
+from tests.conftest import MakeRepo, diff_after_edit
 
 
 def test_the_same_original_text_is_parsed_once_and_a_patched_version_never_shared() -> None:
@@ -25,3 +26,19 @@ def test_the_kept_originals_are_bounded_by_their_text(monkeypatch: pytest.Monkey
     assert changes.parse_original(texts[0]) is not parsed[0]  # the oldest went first
     big = "y = 1\n" * 30  # more than a quarter of the budget: parsed, not kept
     assert changes.parse_original(big) is not changes.parse_original(big)
+
+
+def test_warm_up_builds_the_resolution_tables_a_first_check_would(make_repo: MakeRepo) -> None:
+    from guard.resolve import locate
+    from guard.session import Session
+
+    repo = make_repo({"pkg/__init__.py": "", "pkg/m.py": "import os\n"})
+    locate.installed_top_levels.cache_clear()
+    with Session(repo, analyzers=frozenset({"rules"})) as session:
+        session.warm_up()
+        assert locate.installed_top_levels.cache_info().currsize == 1
+        misses = locate.installed_top_levels.cache_info().misses
+        diff = diff_after_edit(repo, {"pkg/m.py": "import os\nimport nosuchpkg_at_all\n"})
+        report = session.check(diff)
+        assert any(s.finding.rule == "unresolved-import" for s in report.findings)
+        assert locate.installed_top_levels.cache_info().misses == misses  # answered from the warm-up
