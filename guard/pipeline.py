@@ -419,7 +419,7 @@ def test_subjects(
             if (qualname in edited or qualname.split(".")[0] in edited) and len(chosen.get(c.path, [])) < MAX_CHANGED_TESTS:
                 chosen.setdefault(c.path, []).append(properties.TestSubject(c.path, qualname, True))
                 seen.add((c.path, qualname))
-    names = _searched_names(functions)
+    names = _searched_names(functions) | _public_callers(changes, functions)
     stems = {fn.path.rsplit("/", 1)[-1].removesuffix(".py") for fn in functions}
     files = sorted(
         {*(f for f in ws.repo_python_files if _test_module(f)), *(p for p in touched if _test_module(p))},
@@ -461,9 +461,11 @@ def _test_module(path: str) -> bool:
 
 def _test_defs(tree: ast.Module, lines: Sequence[str]) -> list[tuple[str, str]]:
     """Each test of the module with the text that may name what it tests: a function's own
-    text; a test method's text and its class's own statements besides methods (``DECORATOR =
-    staticmethod(func.mru_cache)``), inherited test methods of classes of the same module included
-    (a mixin's tests run once per concrete class)."""
+    text; a test method's text and its class's own statements besides test methods (``DECORATOR =
+    staticmethod(func.mru_cache)``, a helper method ``def decorator(self, maxsize): return
+    func.mru_cache(maxsize)`` or ``setUp`` that the tests call), the helpers of its bases in the
+    same module included, and inherited test methods of classes of the same module too (a mixin's
+    tests run once per concrete class)."""
 
     def text(node: ast.AST) -> str:
         return "\n".join(lines[node.lineno - 1 : node.end_lineno or node.lineno])  # type: ignore[attr-defined]
@@ -480,13 +482,87 @@ def _test_defs(tree: ast.Module, lines: Sequence[str]) -> list[tuple[str, str]]:
                 found[n.name] = n
         return found
 
+    def helpers(cls: ast.ClassDef, seen: frozenset[str]) -> list[str]:
+        """The text of the class's statements other than test methods, and of its bases'."""
+        found = [
+            text(n) for n in cls.body
+            if not (isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef) and n.name.startswith("test"))
+        ]  # fmt: skip
+        for base in cls.bases:
+            if isinstance(base, ast.Name) and base.id in classes and base.id not in seen:
+                found += helpers(classes[base.id], seen | {base.id})
+        return found
+
     out: list[tuple[str, str]] = []
     for node in tree.body:
         if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node.name.startswith("test"):
             out.append((node.name, text(node)))
         elif isinstance(node, ast.ClassDef):
-            own = "\n".join(text(n) for n in node.body if not isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef))
+            own = "\n".join(helpers(node, frozenset({node.name})))
             out += [(f"{node.name}.{name}", f"{own}\n{text(m)}") for name, m in methods(node, frozenset({node.name})).items()]
+    return out
+
+
+MAX_CALLER_DEPTH = 3
+"""How many calls up from a changed private function its public callers are looked for."""
+
+
+def _public_callers(changes: Sequence[FileChanges], functions: Sequence[properties.ChangedFunction]) -> set[str]:
+    """The names tests would use for the code that reaches a changed private function (``_emit``,
+    ``Parser._handle_field``) in its own module: the public functions and methods that call it,
+    directly or through other private ones (up to ``MAX_CALLER_DEPTH`` calls up), a class's name
+    for its dunder methods. Tests name the public API, not the helper behind it."""
+    trees = {c.path: c.after.tree for c in changes if c.after is not None and c.after.tree is not None}
+    names: set[str] = set()
+    for path in {fn.path for fn in functions if not fn.is_new}:
+        tree = trees.get(path)
+        if tree is None:
+            continue
+        calls = _module_calls(tree)
+        todo = {fn.qualname.split(".")[-1] for fn in functions if fn.path == path and not fn.is_new}
+        todo = {n for n in todo if n.startswith("_") and not (n.startswith("__") and n.endswith("__"))}
+        seen = set(todo)
+        for _ in range(MAX_CALLER_DEPTH):
+            found: set[str] = set()
+            for qualname, called in calls.items():
+                if called & todo:
+                    parts = qualname.split(".")
+                    name = parts[-1]
+                    if name.startswith("__") and name.endswith("__") and len(parts) > 1:
+                        name = parts[-2]
+                    if name.startswith("_"):
+                        found.add(name)
+                    elif len(name) >= 3 and not name.startswith("test"):
+                        names.add(name)
+            todo = found - seen
+            seen |= found
+            if not todo:
+                break
+    return names
+
+
+def _module_calls(tree: ast.Module) -> dict[str, set[str]]:
+    """Each top-level function and method of ``tree`` (by qualname) -> the bare names it refers
+    to: calls (``helper(...)``, ``self.helper(...)``, ``module.helper(...)``) and callbacks
+    (``map(helper, xs)``)."""
+    out: dict[str, set[str]] = {}
+
+    def called(fn: ast.AST) -> set[str]:
+        found = set()
+        for node in ast.walk(fn):
+            if isinstance(node, ast.Name):
+                found.add(node.id)
+            elif isinstance(node, ast.Attribute):
+                found.add(node.attr)
+        return found
+
+    for node in tree.body:
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+            out[node.name] = called(node)
+        elif isinstance(node, ast.ClassDef):
+            for item in node.body:
+                if isinstance(item, ast.FunctionDef | ast.AsyncFunctionDef):
+                    out[f"{node.name}.{item.name}"] = called(item)
     return out
 
 
