@@ -193,3 +193,76 @@ def test_several_new_tests_failing_give_one_test_fails_finding(sandbox_repo: Pat
     found = _tests_findings(sandbox_repo, {"pkg/shelf.py": (SHELF, buggy), "tests/test_shelf.py": (TESTS, added)})
     assert [f.rule for f in found] == ["test-fails"]
     assert found[0].severity.label == "warning"
+
+
+RENDER = '''\
+def _quote(value):
+    return '"' + value + '"' if " " in value else value
+
+
+def _pair(key, value):
+    return key + "=" + _quote(value)
+
+
+def render(pairs):
+    return ",".join(_pair(k, v) for k, v in pairs)
+'''
+
+RENDER_TESTS = '''\
+from pkg.render import render
+
+
+def test_render_quotes_values_with_spaces():
+    assert render([("a", "x y"), ("b", "z")]) == 'a="x y",b=z'
+'''
+
+
+def test_a_private_helper_is_tested_through_the_tests_of_its_public_callers(sandbox_repo: Path) -> None:
+    """No test names ``_quote``; the test of ``render``, which reaches it through ``_pair``, runs."""
+    _repo(sandbox_repo, {"pkg/render.py": RENDER, "tests/test_render.py": RENDER_TESTS})
+    flipped = RENDER.replace('if " " in value', 'if " " not in value')
+    found = _tests_findings(sandbox_repo, {"pkg/render.py": (RENDER, flipped)})
+    assert [(f.rule, f.path, f.line) for f in found] == [("test-regression", "pkg/render.py", 2)]
+
+
+MIXIN_TESTS = '''\
+import unittest
+
+from pkg.shelf import label
+
+
+class LabelTests:
+    def test_many(self):
+        self.assertEqual(self.make("pen", 3), "pen x3")
+
+
+class LabelCase(unittest.TestCase, LabelTests):
+    def make(self, name, count):
+        return label(name, count)
+'''
+
+
+def test_a_test_class_naming_the_function_in_a_helper_method_is_selected(sandbox_repo: Path) -> None:
+    """cachetools' pattern: the mixin's tests call ``self.make``, a helper of the concrete class
+    that names the changed function."""
+    _repo(sandbox_repo, {"pkg/shelf.py": SHELF, "tests/test_label.py": MIXIN_TESTS})
+    changed = SHELF.replace("if count > 1 else name", "if count > 3 else name")
+    found = _tests_findings(sandbox_repo, {"pkg/shelf.py": (SHELF, changed)})
+    assert [(f.rule, dict(f.evidence)["test"]) for f in found] == [
+        ("test-regression", "tests/test_label.py::LabelCase.test_many")]
+
+
+def test_tests_failing_both_ways_do_not_use_up_the_confirmations(sandbox_repo: Path) -> None:
+    """filelock's pattern: many tests of the changed code fail here with or without the patch (a
+    platform, a permission); they are sorted out in one run against the original code, so the
+    regression behind them is still confirmed."""
+    from guard.harness.testrun import MAX_CONFIRMED
+
+    broken = "".join(f'\n\ndef test_env_{i}():\n    assert label("pen", 1) == open("/nonexistent").read()\n'
+                     for i in range(MAX_CONFIRMED + 2))
+    tests = TESTS + broken + '\n\ndef test_last_label():\n    assert label("pen", 2) == "pen x2"\n'
+    _repo(sandbox_repo, {"pkg/shelf.py": SHELF, "tests/test_shelf.py": tests})
+    changed = SHELF.replace("if count > 1 else name", "if count > 2 else name")
+    found = _tests_findings(sandbox_repo, {"pkg/shelf.py": (SHELF, changed)})
+    assert ("test-regression", "tests/test_shelf.py::test_last_label") in {
+        (f.rule, dict(f.evidence)["test"]) for f in found}

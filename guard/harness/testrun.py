@@ -137,12 +137,17 @@ def run_tests(rt: Runtime, specs: Sequence[TestSpec], touched: Sequence[Touched]
     screened = _forked(rt, rt.worlds.new, items, per_test_s, tmp, {}, wall_end, SCREEN_SHARE * budget_s)
     if len(screened) < len(items):
         notes.append(f"tests: budget used up after {len(screened)} of {len(items)} test cases")
+    prior = _screen_original(rt, items, screened, per_test_s, tmp, wall_end,
+                             (1 - SCREEN_SHARE) * budget_s)
     reported: set[tuple[str, str]] = set()
     confirmed = 0
-    for (spec, case), first in zip(items, screened, strict=False):
+    for index, ((spec, case), first) in enumerate(zip(items, screened, strict=False)):
         label = f"{spec.path}::{spec.qualname}"
         if first.kind not in ("fail", "error") or (spec.path, spec.qualname) in reported:
             continue
+        screened_old = prior.get(index)
+        if screened_old is not None and screened_old.kind != "pass" and not _new_feature(screened_old):
+            continue  # fails against the original code too: nothing to confirm
         if time.monotonic() >= wall_end or confirmed >= MAX_CONFIRMED:
             notes.append("tests: budget used up while confirming failures")
             break
@@ -182,6 +187,21 @@ def run_tests(rt: Runtime, specs: Sequence[TestSpec], touched: Sequence[Touched]
     notes.append(f"tests: {len(screened)} test cases run, {skipped} tests not runnable here "
                  "(fixtures, marks)")
     return findings, notes
+
+
+def _screen_original(rt: Runtime, items: Sequence[tuple[TestSpec, Case]], screened: Sequence[Result],
+                     per_test_s: float, tmp: Path, wall_end: float, cpu_s: float) -> dict[int, Result]:
+    """The cases that failed the screening against the patched code, run once more in one forked
+    process against the original code: index -> result, for those the run finished. It only
+    sorts out the cases that fail both ways (a fixture or platform this runner lacks), which
+    would otherwise use up the isolated confirmations before a real regression is reached; the
+    isolated runs still decide every finding."""
+    chosen = [i for i, first in enumerate(screened)
+              if first.kind in ("fail", "error") and items[i][0].module in rt.worlds.old.modules]
+    if len(chosen) < 2:
+        return {}  # one candidate: its isolated run costs what this one would
+    results = _forked(rt, rt.worlds.old, [items[i] for i in chosen], per_test_s, tmp, {}, wall_end, cpu_s)
+    return dict(zip(chosen, results, strict=False))
 
 
 # ---------------------------------------------------------------------------------------------
