@@ -211,3 +211,37 @@ def test_def_line_follows_qualname() -> None:
     assert def_line(source, "A.f") == 4
     assert def_line(source, "f") == 6
     assert def_line(source, "missing") == 1
+
+
+BACKOFF = '''\
+def expo(base: float = 2, factor: float = 1, max_value: float | None = None):
+    """Delays for exponential backoff: factor * base ** n, capped at max_value."""
+    n = 0
+    while True:
+        delay = factor * base ** n
+        if max_value is None or delay < max_value:
+            yield delay
+            n += 1
+        else:
+            yield max_value
+'''
+
+
+def _run_pair(repo: Path, before: str, after: str, name: str) -> PropertyResult:
+    (repo / "pkg" / "mod.py").write_text(before)
+    return run_properties(repo, [ModuleVersions("pkg/mod.py", before, after)],
+                          [ChangedFunction("pkg/mod.py", name, False)])
+
+
+def test_a_changed_default_of_a_generator_is_seen_in_what_it_yields(repo: Path) -> None:
+    """backoff's ``expo``: the generator object compares by identity, and a changed default is
+    seen only by calls that leave the parameter out. What it yields is compared, and defaulted
+    parameters are left out some of the time."""
+    changed = BACKOFF.replace("factor: float = 1", "factor: float = 2")
+    result = _run_pair(repo, BACKOFF, changed, "expo")
+    found = [f for f in result.findings if f.rule == "behaviour-change"]
+    assert found, result.notes
+    assert "generator yielding" in found[0].message
+    assert "factor" not in dict(found[0].evidence)["input"]
+    assert _run_pair(repo, BACKOFF, BACKOFF.replace("delay = factor", "delay = 1 * factor"),
+                     "expo").findings == ()

@@ -10,11 +10,13 @@ ignore them."""
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import enum
 import math
 import re
 import reprlib
+import types
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from types import ModuleType
@@ -49,6 +51,48 @@ class Outcome:
         if self.kind == "violation":
             return "; ".join(self.violations)
         return self.kind
+
+
+MAX_DRAWN = 16
+"""Items taken from a generator a function returns, to compare what it yields."""
+
+
+@dataclass(frozen=True)
+class Drawn:
+    """What a returned generator yields first: up to :data:`MAX_DRAWN` items, and the type of the
+    exception that ended it early, if any. A generator object itself compares by identity, so a
+    function that yields other values (``expo()`` yielding ``2, 4, 8`` instead of ``1, 2, 4``)
+    would look unchanged."""
+
+    items: tuple[object, ...]
+    error: str | None = None
+
+    def __repr__(self) -> str:
+        shown = ", ".join(show(v) for v in self.items[:8])
+        more = ", ..." if len(self.items) > 8 else ""
+        end = f", then raises {self.error}" if self.error else ""
+        return f"<generator yielding {shown}{more}{end}>"
+
+
+def drain(value: object) -> object:
+    """``value``, or for a generator (which runs nothing until iterated) what it yields first, as
+    a :class:`Drawn`. Run inside the call's time limit and audit: the yields are the function's
+    own code."""
+    if not isinstance(value, types.GeneratorType):
+        return value
+    items: list[object] = []
+    error = None
+    try:
+        for item in value:
+            items.append(item)
+            if len(items) >= MAX_DRAWN:
+                break
+    except Exception as exc:  # the generator's own error ends what it yields
+        error = type(exc).__name__
+    finally:
+        with contextlib.suppress(Exception):
+            value.close()
+    return Drawn(tuple(items), error)
 
 
 def show(value: object) -> str:

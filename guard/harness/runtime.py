@@ -13,7 +13,7 @@ from types import FrameType
 from typing import Any, TextIO
 
 from guard.harness.audit import Auditor
-from guard.harness.compare import Outcome, canon
+from guard.harness.compare import Outcome, canon, drain
 from guard.harness.loader import World, Worlds
 
 
@@ -104,7 +104,7 @@ def _attempt(run: Callable[[Any], tuple[Any, object]], args: Any) -> tuple[Outco
     state: object = None
     try:
         value, state = run(args)
-        return Outcome("return", value), state
+        return Outcome("return", drain(value)), state
     except CallTimeout:
         _Alarm.active = False
         return Outcome("timeout"), state

@@ -22,6 +22,7 @@ from guard.harness import mining
 from guard.harness.audit import Auditor, SandboxViolation
 from guard.harness.compare import (
     Compared,
+    Drawn,
     Outcome,
     canon,
     differences,
@@ -146,7 +147,7 @@ class Probe:
                                                ("old_state", was), ("new_state", now))
         if rule is not None:
             self._record(rule, inp, old_o, new_o, extra)
-        if (new_o.kind == "return" and not self.new.bound
+        if (new_o.kind == "return" and not self.new.bound and not isinstance(new_o.value, Drawn)
                 and IDEMPOTENT_NAME.search(self.new.name)):
             return [rule, self._idempotence(inp, new_o, old_o)]
         return [rule]

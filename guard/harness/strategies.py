@@ -432,15 +432,16 @@ def plan_for(obj: Callable[..., Any], ctx: Context = _NO_CONTEXT) -> Plan:
     """Strategies for calling ``obj`` (a function, bound method or class).
 
     A parameter with a default but no safe strategy is left out (the callee uses its default:
-    ``clock: Callable[[], float] = time.monotonic``). For a class, every parameter with a
-    default is passed only some of the time: instances built the way most callers build them
+    ``clock: Callable[[], float] = time.monotonic``). Every parameter with a default is passed
+    only some of the time: most callers leave defaults alone, so the default itself is the value
+    that matters most (a changed default, ``factor: float = 1`` become ``2``, is seen only by a
+    call that leaves it out), and instances built the way most callers build them
     (``RateLimiter(limit)``) are valid far more often than fully random ones."""
     try:
         sig = inspect.signature(obj)
     except (TypeError, ValueError) as exc:
         raise NoStrategy(f"no signature: {exc}") from exc
     hints = _hints(obj)
-    building = isinstance(obj, type)
     fields: dict[str, Strategy] = {}
     optional: dict[str, Strategy] = {}
     positional: list[str] = []
@@ -470,7 +471,7 @@ def plan_for(obj: Callable[..., Any], ctx: Context = _NO_CONTEXT) -> Plan:
             fields[p.name] = strategy if strategy is not None else st.just(p.default)
         elif strategy is None:
             continue
-        elif building and has_default:
+        elif has_default:
             optional[p.name] = strategy
         else:
             fields[p.name] = strategy
