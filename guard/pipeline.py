@@ -419,39 +419,45 @@ def test_subjects(
             if (qualname in edited or qualname.split(".")[0] in edited) and len(chosen.get(c.path, [])) < MAX_CHANGED_TESTS:
                 chosen.setdefault(c.path, []).append(properties.TestSubject(c.path, qualname, True))
                 seen.add((c.path, qualname))
-    names = _searched_names(functions) | _public_callers(changes, functions)
     stems = {fn.path.rsplit("/", 1)[-1].removesuffix(".py") for fn in functions}
     files = sorted(
         {*(f for f in ws.repo_python_files if _test_module(f)), *(p for p in touched if _test_module(p))},
         key=lambda f: (not any(stem in f.rsplit("/", 1)[-1] for stem in stems), f),
     )
-    pattern = re.compile(r"\b(?:" + "|".join(map(re.escape, sorted(names))) + r")\b") if names else None
     texts = {path: c.file.after for path, c in touched.items()}
+    order = [t for ts in chosen.values() for t in ts]
     covering = 0
-    for path in files:
-        if pattern is None or covering >= MAX_COVERING_TESTS:
-            break
-        text = texts[path] if path in texts else texts.setdefault(path, read_text(ws.repo / path))
-        if not text or pattern.search(text) is None:
-            continue
-        try:
-            tree = parse_tree(text)
-        except (SyntaxError, ValueError):
-            continue
-        for qualname, body in _test_defs(tree, text.splitlines()):
-            if (path, qualname) in seen or pattern.search(body) is None:
-                continue
-            chosen.setdefault(path, []).append(properties.TestSubject(path, qualname, False))
-            seen.add((path, qualname))
-            covering += 1
-            if covering >= MAX_COVERING_TESTS:
+    # The tests that name a changed function first; then, in the slots left, those that name only
+    # a public caller of a changed private one (they reach it less directly, and must not take
+    # the time of the tests that name it).
+    direct = _searched_names(functions)
+    for names in (direct, _public_callers(changes, functions) - direct):
+        pattern = re.compile(r"\b(?:" + "|".join(map(re.escape, sorted(names))) + r")\b") if names else None
+        for path in files:
+            if pattern is None or covering >= MAX_COVERING_TESTS:
                 break
+            text = texts[path] if path in texts else texts.setdefault(path, read_text(ws.repo / path))
+            if not text or pattern.search(text) is None:
+                continue
+            try:
+                tree = parse_tree(text)
+            except (SyntaxError, ValueError):
+                continue
+            for qualname, body in _test_defs(tree, text.splitlines()):
+                if (path, qualname) in seen or pattern.search(body) is None:
+                    continue
+                chosen.setdefault(path, []).append(properties.TestSubject(path, qualname, False))
+                order.append(properties.TestSubject(path, qualname, False))
+                seen.add((path, qualname))
+                covering += 1
+                if covering >= MAX_COVERING_TESTS:
+                    break
     modules = []
     for path in chosen:
         # The same text in both worlds: the test as the patch leaves it, run against the original
         # and the patched code (guard.harness.testrun).
         modules.append(properties.ModuleVersions(path, texts[path], texts[path]))
-    return modules, [t for ts in chosen.values() for t in ts]
+    return modules, order
 
 
 def _test_module(path: str) -> bool:

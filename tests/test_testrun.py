@@ -266,3 +266,22 @@ def test_tests_failing_both_ways_do_not_use_up_the_confirmations(sandbox_repo: P
     found = _tests_findings(sandbox_repo, {"pkg/shelf.py": (SHELF, changed)})
     assert ("test-regression", "tests/test_shelf.py::test_last_label") in {
         (f.rule, dict(f.evidence)["test"]) for f in found}
+
+
+def test_tests_naming_a_changed_function_come_before_those_naming_only_a_caller(tmp_path: Path) -> None:
+    """The tests reached through a public caller of a changed private helper fill the slots left
+    after the tests that name a changed function, and run after them: they must not take the
+    screening time of the tests that name it (prettytable's test of ``align``)."""
+    from guard.diff import parse_patch
+    from guard.pipeline import plan, property_subjects, test_subjects
+    from guard.workspace import build_workspace
+
+    code = "def _norm(x):\n    return x.strip()\n\n\ndef clean(x):\n    return _norm(x)\n\n\ndef keep(x):\n    return x\n"
+    _repo(tmp_path, {"pkg/__init__.py": "", "pkg/text.py": code,
+                     "tests/test_a.py": "from pkg.text import clean\n\n\ndef test_clean():\n    assert clean(' a ') == 'a'\n",
+                     "tests/test_b.py": "from pkg.text import keep\n\n\ndef test_keep():\n    assert keep('a') == 'a'\n"})
+    changed = code.replace("x.strip()", "x.lstrip()").replace("return x\n", "return x[:]\n")
+    ws = build_workspace(tmp_path, parse_patch(_diff({"pkg/text.py": (code, changed)})))
+    changes = list(plan(ws, (3, 10)).changes.values())
+    _, tests = test_subjects(ws, changes, property_subjects(changes)[1])
+    assert [(t.path, t.qualname) for t in tests] == [("tests/test_b.py", "test_keep"), ("tests/test_a.py", "test_clean")]
