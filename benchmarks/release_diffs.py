@@ -21,7 +21,8 @@ been read since. HELD_OUT_6, chosen the same way in the fourth session, was run 
 injected hallucinations, benchmarks/inject_eval.py) at the end of that session: its estimate; then
 read, so spent. HELD_OUT_7, chosen the same way in the fifth session, was run once at the end of
 that session (clean and injected): its estimate; then read, so spent. HELD_OUT_8, chosen the same
-way in the sixth session, is that session's estimate. None may be tuned on; a fix prompted by a held-out false alarm makes
+way in the sixth session, was run once at the end of that session (at a97b4f9, clean and injected):
+its estimate; then read, so spent. None may be tuned on; a fix prompted by a held-out false alarm makes
 that set tuned, and calls for a fresh one.
 
 Each diff holds the Python files, type stubs (``.pyi``) and the root files that declare the target
@@ -160,7 +161,8 @@ HELD_OUT_7: dict[str, list[str]] = {
 # Chosen in the sixth session (2026-11-21), before any of it was run, after HELD_OUT_7 had been run
 # and read (spent; it may now enter fits): nine well-known pure-Python packages never used in a set,
 # each with its last four releases as `pip index versions` listed them that day. Never fitted on;
-# run once, clean and injected, with guard as finally committed: the session's estimate.
+# run once, clean and injected, with guard as finally committed: the session's estimate (run at
+# a97b4f9; read since, so spent).
 HELD_OUT_8: dict[str, list[str]] = {
     "pyjwt": ["2.13.0", "2.14.0", "2.15.0", "2.15.1"],
     "bidict": ["0.23.0", "0.23.1", "0.24.0", "0.24.1"],
