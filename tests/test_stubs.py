@@ -58,3 +58,18 @@ def test_a_script_also_imported_as_a_namespace_module_does_not_stop_mypy(make_re
     report = check_patch(diff, repo, analyzers=frozenset({"mypy"}))
     assert not report.tool_errors
     assert [(s.finding.path, s.finding.rule) for s in report.findings if s.weight > 0] == [("pkg/m.py", "assignment")]
+
+
+def test_a_stub_package_beside_its_module_is_one_module_to_mypy(make_repo: MakeRepo) -> None:
+    """jsonpatch ships ``jsonpatch.py`` and a PEP 561 ``jsonpatch-stubs/__init__.pyi``: both are
+    module ``jsonpatch`` to mypy, which stopped with "Duplicate module named" on every patch that
+    touched both. The implementation is checked; the run goes on."""
+    good = "def apply(doc: dict[str, int]) -> dict[str, int]:\n    return doc\n"
+    repo = make_repo({"jsonpatch.py": good, "jsonpatch-stubs/__init__.pyi": "def apply(doc: dict[str, int]) -> dict[str, int]: ...\n"})
+    assert mypy.checkable(["jsonpatch-stubs/__init__.pyi", "jsonpatch.py"], repo) == ["jsonpatch.py"]
+    bad = good + "\n\nX: int = 'one'\n"
+    stub = "def apply(doc: dict[str, int]) -> dict[str, int]: ...\nX: int\n"
+    report = check_patch(diff_after_edit(repo, {"jsonpatch.py": bad, "jsonpatch-stubs/__init__.pyi": stub}), repo,
+                         analyzers=frozenset({"mypy"}))
+    assert not report.tool_errors
+    assert [(s.finding.path, s.finding.rule) for s in report.findings] == [("jsonpatch.py", "assignment")]

@@ -137,7 +137,9 @@ def checkable(paths: Sequence[str], root: Path | None = None) -> list[str]:
 
 
 def _module_of(root: Path, path: str) -> str:
-    """The module mypy names a file by: its directories up to the first without ``__init__``."""
+    """The module mypy names a file by: its directories up to the first without ``__init__``; a
+    ``NAME-stubs`` directory (a PEP 561 stub package, as jsonpatch ships beside ``jsonpatch.py``)
+    names module ``NAME``."""
     parts = path.split("/")
     name = [parts[-1].rsplit(".", 1)[0]]
     if name == ["__init__"]:
@@ -145,7 +147,7 @@ def _module_of(root: Path, path: str) -> str:
     folders = parts[:-1]
     while folders and any((root.joinpath(*folders) / init).is_file() for init in ("__init__.py", "__init__.pyi")):
         name.insert(0, folders.pop())
-    return ".".join(name)
+    return ".".join(part.removesuffix("-stubs") for part in name)
 
 
 @contextlib.contextmanager
