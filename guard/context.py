@@ -401,13 +401,7 @@ def iteration_local_closure_lines(source: str) -> frozenset[int]:
                 name, function = node.targets[0].id, node
             if name is None or function is None or not _within(function, parents, loop):
                 continue
-            scope = parents.get(loop)
-            while scope is not None and not isinstance(scope, ast.Module | ast.FunctionDef | ast.AsyncFunctionDef):
-                scope = parents.get(scope)
-            uses = [
-                n for n in ast.walk(scope or tree)
-                if isinstance(n, ast.Name) and n.id == name and isinstance(n.ctx, ast.Load)
-            ]  # fmt: skip
+            uses = _loads_in_scope(tree, parents, loop, name)
             if uses and all(
                 isinstance(call := parents.get(n), ast.Call) and call.func is n and _within(n, parents, loop)
                 for n in uses
@@ -438,17 +432,22 @@ def template_lines(source: str) -> frozenset[int]:
             and isinstance(node.value.value, str)
         ):
             continue
-        name = node.targets[0].id
-        scope = parents.get(node)
-        while scope is not None and not isinstance(scope, ast.Module | ast.FunctionDef | ast.AsyncFunctionDef):
-            scope = parents.get(scope)
-        uses = [
-            n for n in ast.walk(scope or tree)
-            if isinstance(n, ast.Name) and n.id == name and isinstance(n.ctx, ast.Load)
-        ]  # fmt: skip
+        uses = _loads_in_scope(tree, parents, node, node.targets[0].id)
         if uses and all(_fills(n, parents) for n in uses):
             lines.update(range(node.lineno, (node.end_lineno or node.lineno) + 1))
     return frozenset(lines)
+
+
+def _loads_in_scope(tree: ast.Module, parents: Mapping[ast.AST, ast.AST], node: ast.AST,
+                    name: str) -> list[ast.Name]:
+    """Every read of ``name`` in the function (or module) that contains ``node``."""
+    scope = parents.get(node)
+    while scope is not None and not isinstance(scope, ast.Module | ast.FunctionDef | ast.AsyncFunctionDef):
+        scope = parents.get(scope)
+    return [
+        n for n in ast.walk(scope or tree)
+        if isinstance(n, ast.Name) and n.id == name and isinstance(n.ctx, ast.Load)
+    ]  # fmt: skip
 
 
 def _fills(use: ast.Name, parents: Mapping[ast.AST, ast.AST]) -> bool:
