@@ -30,6 +30,7 @@ from guard.config import Options
 from guard.context import in_context
 from guard.findings import Finding, Note, Severity, ToolError
 from guard.newonly import new_only
+from guard.prune import identifiers
 from guard.repo import importers, is_test_path, module_name, read_text
 from guard.workspace import State, Workspace
 
@@ -552,23 +553,13 @@ def _module_calls(tree: ast.Module) -> dict[str, set[str]]:
     to: calls (``helper(...)``, ``self.helper(...)``, ``module.helper(...)``) and callbacks
     (``map(helper, xs)``)."""
     out: dict[str, set[str]] = {}
-
-    def called(fn: ast.AST) -> set[str]:
-        found = set()
-        for node in ast.walk(fn):
-            if isinstance(node, ast.Name):
-                found.add(node.id)
-            elif isinstance(node, ast.Attribute):
-                found.add(node.attr)
-        return found
-
     for node in tree.body:
         if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
-            out[node.name] = called(node)
+            out[node.name] = identifiers([node])
         elif isinstance(node, ast.ClassDef):
             for item in node.body:
                 if isinstance(item, ast.FunctionDef | ast.AsyncFunctionDef):
-                    out[f"{node.name}.{item.name}"] = called(item)
+                    out[f"{node.name}.{item.name}"] = identifiers([item])
     return out
 
 

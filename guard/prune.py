@@ -40,7 +40,8 @@ class _Unit:
     """Identifiers the body uses (names and attribute names)."""
 
 
-def _identifiers(nodes: Iterable[ast.AST]) -> set[str]:
+def identifiers(nodes: Iterable[ast.AST]) -> set[str]:
+    """The bare names and attribute names used anywhere under ``nodes``."""
     out: set[str] = set()
     for top in nodes:
         for node in ast.walk(top):
@@ -68,15 +69,15 @@ def _units(tree: ast.Module, near: set[int]) -> tuple[list[_Unit], set[str]]:
                 header = [*stmt.decorator_list, stmt.args, *([stmt.returns] if stmt.returns else [])]
                 units.append(
                     _Unit(stmt.name, start, stmt.end_lineno or stmt.lineno, stmt.body[0].lineno,
-                          stmt.body[0].col_offset, owner, frozenset(_identifiers([*header, *stmt.body])))
+                          stmt.body[0].col_offset, owner, frozenset(identifiers([*header, *stmt.body])))
                 )  # fmt: skip
             elif isinstance(stmt, ast.ClassDef):
                 for part in [*stmt.bases, *stmt.keywords, *stmt.decorator_list]:
                     if touched(part):
-                        changed_outside.update(_identifiers([part]))
+                        changed_outside.update(identifiers([part]))
                 walk(stmt.body, stmt)
             elif touched(stmt):
-                changed_outside.update(_identifiers([stmt]))
+                changed_outside.update(identifiers([stmt]))
 
     walk(tree.body, None)
     return units, changed_outside
