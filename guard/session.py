@@ -158,19 +158,14 @@ class Session:
                 threading.Thread(target=self._warm_resolution, args=(options,), daemon=True).start()
 
     def _warm_resolution(self, options: Options) -> None:
-        """What the rules' first resolution of an installed or stdlib name would build, built now:
-        the rules themselves (libcst with them), the installed distributions' top-level modules
-        (importlib.metadata reads every installed RECORD: 0.5-1.5 s) and typeshed's VERSIONS.
-        These are kept per process, so only a session's first check paid for them, and only when
-        it happened to resolve such a name."""
+        """The rules (libcst with them) and the resolution tables (:func:`locate.preload`), built
+        now: they are kept per process, and otherwise a session's first check that resolved an
+        installed or stdlib name paid for them."""
         from guard import rulekit
         from guard.resolve import locate
 
         rulekit.discover(options.disable)
-        paths = locate.site_dirs(self.repo)
-        locate.installed_top_levels(paths)
-        locate.import_names("guard")  # the distributions' table of import names
-        locate.typeshed_versions()
+        locate.preload(locate.site_dirs(self.repo))
 
     def _daemon(self) -> MypyDaemon | None:
         if not self.warm:

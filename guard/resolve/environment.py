@@ -347,12 +347,11 @@ class Environment:
         if found is None:
             return False
         stub, module, cls = found
-        for minor in range(min(self.target[1], 8), self._newest_minor() + 1):
-            if not _mentions(stub, name):
-                break  # no version of a stub that never spells the name binds it
-            summary = _file_summary(stub, module, True, (3, minor))
-            if summary is None or _binds(summary, cls, name):
-                return False
+        if _mentions(stub, name):  # a stub that never spells the name binds it in no version
+            for minor in range(min(self.target[1], 8), self._newest_minor() + 1):
+                summary = _file_summary(stub, module, True, (3, minor))
+                if summary is None or _binds(summary, cls, name):
+                    return False
         # What the source binds by name; not what it might add at run time (``globals()`` writes
         # are common in the stdlib and would make every name possible).
         source = self.summary(module, source=True)
