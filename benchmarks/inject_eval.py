@@ -13,7 +13,7 @@ clean diff passes (caught on its own), and how many have a counting finding with
 injection (located); and the share of clean diffs failed (false alarms).
 
     .venv/bin/python benchmarks/inject_eval.py [--set fit|NAME|all] [--only six,tomli] [--classes-per-diff 4] [--classes C1,C2]
-        [--max-lines 800] [--jobs 2] [--recheck] [--report-only] [--model FILE]
+        [--max-lines 800] [--jobs 2] [--recheck] [--report-only] [--model FILE] [--cache FILE]
 """
 
 from __future__ import annotations
@@ -119,8 +119,10 @@ def plan(
     return out
 
 
-def run(work: Sequence[tuple[Target, list[tuple[str, Injection | None]]]], recheck: bool, jobs: int) -> None:
-    cache = read_rows(CACHE)
+def run(
+    work: Sequence[tuple[Target, list[tuple[str, Injection | None]]]], recheck: bool, jobs: int, path: Path = CACHE
+) -> None:
+    cache = read_rows(path)
     todo = [(t, [j for j in js if recheck or j[0] not in cache]) for t, js in work]
     todo = [(t, js) for t, js in todo if js]
     total = sum(len(js) for _, js in todo)
@@ -138,16 +140,17 @@ def run(work: Sequence[tuple[Target, list[tuple[str, Injection | None]]]], reche
                 continue
             for row in rows:
                 cache[row["key"]] = row
-            write_rows(CACHE, cache)
+            write_rows(path, cache)
             done += len(rows)
             elapsed = time.perf_counter() - started
             print(f"  [{done}/{total}] {target.key}: {len(rows)} checks, {elapsed:.0f}s elapsed", file=sys.stderr)
 
 
 def report(
-    work: Sequence[tuple[Target, list[tuple[str, Injection | None]]]], model: Model, threshold: float
+    work: Sequence[tuple[Target, list[tuple[str, Injection | None]]]], model: Model, threshold: float,
+    path: Path = CACHE,
 ) -> None:
-    cache = read_rows(CACHE)
+    cache = read_rows(path)
     rows = [cache[key] for _, js in work for key, _ in js if key in cache]
     scored: dict[str, float] = {}
     top: dict[str, str] = {}  # the three heaviest findings, for the report's lines
@@ -213,6 +216,7 @@ def main() -> int:
     parser.add_argument("--recheck", action="store_true")
     parser.add_argument("--report-only", action="store_true")
     parser.add_argument("--model", type=Path, help="a score model JSON (default: the shipped one)")
+    parser.add_argument("--cache", type=Path, default=CACHE, help=f"findings cache (default: {CACHE.relative_to(ROOT)})")
     args = parser.parse_args()
     only = {n for n in args.only.split(",") if n}
     classes = {c for c in args.classes.split(",") if c}
@@ -221,9 +225,9 @@ def main() -> int:
         parser.error(f"unknown class(es): {', '.join(sorted(unknown))}; known: {', '.join(CLASSES)}")
     work = plan(args.set, only, args.classes_per_diff, args.max_lines, args.seed, classes)
     if not args.report_only:
-        run(work, args.recheck, args.jobs)
+        run(work, args.recheck, args.jobs, args.cache)
     model = model_from_json(json.loads(args.model.read_text())) if args.model else load_model()
-    report(work, model, args.threshold)
+    report(work, model, args.threshold, args.cache)
     return 0
 
 
