@@ -61,7 +61,8 @@ ESTIMATE = {
     "held-out-4": "   (a clean estimate when first run; read since)",
     "held-out-5": "   (a clean estimate when first run; read since)", "held-out-6": "   (a clean estimate when first run; read since)",
     "held-out-7": "   (a clean estimate when first run; read since)",
-    "held-out-8": "   (the clean estimate when first run; read since)",
+    "held-out-8": "   (a clean estimate when first run; read since)",
+    "held-out-9": "   (the clean estimate)",
 }  # fmt: skip
 TARGETS = {"auroc": 0.97, "recall": 0.90, "false_alarms": 0.05, "release_failed": 0.05}
 
