@@ -406,6 +406,39 @@ class Environment:
         return found
 
     def _lookup(self, klass: Klass, name: str, seen: set[str]) -> Resolved | None:
+        """``name`` through the class and its bases, then ``object``, then the metaclasses met on
+        the way. ``object`` comes last in every MRO: a mixin without bases (``ThreadingMixIn`` in
+        ``ThreadingHTTPServer(ThreadingMixIn, HTTPServer)``) does not end the search there, or
+        ``object.__init__`` would hide ``HTTPServer.__init__``."""
+        metas: list[Klass] = []
+        found = self._walk(klass, name, seen, metas)
+        if found is not None:
+            return found
+        if "builtins.object" not in seen:
+            root = self.resolve("builtins.object")
+            if isinstance(root, Klass):
+                found = self._walk(root, name, seen, metas)
+                if found is not None:
+                    return found
+        for owner in metas:
+            if owner.info.metaclass:
+                # Attributes of the metaclass are reachable through the class itself.
+                meta = self.resolve_in(owner.info.module, owner.info.metaclass)[1]
+            else:
+                # A protocol's class is typing._ProtocolMeta, an ABCMeta: ``register`` and friends.
+                meta = self.resolve("typing._ProtocolMeta")
+            if not isinstance(meta, Klass):
+                return UNKNOWN
+            found = self._lookup(meta, name, seen)
+            if isinstance(found, Func) and found.owner is not None:
+                return Func(found.info, found.module, found.qualname, found.stub, found.owner, through_class=True)
+            if found is not None:
+                return found
+        return None
+
+    def _walk(self, klass: Klass, name: str, seen: set[str], metas: list[Klass]) -> Resolved | None:
+        """``name`` in ``klass`` or its bases, depth first, ``object`` left out; each class with a
+        metaclass (or a protocol) noted in ``metas``."""
         if klass.qualname in seen:
             return None  # already searched through another base
         seen.add(klass.qualname)
@@ -414,35 +447,24 @@ class Environment:
             return self._binding(binding, f"{klass.qualname}.{name}", klass.info.module, klass.info.stub, klass)
         if klass.info.open:
             return UNKNOWN
-        # Every class ends in object, also when its only bases (Generic, Protocol) are skipped.
-        bases = [*klass.info.bases, *([] if klass.qualname == "builtins.object" else ["builtins.object"])]
         protocol = False
-        for base in bases:
+        for base in klass.info.bases:
             if base is None:
                 return UNKNOWN
             absolute, resolved = self.resolve_in(klass.info.module, base)
             if absolute in _SKIPPED_BASES:
                 protocol = protocol or absolute.endswith(".Protocol")
                 continue
+            if absolute == "builtins.object":
+                continue
             if not isinstance(resolved, Klass):
                 return UNKNOWN
-            found = self._lookup(resolved, name, seen)
+            found = self._walk(resolved, name, seen, metas)
             if found is not None:
                 return found
-        if klass.info.metaclass:
-            # Attributes of the metaclass are reachable through the class itself.
-            meta = self.resolve_in(klass.info.module, klass.info.metaclass)[1]
-        elif protocol:
-            # A protocol's class is typing._ProtocolMeta, an ABCMeta: ``register`` and friends.
-            meta = self.resolve("typing._ProtocolMeta")
-        else:
-            return None
-        if not isinstance(meta, Klass):
-            return UNKNOWN
-        found = self._lookup(meta, name, seen)
-        if isinstance(found, Func) and found.owner is not None:
-            return Func(found.info, found.module, found.qualname, found.stub, found.owner, through_class=True)
-        return found
+        if klass.info.metaclass or protocol:
+            metas.append(klass)
+        return None
 
     def subclasses(self, klass: Klass) -> list[Klass]:
         """The repo's classes (as the patch leaves the tree) deriving from ``klass``, at any depth."""
