@@ -6,6 +6,12 @@ and the same diff with one hallucination injected by an operator of benchmarks/i
 benchmarks/inject_edits.py (an *injected* case, one per class drawn for that diff). The checks of
 one release pair share one warm ``guard.Session`` on the old release, as an assistant's would.
 
+Each release pair is checked in a worker process run by the Python of its old release's dependency
+environment (benchmarks/envs.py: that release's declared runtime dependencies installed, the package
+itself not, guard's own venv appended), as a user runs guard in their project's virtualenv; envs are
+created once under .bench/envs, and a pair whose env can't be created runs under this Python instead
+(counted and printed). ``--no-deps`` runs every pair under this Python.
+
 Findings are cached in .bench/inject_findings.jsonl (``--recheck`` redoes them); scores are
 recomputed from the findings with the shipped model (or ``--model FILE``), so a refit needs no
 rerun. Printed: per class, how many injected diffs guard fails (caught), how many of those whose
@@ -13,24 +19,26 @@ clean diff passes (caught on its own), and how many have a counting finding with
 injection (located); and the share of clean diffs failed (false alarms).
 
     .venv/bin/python benchmarks/inject_eval.py [--set fit|NAME|all] [--only six,tomli] [--classes-per-diff 4] [--classes C1,C2]
-        [--max-lines 800] [--jobs 2] [--recheck] [--report-only] [--model FILE] [--cache FILE]
+        [--max-lines 800] [--jobs 2] [--recheck] [--report-only] [--model FILE] [--cache FILE] [--no-deps]
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import pickle
 import random
+import subprocess
 import sys
 import time
 from collections import defaultdict
 from collections.abc import Sequence
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import asdict
-from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
 
+import envs
 import inject_edits  # noqa: F401  (registers operators)
 import inject_static  # noqa: F401  (registers operators)
 from fit_score import ROOT, facts_from_json, finding_from_json, finding_json, read_rows, write_rows
@@ -119,18 +127,63 @@ def plan(
     return out
 
 
+_ROWS = "@@inject_eval rows@@ "
+
+
+def worker() -> int:
+    """``--worker``: one release pair's checks, pickled on stdin; its rows on stdout, after a marker."""
+    target, jobs = pickle.load(sys.stdin.buffer)
+    rows = run_target(target, jobs)
+    sys.stdout.write(_ROWS + json.dumps(rows) + "\n")
+    return 0
+
+
+def run_in(python: Path, target: Target, jobs: list[tuple[str, Injection | None]]) -> list[dict[str, Any]]:
+    """``run_target`` in a worker process run by ``python`` (an env's, or this one)."""
+    done = subprocess.run(
+        [str(python), str(Path(__file__).resolve()), "--worker"], input=pickle.dumps((target, jobs)),
+        capture_output=True, cwd=ROOT,
+    )  # fmt: skip
+    for line in reversed(done.stdout.decode(errors="replace").splitlines()):
+        if line.startswith(_ROWS):
+            rows: list[dict[str, Any]] = json.loads(line[len(_ROWS) :])
+            return rows
+    raise RuntimeError(f"worker under {python} exited {done.returncode}: {done.stderr.decode(errors='replace')[-1500:]}")
+
+
+def pythons(targets: Sequence[Target], deps: bool) -> dict[str, Path]:
+    """Each release pair's worker Python: its old release's env (created if need be) with ``deps``,
+    this one without, or where the env can't be created (those counted on stderr)."""
+    here = Path(sys.executable)
+    if not deps:
+        return {t.key: here for t in targets}
+    out: dict[str, Path] = {}
+    fallbacks: list[str] = []
+    for t in targets:
+        python = envs.ensure(envs.plan_env(t.package, t.old_version))
+        if python is None:
+            fallbacks.append(t.key)
+        out[t.key] = python or here
+    ready = len(targets) - len(fallbacks)
+    print(f"dependency envs: {ready} release pairs in their old release's env, {len(fallbacks)} fall back to "
+          f"{here}" + (f": {', '.join(fallbacks)}" if fallbacks else ""), file=sys.stderr)  # fmt: skip
+    return out
+
+
 def run(
-    work: Sequence[tuple[Target, list[tuple[str, Injection | None]]]], recheck: bool, jobs: int, path: Path = CACHE
+    work: Sequence[tuple[Target, list[tuple[str, Injection | None]]]], recheck: bool, jobs: int, path: Path = CACHE,
+    deps: bool = False,
 ) -> None:
     cache = read_rows(path)
     todo = [(t, [j for j in js if recheck or j[0] not in cache]) for t, js in work]
     todo = [(t, js) for t, js in todo if js]
     total = sum(len(js) for _, js in todo)
     print(f"{sum(len(js) for _, js in work)} checks planned, {total} to run ({len(todo)} release pairs)", file=sys.stderr)
+    python = pythons([t for t, _ in todo], deps)
     done = 0
     started = time.perf_counter()
-    with ProcessPoolExecutor(max_workers=jobs, mp_context=get_context("spawn")) as pool:
-        futures = {pool.submit(run_target, t, js): t for t, js in todo}
+    with ThreadPoolExecutor(max_workers=jobs) as pool:
+        futures = {pool.submit(run_in, python[t.key], t, js): t for t, js in todo}
         for future in as_completed(futures):
             target = futures[future]
             try:
@@ -217,7 +270,12 @@ def main() -> int:
     parser.add_argument("--report-only", action="store_true")
     parser.add_argument("--model", type=Path, help="a score model JSON (default: the shipped one)")
     parser.add_argument("--cache", type=Path, default=CACHE, help=f"findings cache (default: {CACHE.relative_to(ROOT)})")
+    parser.add_argument("--deps", action=argparse.BooleanOptionalAction, default=False,
+                        help="check each release pair in its old release's dependency env (benchmarks/envs.py)")
+    parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.worker:
+        return worker()
     only = {n for n in args.only.split(",") if n}
     classes = {c for c in args.classes.split(",") if c}
     unknown = classes - set(CLASSES)
@@ -225,7 +283,7 @@ def main() -> int:
         parser.error(f"unknown class(es): {', '.join(sorted(unknown))}; known: {', '.join(CLASSES)}")
     work = plan(args.set, only, args.classes_per_diff, args.max_lines, args.seed, classes)
     if not args.report_only:
-        run(work, args.recheck, args.jobs, args.cache)
+        run(work, args.recheck, args.jobs, args.cache, args.deps)
     model = model_from_json(json.loads(args.model.read_text())) if args.model else load_model()
     report(work, model, args.threshold, args.cache)
     return 0
