@@ -1,11 +1,12 @@
-"""Do guard's rules find the same with the pruned tree (guard/prune.py) as with the whole file?
+"""Do guard's rules (or bandit) find the same with the pruned tree (guard/prune.py) as with the whole file?
 
-Runs the rules alone (no tools, no property tests) over every fixture case, or over the release
+Runs the rules alone (or, with ``--analyzer bandit``, bandit alone; no other tools, no property tests) over every fixture case, or over the release
 diffs of release_diffs.py's sets read while tuning (TUNED, HELD_OUT, HELD_OUT_2, HELD_OUT_3), twice
 per patch in one warm session per repo: once with ``guard.changes.PRUNE`` off, once on. Prints each
-case whose findings differ, and the CPU time the rules took both ways.
+case whose findings differ, and the CPU time the analyzer took both ways (bandit's run on the
+original tree, made only when the patched tree has findings, is cached between the two).
 
-    .venv/bin/python benchmarks/prune_equivalence.py fixtures|releases
+    .venv/bin/python benchmarks/prune_equivalence.py fixtures|releases [--analyzer rules|bandit]
 """
 
 from __future__ import annotations
@@ -43,6 +44,7 @@ def jobs(which: str) -> list[tuple[str, Path, str]]:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("which", choices=["fixtures", "releases"])
+    parser.add_argument("--analyzer", choices=["rules", "bandit"], default="rules")
     args = parser.parse_args()
     cases = jobs(args.which)
     cpu = {False: 0.0, True: 0.0}
@@ -54,7 +56,9 @@ def main() -> int:
             guard.changes.PRUNE = prune
             session = sessions.get(repo)
             if session is None:
-                session = sessions[repo] = Session(repo, analyzers=frozenset({"rules"}), budgets={"rules": 600.0})
+                session = sessions[repo] = Session(
+                    repo, analyzers=frozenset({args.analyzer}), budgets={args.analyzer: 600.0}
+                )
             started = time.process_time()
             report = session.check(diff)
             cpu[prune] += time.process_time() - started
@@ -70,7 +74,7 @@ def main() -> int:
     for session in sessions.values():
         session.close()
     print(f"{args.which}: {len(cases)} cases, {differing} with different findings; "
-          f"rules CPU whole files {cpu[False]:.1f} s, pruned {cpu[True]:.1f} s")  # fmt: skip
+          f"{args.analyzer} CPU whole files {cpu[False]:.1f} s, pruned {cpu[True]:.1f} s")  # fmt: skip
     return 1 if differing else 0
 
 

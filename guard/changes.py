@@ -73,10 +73,8 @@ class ParsedSource:
         if self.tree is None:
             return None, None
         texts = [self.text]
-        if self.prune is not None and PRUNE:
-            from guard.prune import pruned_text
-
-            texts.insert(0, pruned_text(self.text, self.tree, *self.prune))
+        if self.pruned != self.text:
+            texts.insert(0, self.pruned)
         for text in texts:
             try:
                 module = cst.parse_module(text)
@@ -85,6 +83,22 @@ class ParsedSource:
             return module, RulesWrapper(module, unsafe_skip_copy=True)
         # Valid for CPython but beyond libcst's grammar: analysable by the tools, not by rules.
         return None, None
+
+    @functools.cached_property
+    def pruned(self) -> str:
+        """The text with the function bodies nobody needs to see left out (see :mod:`guard.prune`):
+        every kept line keeps its number and columns. The whole text when nothing is pruned
+        (an original version, a file that does not parse, or :data:`PRUNE` off)."""
+        if self.prune is None or self.tree is None or not PRUNE:
+            return self.text
+        from guard.prune import pruned_text
+
+        pruned = pruned_text(self.text, self.tree, *self.prune)
+        try:  # a tool would skip a file that does not parse, and its findings with it
+            ast.parse(pruned)
+        except (SyntaxError, ValueError):
+            return self.text
+        return pruned
 
     @property
     def module(self) -> cst.Module | None:

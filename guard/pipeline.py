@@ -62,6 +62,40 @@ class _Plan:
     def overlay(self, state: State) -> Path:
         return self.ws.overlay(state, self._broken(state))
 
+    def pruned_overlay(self) -> Path:
+        """The patched tree with each touched file's unchanged function bodies left out, as the
+        rules see them (:attr:`ParsedSource.pruned`: line numbers and columns kept). For a tool
+        that reads one file at a time and whose findings outside the changed code are old ones
+        anyway (bandit): it then reads the changed code, not the whole of every touched file."""
+        replace = dict(self._broken("after") or {})
+        for c in self.changes.values():
+            if c.after is not None and c.path not in replace and c.after.pruned != c.after.text:
+                replace[c.path] = c.after.pruned
+        return self.ws.overlay("after", replace)
+
+    def unseen_in_pruned(self, findings: Sequence[Finding], state: State) -> list[Finding]:
+        """``findings`` (of either tree, symbols set) without those inside the functions
+        :meth:`pruned_overlay` left out, signature included. Those functions are unchanged, so
+        a whole-file run finds the same there before and after the patch, and the two cancel;
+        matching old findings to new counts them (a second copy of an old problem is new), so
+        both sides must leave out the same."""
+        left_out: dict[str, frozenset[str]] = {}
+        for c in self.changes.values():
+            if c.after is None or c.after.pruned == c.after.text:
+                continue
+            whole, pruned = c.after.text.splitlines(), c.after.pruned.splitlines()
+            starts = [
+                n for n, (a, b) in enumerate(zip(whole, pruned, strict=False), start=1)
+                if a != b and (n == 1 or whole[n - 2] == pruned[n - 2])
+            ]  # fmt: skip
+            # the line above a left-out body is its function's signature
+            path = (c.file.old_path or c.path) if state == "before" else c.path
+            left_out[path] = frozenset(c.after.enclosing(n - 1) for n in starts if n > 1)
+        return [
+            f for f in findings
+            if not any(f.symbol == q or f.symbol.startswith(q + ".") for q in left_out.get(f.path, ()) if q)
+        ]  # fmt: skip
+
     def contents(self, state: State) -> dict[str, str | None]:
         """The touched files' text in ``state``, as the overlay holds them."""
         return self.ws.contents(state, self._broken(state))
@@ -213,10 +247,12 @@ def _tool_stage(
     out: Outcome,
     with_dependents: bool,
     speculate: bool = False,
+    after_root: Path | None = None,
 ) -> None:
-    """Run ``runner`` on the patched tree, and on the original tree when that can tell old
-    findings from new. With ``speculate`` the original-tree run starts at once, beside the
-    first (two cores for one tool's latency), instead of only once the first found something."""
+    """Run ``runner`` on the patched tree (``after_root``, default the patched overlay), and on
+    the original tree when that can tell old findings from new. With ``speculate`` the
+    original-tree run starts at once, beside the first (two cores for one tool's latency),
+    instead of only once the first found something."""
     started = time.perf_counter()
     budget = options.budgets.get(name, 30.0)
     extra = p.dependents if with_dependents else []
@@ -227,12 +263,17 @@ def _tool_stage(
         pool = ThreadPoolExecutor(max_workers=1)
         early = pool.submit(runner, before_job)
     try:
-        after = runner(ToolRun(p.overlay("after"), [*p.after_paths, *extra], p.target, budget))
+        root = after_root if after_root is not None else p.overlay("after")
+        after = runner(ToolRun(root, [*p.after_paths, *extra], p.target, budget))
         after = p.with_symbols(after, "after")
+        if after_root is not None:
+            after = p.unseen_in_pruned(after, "after")
         before: list[Finding] = []
         if after and p.has_before(after):
             before = early.result() if early is not None else runner(before_job)
             before = p.with_symbols(before, "before")
+            if after_root is not None:
+                before = p.unseen_in_pruned(before, "before")
         new = new_only(after, before, p.changed(), p.renamed)
         adjust = _ADJUST.get(name)
         if adjust is not None:  # in terms of the patched tree: a renamed file keeps its history
@@ -629,6 +670,7 @@ def run_pipeline(
     # Overlays are built here, before threads start, so no two threads build one at once.
     p.overlay("after")
     p.overlay("before")
+    pruned = p.pruned_overlay() if "bandit" in options.analyzers else None
     if "ruff" in options.analyzers:
         with contextlib.suppress(ToolFailure):  # reported by the ruff stage itself
             ruff.binary()
@@ -648,7 +690,8 @@ def run_pipeline(
         if name in options.analyzers:
             stages.append(
                 lambda name=name, runner=runner, deps=with_dependents: _tool_stage(  # type: ignore[misc]
-                    name, runner, p, options, out, deps, speculate=name == "mypy" and mypy_daemon is None
+                    name, runner, p, options, out, deps, speculate=name == "mypy" and mypy_daemon is None,
+                    after_root=pruned if name == "bandit" else None,
                 )
             )
     if "properties" in options.analyzers and options.execute:

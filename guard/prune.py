@@ -67,9 +67,11 @@ def _units(tree: ast.Module, near: set[int]) -> tuple[list[_Unit], set[str]]:
             if isinstance(stmt, ast.FunctionDef | ast.AsyncFunctionDef):
                 start = min([d.lineno for d in stmt.decorator_list] + [stmt.lineno])
                 header = [*stmt.decorator_list, stmt.args, *([stmt.returns] if stmt.returns else [])]
+                first = stmt.body[0]  # a decorated first statement starts at its first decorator
+                body_start = min([d.lineno for d in getattr(first, "decorator_list", ())] + [first.lineno])
                 units.append(
-                    _Unit(stmt.name, start, stmt.end_lineno or stmt.lineno, stmt.body[0].lineno,
-                          stmt.body[0].col_offset, owner, frozenset(identifiers([*header, *stmt.body])))
+                    _Unit(stmt.name, start, stmt.end_lineno or stmt.lineno, body_start,
+                          first.col_offset, owner, frozenset(identifiers([*header, *stmt.body])))
                 )  # fmt: skip
             elif isinstance(stmt, ast.ClassDef):
                 for part in [*stmt.bases, *stmt.keywords, *stmt.decorator_list]:

@@ -196,3 +196,50 @@ def test_a_crash_in_one_tool_stage_costs_that_tool_not_the_check(
     assert [e.analyzer for e in report.tool_errors] == ["bandit"]
     assert "bandit stage crashed: FileExistsError" in report.tool_errors[0].message
     assert [s.finding.rule for s in report.findings] == ["F821"]
+
+
+SHELLS = """\
+import subprocess
+
+
+def build(target):
+    return subprocess.call("make " + target, shell=True)
+
+
+def clean():
+    return subprocess.call("make clean", shell=True)
+
+
+def version():
+    return "1.0"
+"""
+
+
+@pytest.mark.parametrize("warm", [False, True])
+def test_bandit_reads_the_changed_code_and_still_counts_a_new_copy_of_an_old_problem(
+    make_repo: MakeRepo, warm: bool
+) -> None:
+    from guard.changes import analyse_file
+    from guard.diff import parse_patch
+    from guard.pipeline import plan
+    from guard.workspace import build_workspace
+
+    repo = make_repo({"pkg/__init__.py": "", "pkg/shells.py": SHELLS})
+    copied = SHELLS.replace('return "1.0"', 'return subprocess.call("git describe", shell=True)')
+    diff = diff_after_edit(repo, {"pkg/shells.py": copied})
+    with build_workspace(repo, parse_patch(diff)) as ws:
+        assert analyse_file(ws.files[0]).after is not None
+        pruned = (plan(ws, (3, 11)).pruned_overlay() / "pkg/shells.py").read_text()
+    assert "make clean" not in pruned and "git describe" in pruned, "bandit sees the changed function only"
+    session = guard.Session(repo, analyzers=frozenset({"bandit"}), execute=False) if warm else None
+    check = session.check if session is not None else (lambda d: check_patch(d, repo, analyzers={"bandit"}))
+    try:
+        found = {(f.finding.rule, f.finding.line) for f in check(diff).findings}
+        assert ("B602", 13) in found, "a third shell call is new although two old ones were left unread"
+        unrelated = SHELLS.replace('return "1.0"', 'return "1.1"')
+        assert {f.finding.rule for f in check(diff_after_edit(repo, {"pkg/shells.py": unrelated})).findings} == set()
+        moved = SHELLS.replace("def clean():", "def tidy():")
+        assert {f.finding.rule for f in check(diff_after_edit(repo, {"pkg/shells.py": moved})).findings} <= {"B404"}
+    finally:
+        if session is not None:
+            session.close()

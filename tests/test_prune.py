@@ -106,3 +106,27 @@ def test_real_files_still_parse_with_the_same_line_count(path: Path) -> None:
     out = pruned_text(text, tree, frozenset({first}), frozenset())
     assert len(out.splitlines()) == len(text.splitlines())
     ast.parse(out)
+
+
+def test_a_body_that_opens_with_a_decorated_function_is_left_out_whole() -> None:
+    text = textwrap.dedent(
+        """\
+        import functools
+
+
+        def outer():
+            @functools.cache
+            def inner():
+                return 1
+
+            return inner()
+
+
+        def changed():
+            return 2
+        """
+    )
+    out = _prune(text, {13})
+    ast.parse(out)  # the decorator left dangling over ``pass`` would not parse
+    assert "@functools.cache" not in out and "return 2" in out
+    assert len(out.splitlines()) == len(text.splitlines())
