@@ -81,9 +81,10 @@ class Probe:
     """Parts of the result (False) and of the arguments after the call (True) in which the
     old version was seen to differ from itself."""
     cpu_deadline: float = math.inf
-    """When this process's CPU time (``time.process_time``) says the function's budget is used:
-    the budget is CPU, so a loaded machine tests as many inputs as an idle one (same patch, same
-    findings); ``deadline``, in wall time, is the looser cap that keeps a loaded check bounded."""
+    """When this process's CPU time (``time.process_time``) says the function has used its cap
+    (see :data:`CPU_SLACK`): CPU, so a loaded machine tests as many inputs as an idle one (same
+    patch, same findings); ``deadline``, in wall time, is the looser cap that keeps a loaded check
+    bounded."""
 
     def step(self, inp: Any) -> None:
         if time.monotonic() > self.deadline or time.process_time() > self.cpu_deadline:
@@ -480,7 +481,7 @@ def _read_source(module_name: str) -> str | None:
 def check_function(rt: Runtime, fn: dict[str, Any], touched: Touched, budget: dict[str, Any],
                    deadline: float, by_name: dict[str, Touched] | None = None,
                    changed: Collection[str] = ()) -> tuple[list[Failure], list[str]]:
-    cpu_deadline = time.process_time() + budget["per_function_s"]
+    cpu_deadline = time.process_time() + CPU_SLACK * budget["per_function_s"]
     qualname = fn["qualname"]
     label = f"{fn['path']}::{qualname}"
     new_mod = rt.worlds.new.modules.get(touched.name)
@@ -628,6 +629,13 @@ TEST_CALL_S = 2.0
 """Wall time for one call of one test case: generous, so that a busy machine does not time out a
 test an idle one finishes (a hanging test still stops, and the stage's end bounds them all)."""
 
+CPU_SLACK = 1.5
+"""The search's budget is its example count (``max_examples``): the same inputs every run, so the
+same patch gets the same findings. CPU time only caps a function whose examples are slow, at this
+many times ``per_function_s``. At 1 (a CPU budget), a function whose examples fill about a second
+was cut short at a different example from run to run, and a behaviour change found at its 200th
+example came and went with the machine's load."""
+
 WALL_SLACK = 5.0
 """How far a function's wall time may stretch past its CPU budget when the machine is busy. An
 idle machine never reaches it (wall time is CPU time there); at 3, two checks side by side on two
@@ -659,7 +667,7 @@ def run_all(job: dict[str, Any], touched: list[Touched], names: dict[str, str],
                  notes=[f"untested: {label} — stage time budget used up"])
             continue
         emit(out, event="start", index=index)
-        # The function's budget is CPU time (see Probe.cpu_deadline); wall time may stretch to
+        # The function's cap is CPU time (see Probe.cpu_deadline); wall time may stretch to
         # WALL_SLACK times it on a busy machine, never past the stage's end.
         deadline = min(now + WALL_SLACK * budget["per_function_s"], stage_end)
         changed = {f["qualname"] for f in job["functions"] if f["path"] == fn["path"]}
