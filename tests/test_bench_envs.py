@@ -79,3 +79,18 @@ def test_a_real_env_resolves_the_dependency_and_guard(tmp_path: Path) -> None:
     out = subprocess.run([str(python), "-c", probe], capture_output=True, text=True, check=True).stdout.split("\n")
     assert Path(out[0]).is_relative_to(plan.site)
     assert Path(out[1]) == plan.site  # guard's import resolution looks in the env first
+
+
+@pytest.mark.slow
+def test_a_worker_process_returns_the_release_pair_s_rows(tmp_path: Path) -> None:
+    """inject_eval's worker protocol: the pair pickled in, its rows back after the marker."""
+    import inject_eval
+    from injections import Target
+
+    old, new = tmp_path / "old", tmp_path / "new"
+    for tree, body in ((old, "return a + b"), (new, "return b + a")):
+        (tree / "pkg").mkdir(parents=True)
+        (tree / "pkg" / "__init__.py").write_text(f"def add(a: int, b: int) -> int:\n    {body}\n")
+    target = Target("pkg", "1.0", "1.1", old, new)
+    rows = inject_eval.run_in(Path(sys.executable), target, [(f"{target.key} | clean", None)])
+    assert [(r["key"], r["kind"], r["added"]) for r in rows] == [("pkg 1.0 -> 1.1 | clean", "clean", 1)]
