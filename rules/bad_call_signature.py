@@ -118,7 +118,7 @@ class BadCallSignature(Rule):
     def visit_Call(self, node: cst.Call) -> None:
         if not self.r.on_changed_line(node):
             return
-        if self.r.guarded(node):
+        if self.r.guarded(node, raised=TypeError):
             return
         callee = node.func
         instance = False

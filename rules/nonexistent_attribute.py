@@ -144,7 +144,7 @@ class NonexistentAttribute(Rule):
     def visit_ImportFrom(self, node: cst.ImportFrom) -> None:
         if not self.r.on_changed_line(node):
             return
-        if isinstance(node.names, cst.ImportStar) or self.r.guarded(node):
+        if isinstance(node.names, cst.ImportStar) or self.r.guarded(node, raised=ImportError):
             return
         base = self.r.absolute("." * len(node.relative) + (_dotted_name(node.module) or ""))
         if not base or not isinstance(self.r.env.resolve(base), Module):
@@ -167,7 +167,7 @@ class NonexistentAttribute(Rule):
         parent = self.get_metadata(ParentNodeProvider, node, None)
         if isinstance(parent, cst.ImportFrom | cst.Import | cst.ImportAlias):
             return
-        if isinstance(parent, cst.AssignTarget | cst.AugAssign | cst.Del) or self.r.guarded(node):
+        if isinstance(parent, cst.AssignTarget | cst.AugAssign | cst.Del) or self.r.guarded(node, raised=AttributeError):
             return
         attr = node.attr.value
         owner, instance = self.r.receiver(node.value)

@@ -243,7 +243,7 @@ class UnresolvedImport(Rule):
     def _check(self, at: cst.CSTNode, module: str, statement: cst.CSTNode) -> None:
         env = self.r.env
         target = self.context.project.target_version
-        if env.where(module) is not None or removal_for(module, target) or self.r.guarded(statement, type_checking=False):
+        if env.where(module) is not None or removal_for(module, target) or self.r.guarded(statement, type_checking=False, raised=ImportError):
             return
         extended = self._path_extended_at()
         if extended is not None and self.get_metadata(PositionProvider, statement).start.line > extended:

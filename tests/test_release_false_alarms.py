@@ -5,6 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from guard.rules.bad_call_signature import BadCallSignature
+from guard.rules.nonexistent_attribute import NonexistentAttribute
+from guard.rules.unresolved_import import UnresolvedImport
 
 from guard.resolve import Environment, Func
 from guard.rulekit import Example, check_example
@@ -51,3 +53,49 @@ def test_a_repo_mixin_without_init_does_not_hide_the_next_base(tmp_path: Path) -
         after=example.after.replace("View(d)", "View(d, 1)"),
     )
     assert _lines(BadCallSignature, wrong, tmp_path / "c") == [("pkg/mod.py", 16)]
+
+
+def test_a_block_expecting_another_error_does_not_hide_a_missing_attribute(tmp_path: Path) -> None:
+    # jsonpatch 1.46's tests: `jsonpatch.applyPatch(...)` under assertRaises(JsonPatchTestFailed)
+    files = (("pkg/__init__.py", ""), ("pkg/errors.py", "class PatchFailed(Exception):\n    pass\n"))
+    before = "import os\n\nfrom pkg.errors import PatchFailed\n\n\ndef test_a():\n    assert os.sep\n"
+    after = "import os\n\nimport pytest\n\nfrom pkg.errors import PatchFailed\n\n\ndef test_a():\n    with pytest.raises({kind}):\n        os.joinpath('a')\n"
+    wrong = Example(path="tests/test_a.py", before=before, after=after.format(kind="PatchFailed"), files=files)
+    assert _lines(NonexistentAttribute, wrong, tmp_path / "a") == [("tests/test_a.py", 10)]
+    for kind in ("AttributeError", "Exception", "(ValueError, AttributeError)"):
+        meant = Example(path="tests/test_a.py", before=before, after=after.format(kind=kind), files=files)
+        assert _lines(NonexistentAttribute, meant, tmp_path / kind[:5]) == [], kind
+
+
+def test_a_broad_handler_does_not_make_a_missing_module_optional(tmp_path: Path) -> None:
+    # shellingham 1.5.3 (injected): `from os_helpers import uname` in a try whose handler is
+    # `except Exception: return False`: the function quietly answers False everywhere.
+    before = "import os\n\n\ndef bsd():\n    try:\n        return os.uname().sysname == 'freebsd'\n    except Exception:\n        return False\n"
+    after = before.replace("        return os.uname()", "        from os_helpers import uname\n        return uname()")
+    assert _lines(UnresolvedImport, Example(before=before, after=after), tmp_path / "a") == [("pkg/mod.py", 6)]
+    optional = (
+        "def fast():\n    try:\n        import os_helpers\n    except ImportError:\n        return None\n"
+        "    return os_helpers\n"
+    )
+    assert _lines(UnresolvedImport, Example(before="x = 1\n", after=optional), tmp_path / "b") == []
+
+
+def test_a_test_skipped_on_older_pythons_may_use_what_they_lack(tmp_path: Path) -> None:
+    # python-json-logger 4.2.0: err.add_note under @pytest.mark.skipif(sys.version_info < (3, 11))
+    files = (("pyproject.toml", '[project]\nname = "pkg"\nrequires-python = ">=3.10"\n'),)
+    test = (
+        "import sys\n\nimport pytest\n\n\n@pytest.mark.skipif(sys.version_info < (3, 11), reason='3.11+')\n"
+        "def test_notes():\n    err = ValueError('x')\n    err.add_note('y')\n"
+    )
+    example = Example(path="tests/test_n.py", before="import sys\n", after=test, files=files)
+    assert _lines(NonexistentAttribute, example, tmp_path / "a") == []
+    unguarded = Example(path="tests/test_n.py", before="import sys\n", after=test.replace(
+        "@pytest.mark.skipif(sys.version_info < (3, 11), reason='3.11+')\n", ""), files=files)
+    assert _lines(NonexistentAttribute, unguarded, tmp_path / "b") == [("tests/test_n.py", 8)]
+
+
+def test_a_declared_dependency_the_repo_imports_is_mapped_though_not_installed(tmp_path: Path) -> None:
+    (tmp_path / "setup.py").write_text("from setuptools import setup\nsetup(install_requires=['notinstalled-dist'])\n")
+    assert Environment(tmp_path, (3, 10)).unmapped_declared()
+    (tmp_path / "core.py").write_text("from notinstalled_dist import thing\n")
+    assert not Environment(tmp_path, (3, 10)).unmapped_declared()

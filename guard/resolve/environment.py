@@ -26,6 +26,9 @@ _SKIPPED_BASES = frozenset(
 )
 
 
+# The top-level module of an absolute ``import x`` / ``from x import y`` statement.
+_IMPORT = re.compile(r"^[ \t]*(?:import|from)[ \t]+([A-Za-z_]\w*)", re.MULTILINE)
+
 _ALIAS_CHAIN = threading.local()
 """The class-attribute aliases being followed, per thread (see Environment._binding)."""
 
@@ -108,6 +111,7 @@ class Environment:
         self._summaries: dict[tuple[str, bool], ModuleSummary | None] = {}
         self._where: dict[str, Origin | None] = {}
         self._declared: frozenset[str] | None = None
+        self._imports: frozenset[str] | None = None
         self._resolved: dict[str, Resolved] = {}
         self._derived: dict[str, list[Klass]] | None = None
 
@@ -157,11 +161,29 @@ class Environment:
         return self._declared
 
     def unmapped_declared(self) -> bool:
-        """Whether a declared distribution is not installed, so its import name is a guess."""
+        """Whether a declared distribution is not installed, so its import name is a guess, and
+        the repo never imports a name the guess gives it either. A guess the repo's own code
+        confirms (``jsonpointer``, declared and imported by jsonpatch.py, not installed) is a
+        mapping: it leaves no doubt about which name that distribution provides."""
         installed = locate.installed_top_levels(self.paths)
-        return any(
-            not (locate.import_names(d) & installed) for d in locate.declared_distributions(self.repo)
-        )
+        unmapped = [d for d in locate.declared_distributions(self.repo) if not (locate.import_names(d) & installed)]
+        if not unmapped:
+            return False
+        imported = self._original_imports()
+        return any(not (locate.import_names(d) & imported) for d in unmapped)
+
+    def _original_imports(self) -> frozenset[str]:
+        """Top-level names the repo's files, as they are before the patch, import anywhere."""
+        if self._imports is None:
+            names: set[str] = set()
+            for rel in python_files(self.repo) if self.repo.is_dir() else ():
+                try:
+                    text = (self.repo / rel).read_text(encoding="utf-8", errors="replace")
+                except OSError:
+                    continue
+                names.update(m[1] for m in _IMPORT.finditer(text))
+            self._imports = frozenset(names)
+        return self._imports
 
     def where(self, module: str) -> Origin | None:
         if module not in self._where:

@@ -8,6 +8,8 @@ platform checks is left alone: it is written for an environment other than the o
 
 from __future__ import annotations
 
+import builtins
+
 import libcst as cst
 from libcst.metadata import (
     Assignment,
@@ -171,13 +173,21 @@ class Resolving:
             return (klass, True) if klass is not None else (UNKNOWN, False)
         return self.resolve_expr(node)
 
-    def guarded(self, node: cst.CSTNode, type_checking: bool = True) -> bool:
+    def guarded(self, node: cst.CSTNode, type_checking: bool = True, raised: type[BaseException] | None = None) -> bool:
         """Inside code written for another environment: under a feature or version test (written
         out, or through a module-level flag assigned from one: ``PY_3_14_PLUS = sys.version_info
         >= (3, 14)``), in a ``try`` whose failure is handled, or in the fallback of an ``except
         ImportError`` (it runs only where the preferred import is missing). With ``type_checking``
         False, ``if TYPE_CHECKING:`` is no guard: what it imports must exist for the type checker
-        (in the environment or typeshed), so an import there still has to resolve."""
+        (in the environment or typeshed), so an import there still has to resolve.
+
+        With ``raised``, the error the code would raise if it is wrong (AttributeError for a missing
+        attribute, ImportError for a missing module), a block only guards what it can catch:
+        ``with pytest.raises(JsonPatchTestFailed):`` does not catch an AttributeError, and for an
+        ImportError only a handler naming it is a guard (``except Exception: return False`` around
+        an import hides the missing module; it does not choose between environments). A function
+        or class whose decorator tests the environment (``@pytest.mark.skipif(sys.version_info <
+        (3, 11))``) runs only where the test allows."""
         current: cst.CSTNode | None = node
         while current is not None:
             parent = self.rule.get_metadata(ParentNodeProvider, current, None)
@@ -187,15 +197,54 @@ class Resolving:
                 return True
             if isinstance(parent, cst.ExceptHandler) and current is parent.body and _catches_import_error(parent.type):
                 return True
-            if isinstance(parent, cst.With) and any(_expects_error(item.item) for item in parent.items):
+            if isinstance(parent, cst.With) and any(
+                _expects_error(item.item) and self._expects(item.item, raised) for item in parent.items
+            ):
                 return True
             if isinstance(parent, cst.Try) and current is parent.body and any(
-                _catches(h.type) for h in parent.handlers
+                _catches_import_error(h.type) if raised is not None and issubclass(raised, ImportError) else _catches(h.type)
+                for h in parent.handlers
+            ):
+                return True
+            if isinstance(parent, cst.FunctionDef | cst.ClassDef) and current is parent.body and any(
+                isinstance(d.decorator, cst.Call)
+                and any(self._feature_test(a.value, type_checking) for a in d.decorator.args)
+                for d in parent.decorators
             ):
                 return True
             current = parent
         return False
 
+
+    def _expects(self, call: cst.BaseExpression, raised: type[BaseException] | None) -> bool:
+        """Whether ``with call:`` (``pytest.raises(X)``, ``self.assertRaises(X)``) catches
+        ``raised``: X is ``raised`` or one of its bases. A builtin X is checked; a class of the
+        project or a library is no base of a builtin error; anything unresolved may be."""
+        if raised is None or not isinstance(call, cst.Call):
+            return True
+        func = call.func
+        name = func.attr.value if isinstance(func, cst.Attribute) else func.value if isinstance(func, cst.Name) else ""
+        if name in {"warns", "assertWarns"}:
+            return False  # a warning is expected; an error still fails the test
+        first = next((a.value for a in call.args if a.keyword is None or a.keyword.value == "expected_exception"), None)
+        if first is None:
+            return True
+        kinds = [e.value for e in first.elements] if isinstance(first, cst.Tuple) else [first]
+        for kind in kinds:
+            if not isinstance(kind, cst.Name | cst.Attribute):
+                return True
+            absolute = self.dotted(kind)
+            if absolute is None:
+                return True
+            if absolute.startswith("builtins.") or "." not in absolute:
+                base = getattr(builtins, absolute.rsplit(".", 1)[-1], None)
+                if not isinstance(base, type) or issubclass(raised, base):
+                    return True
+                continue
+            found = self.env.resolve(absolute)
+            if not isinstance(found, Klass) or found.qualname.startswith("builtins."):
+                return True
+        return False
 
     def _feature_test(self, test: cst.BaseExpression, type_checking: bool = True) -> bool:
         if _is_feature_test(test, type_checking):
