@@ -21,6 +21,9 @@ Some findings are true to the letter and still say nothing about the patch:
   12): from ._suppress import suppress`` / ``else: from contextlib import suppress``, ``TypedDict =
   dict`` in the fallback of an ``except ImportError``): mypy checks both alternatives as if both
   ran; only one does;
+- an undefined name that is a builtin of newer Pythons (``ExceptionGroup``) in code that runs only
+  where ``sys.version_info`` allows it (an ``if`` on it, a ``@pytest.mark.skipif(sys.version_info <
+  (3, 11))`` test): the linter checks it for the oldest Python the project supports;
 - a name a stub (``.pyi``) uses before it defines it (``_T = tuple[_T, ...]``): stubs are never
   run, and forward references are their norm;
 - bandit in test code (``pickle.loads`` of a fixture, ``verify=False`` against a local server):
@@ -481,6 +484,38 @@ def type_comment_lines(source: str) -> frozenset[int]:
     return frozenset(lines)
 
 
+@lru_cache(maxsize=256)
+def version_gated_lines(source: str) -> frozenset[int]:
+    """Lines that run only on some Pythons: the body of an ``if`` on ``sys.version_info`` (both
+    branches), and functions and classes whose decorator tests it (``@pytest.mark.skipif(
+    sys.version_info < (3, 11), ...)``, ``@unittest.skipUnless(...)``)."""
+    tree = _tree(source)
+    if tree is None:
+        return frozenset()
+    lines: set[int] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.If) and _tests_version(node.test):
+            for stmt in (*node.body, *node.orelse):
+                lines.update(range(stmt.lineno, (stmt.end_lineno or stmt.lineno) + 1))
+        elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef) and any(
+            isinstance(d, ast.Call) and any(_tests_version(a) for a in (*d.args, *(k.value for k in d.keywords)))
+            for d in node.decorator_list
+        ):
+            lines.update(range(node.lineno, (node.end_lineno or node.lineno) + 1))
+    return frozenset(lines)
+
+
+def _tests_version(test: ast.expr) -> bool:
+    return any(isinstance(n, ast.Attribute) and n.attr == "version_info" for n in ast.walk(test))
+
+
+def _newer_builtin(message: str) -> bool:
+    """Whether the undefined name is a builtin of the Python guard runs on (``ExceptionGroup``):
+    undefined only for the older Pythons the project also targets."""
+    named = _UNDEFINED.search(message)
+    return named is not None and hasattr(builtins, named[1] or named[2])
+
+
 def _catches_lookup(kind: ast.expr | None) -> bool:
     names = kind.elts if isinstance(kind, ast.Tuple) else [kind] if kind is not None else []
     for name in names:
@@ -523,6 +558,8 @@ def _explained(f: Finding, source: str | None) -> str | None:
         named = _UNDEFINED.search(f.message)
         if named and (named[1] or named[2]) in bound_names(source):
             return "a stub may use a name before it defines it: stubs are never run"
+    if f.rule in UNDEFINED_NAME_RULES and _newer_builtin(f.message) and f.line in version_gated_lines(source):
+        return "a builtin of newer Pythons, used only where the code tests sys.version_info for them"
     if f.analyzer == "mypy" and f.rule == "attr-defined" and _function_attribute(f.message):
         return "an attribute every function or method object has: mypy's Callable type leaves it out"
     if f.rule == "B023" and f.line in iteration_local_closure_lines(source):

@@ -322,3 +322,19 @@ def test_an_invalid_type_in_a_type_comment_and_what_follows_from_it_run_as_they_
     assert found == [(5, "valid-type", False), (9, "misc", False), (14, "valid-type", True), (15, "misc", False)]
     messages = {s.finding.line: s.finding.message for s in report.findings}
     assert "callable? not callable" in messages[9]
+
+
+def test_a_newer_builtin_in_a_version_gated_test_is_explained() -> None:
+    # python-json-logger 4.2.0 (requires-python >= 3.10): ExceptionGroup in a test skipped below 3.11
+    source = (
+        "import sys\n\nimport pytest\n\n\n@pytest.mark.skipif(sys.version_info < (3, 11), reason='3.11+')\n"
+        "def test_groups():\n    raise ExceptionGroup('g', [ValueError()])\n\n\n"
+        "def test_other():\n    raise ExceptionGroup('g', [ValueError()])\n\n\n"
+        "def test_typo():\n    return ExceptionGrop\n"
+    )
+    def undefined(line: int, name: str) -> Finding:
+        return Finding("t.py", line, 1, "F821", "ruff", f"Undefined name `{name}`", Severity.ERROR, Confidence.HIGH)
+
+    found = in_context([undefined(8, "ExceptionGroup"), undefined(12, "ExceptionGroup"), undefined(16, "ExceptionGrop")],
+                       {"t.py": source})
+    assert [f.severity for f in found] == [Severity.INFO, Severity.ERROR, Severity.ERROR]
