@@ -166,6 +166,13 @@ class SwallowedError(Rule):
                 "            self.failed = True\n"
             ),
         ),
+        Example(  # a yes/no probe of the environment answers no when it cannot ask
+            before="import os\n",
+            after=(
+                "import os\n\n\ndef bsd():\n    try:\n        return os.uname().sysname.lower() in ('freebsd', 'netbsd')\n"
+                "    except Exception:\n        return False\n"
+            ),
+        ),
         Example(  # the project lints for blind excepts and acknowledges each; the patch follows suit
             before=(
                 "def a():\n    try:\n        return load()\n    except Exception:  # noqa: BLE001\n"
@@ -189,6 +196,12 @@ class SwallowedError(Rule):
             before="def test_stops():\n    assert run() == 3\n",
             after="def test_stops():\n    try:\n        assert run() == 3\n    except Exception:\n        pass\n",
             lines=(4,),
+        ),
+        Example(  # the try does work besides answering: its failure is hidden behind False
+            before="def save(db, row):\n    db.insert(row)\n    return True\n",
+            after="def save(db, row):\n    try:\n        db.insert(row)\n        return True\n    except Exception:\n"
+            "        return False\n",
+            lines=(5,),
         ),
         Example(
             before="def fire(cb, k):\n    cb(k)\n",
@@ -263,6 +276,8 @@ class SwallowedError(Rule):
             return  # a test provoking a failure for its side effects, checked afterwards
         if self._project_acknowledges(node):
             return
+        if try_node is not None and _predicate_probe(try_node.body, node.body):
+            return
         kind = "bare except" if node.type is None else f"except {dotted(node.type) or '(...)'}"
         how = next((w for w in ways if w != "..."), "...")
         broad = node.type is None or "BaseException" in code(node.type)
@@ -300,6 +315,40 @@ class SwallowedError(Rule):
 
     def visit_Try(self, node: cst.Try) -> None:
         self._tries.update((id(h), node) for h in node.handlers)
+
+
+_PREDICATES = frozenset({"isinstance", "issubclass", "hasattr", "callable", "bool", "startswith", "endswith"})
+
+
+def _truth_valued(expr: cst.BaseExpression) -> bool:
+    """An expression whose value is a bool: a comparison, ``not``, ``and``/``or`` of such, a bool
+    literal, or a predicate call (``isinstance``, ``hasattr``, ``str.startswith``)."""
+    if isinstance(expr, cst.Comparison):
+        return True
+    if isinstance(expr, cst.UnaryOperation) and isinstance(expr.operator, cst.Not):
+        return True
+    if isinstance(expr, cst.BooleanOperation):
+        return _truth_valued(expr.left) and _truth_valued(expr.right)
+    if isinstance(expr, cst.Name) and expr.value in {"True", "False"}:
+        return True
+    return isinstance(expr, cst.Call) and dotted(expr.func).rsplit(".", 1)[-1] in _PREDICATES
+
+
+def _predicate_probe(body: cst.BaseSuite, handler: cst.BaseSuite) -> bool:
+    """``try: return os.uname().sysname.lower() in (...)`` / ``except Exception: return False``:
+    a yes/no question about the environment whose answer, when it cannot be asked, is no. The
+    try block only computes the answer (each of its statements returns a truth value), so there
+    is no other work whose failure the handler hides; the fallback is a legitimate answer of the
+    same type, not a stand-in for a lost result (shellingham 1.5.2)."""
+    fallback = [s for s in statements(handler)]
+    if len(fallback) != 1 or not isinstance(fallback[0], cst.Return) or fallback[0].value is None:
+        return False
+    if not isinstance(literal(fallback[0].value)[1], bool):
+        return False
+    tried = statements(body)
+    return bool(tried) and all(
+        isinstance(s, cst.Return) and s.value is not None and _truth_valued(s.value) for s in tried
+    )
 
 
 def _has_check(body: cst.CSTNode) -> bool:

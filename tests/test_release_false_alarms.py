@@ -8,7 +8,7 @@ from guard.rules.bad_call_signature import BadCallSignature
 from guard.rules.nonexistent_attribute import NonexistentAttribute
 from guard.rules.unresolved_import import UnresolvedImport
 
-from guard.resolve import Environment, Func
+from guard.resolve import Environment, Func, Missing, Unknown
 from guard.rulekit import Example, check_example
 
 
@@ -99,3 +99,31 @@ def test_a_declared_dependency_the_repo_imports_is_mapped_though_not_installed(t
     assert Environment(tmp_path, (3, 10)).unmapped_declared()
     (tmp_path / "core.py").write_text("from notinstalled_dist import thing\n")
     assert not Environment(tmp_path, (3, 10)).unmapped_declared()
+
+
+def test_calling_a_class_whose_metaclass_defines_call_makes_no_instance(tmp_path: Path) -> None:
+    # bidict 0.24.0: MissingT = Enum('MissingT', {'MISSING': 'MISSING'}); MissingT.MISSING
+    before = "from enum import Enum\n\nSIZE = 1\n"
+    after = "from enum import Enum\n\nSIZE = 1\nMissingT = Enum('MissingT', {'MISSING': 'MISSING'})\nMISSING = MissingT.MISSING\n"
+    assert _lines(NonexistentAttribute, Example(before=before, after=after), tmp_path / "a") == []
+    plain = "import fractions\n\nHALF = fractions.Fraction(1, 2)\nTOP = HALF.numeratr\n"
+    assert _lines(NonexistentAttribute, Example(before="x = 1\n", after=plain), tmp_path / "b") == [("pkg/mod.py", 4)]
+
+
+def test_a_dev_requirements_file_declares_dependencies(tmp_path: Path) -> None:
+    # pyproject-hooks 1.2.0: testpath, used by its tests, is listed in dev-requirements.txt
+    assert Environment(tmp_path, (3, 10)).where("testpath") is None
+    (tmp_path / "dev-requirements.txt").write_text("pytest\ntestpath\n")
+    assert Environment(tmp_path, (3, 10)).where("testpath") == "declared"
+
+
+def test_a_name_bound_by_an_import_of_an_absent_module_is_unknown_not_missing(tmp_path: Path) -> None:
+    # pyproject-hooks 1.2.0: tests/compat.py binds tomllib by `import tomli as tomllib` below 3.11
+    (tmp_path / "tests").mkdir()
+    (tmp_path / "tests" / "__init__.py").write_text("")
+    (tmp_path / "tests" / "compat.py").write_text(
+        "import sys\n\nif sys.version_info >= (3, 11):\n    import tomllib\nelse:\n    import tomli_absent as tomllib\n"
+    )
+    env = Environment(tmp_path, (3, 8))
+    assert isinstance(env.resolve("tests.compat.tomllib"), Unknown)
+    assert isinstance(env.resolve("tests.compat.tomlib"), Missing)

@@ -321,7 +321,15 @@ class Environment:
         if binding.kind == "import" and binding.target:
             if self.where(binding.target):
                 return Module(binding.target)
-            return self.resolve(binding.target) if binding.target != qualname else UNKNOWN
+            if binding.target == qualname:
+                return UNKNOWN
+            imported = self.resolve(binding.target)
+            if isinstance(imported, Missing) and self.where(binding.target.split(".")[0]) is None:
+                # The module binds the name, from a module not found here (``import tomli as
+                # tomllib`` for older Pythons, tomli not installed): whether that import works is
+                # the import's question, not a missing attribute of this module.
+                return UNKNOWN
+            return imported
         if binding.kind == "alias" and binding.target:
             if owner is not None:
                 # Class attributes aliasing each other (``a = b`` beside ``b = a``, or ``x = x``

@@ -226,7 +226,8 @@ def declared_distributions(repo: Path) -> frozenset[str]:
     setup_py = repo / "setup.py"
     if setup_py.is_file():
         specs.extend(_setup_py_specs(setup_py.read_text(encoding="utf-8", errors="replace")))
-    for req in sorted(repo.glob("requirements*.txt")) + sorted(repo.glob("requirements/*.txt")):
+    # requirements.txt, requirements-dev.txt, dev-requirements.txt, test_requirements.txt, requirements/*.txt
+    for req in sorted({*repo.glob("*requirements*.txt"), *repo.glob("requirements/*.txt")}):
         specs.extend(req.read_text(encoding="utf-8", errors="replace").splitlines())
     names = {requirement_name(s) for s in specs}
     return frozenset(n for n in names if n)

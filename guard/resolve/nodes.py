@@ -123,10 +123,31 @@ class Resolving:
         return self.env.resolve(name), False
 
     def _plain_constructor(self, klass: Klass) -> bool:
-        """Calling the class yields an instance of it (no ``__new__`` or metaclass tricks)."""
+        """Calling the class yields an instance of it (no ``__new__`` or metaclass tricks). A
+        metaclass that defines ``__call__`` decides what calling the class returns: ``Enum('Missing',
+        {'MISSING': 'MISSING'})`` (EnumMeta.__call__) makes a new class, not an Enum instance."""
+        if self._metaclass_calls(klass):
+            return False
         if klass.info.stub:
             return True
         return not klass.info.metaclass and "__new__" not in klass.info.members
+
+    def _metaclass_calls(self, klass: Klass, depth: int = 0) -> bool:
+        """Whether a metaclass of ``klass`` (its own or a base's) overrides ``type.__call__``."""
+        if klass.info.metaclass:
+            meta = self.env.resolve_in(klass.info.module, klass.info.metaclass)[1]
+            if not isinstance(meta, Klass):
+                return True
+            call = self.env.member(meta, "__call__")
+            owner = getattr(call, "owner", None)
+            return not (isinstance(owner, Klass) and owner.qualname in {"builtins.type", "builtins.object"})
+        if depth > 20:
+            return True
+        for base in klass.info.bases:
+            resolved = self.env.resolve_in(klass.info.module, base)[1] if base is not None else None
+            if isinstance(resolved, Klass) and self._metaclass_calls(resolved, depth + 1):
+                return True
+        return False
 
     def _local_value(self, node: cst.Name) -> cst.BaseExpression | None:
         """The one kind of value every binding of a function-local name gives it, if all agree."""
