@@ -103,14 +103,14 @@ def facts_from_json(d: dict[str, Any]) -> PatchFacts:
     """The recorded patch facts; a field recorded before it was dropped, or missing because it was
     added later, is ignored or left at its default."""
     known = {f.name for f in fields(PatchFacts)}
-    return PatchFacts(**{k: v for k, v in d.items() if k in known})
+    return PatchFacts(**{k: tuple(v) if isinstance(v, list) else v for k, v in d.items() if k in known})
 
 
 def finding_json(f: Finding) -> dict[str, object]:
     """A finding as the benchmarks' caches store it (the inverse of ``finding_from_json``)."""
     return {"rule": f.rule, "analyzer": f.analyzer, "path": f.path, "line": f.line, "column": f.column,
             "message": f.message, "severity": f.severity.label, "confidence": f.confidence.label,
-            "evidence": dict(f.evidence)}  # fmt: skip
+            "symbol": f.symbol, "evidence": dict(f.evidence)}  # fmt: skip
 
 
 def read_rows(path: Path) -> dict[str, dict[str, Any]]:
@@ -130,7 +130,7 @@ def finding_from_json(d: dict[str, Any]) -> Finding:
     return Finding(path=d["path"], line=d["line"], column=d.get("column", 0), rule=d["rule"],
                    analyzer=d["analyzer"], message=d.get("message", ""),
                    severity=Severity[d["severity"].upper()],
-                   confidence=Confidence[d["confidence"].upper()],
+                   confidence=Confidence[d["confidence"].upper()], symbol=d.get("symbol", ""),
                    evidence=tuple(d.get("evidence", {}).items()))  # fmt: skip
 
 

@@ -17,6 +17,7 @@ the patch, and is left out at run time.
 from __future__ import annotations
 
 import json
+import keyword
 import math
 import re
 from collections.abc import Iterable, Mapping, Sequence
@@ -60,18 +61,56 @@ class PatchFacts:
     touches_tests: bool = False
     only_tests: bool = False
     changed_lines: int = 0  # added and removed lines of Python files
+    test_names: tuple[str, ...] = ()
+    """The names the edited test code refers to: every identifier (and every part of a dotted
+    name in a string, ``mock.patch("pkg.mod.func")``) on the lines of the test files' hunks,
+    changed and context, sorted, keywords left out. See ``edited_tests_name``."""
 
     @classmethod
     def from_patch(cls, patch: Patch) -> PatchFacts:
         files = [f for f in patch.files if f.is_python]
         tests = [is_test_path(f.path) for f in files]
+        names = {
+            name
+            for f, test in zip(files, tests, strict=True)
+            if test
+            for h in f.hunks
+            for line in h.lines
+            for name in _IDENTIFIER.findall(line[1:])
+        }
         return cls(
             touches_tests=any(tests),
             only_tests=bool(tests) and all(tests),
             changed_lines=sum(
                 1 for f in files for h in f.hunks for line in h.lines if line[:1] in ("+", "-")
             ),
+            test_names=tuple(sorted(names - set(keyword.kwlist))),
         )
+
+
+_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+def subject_names(finding: Finding) -> frozenset[str]:
+    """The names a test calling the function a finding is about would use: the function's own
+    name (a method's too, ``obj.meth(...)``), or for a special method (``__eq__``, ``__init__``),
+    which tests reach through operators and constructors, its class's. Empty for a finding not
+    about a function (module level, no symbol)."""
+    parts = [p for p in finding.symbol.split(".") if p and p != "<locals>"]
+    if not parts:
+        return frozenset()
+    name = parts[-1]
+    if name.startswith("__") and name.endswith("__"):
+        return frozenset(parts[-2:-1])
+    return frozenset({name})
+
+
+def edited_tests_name(finding: Finding, facts: PatchFacts) -> bool:
+    """Does the patch edit test code that refers to the function this finding is about? A change
+    of behaviour the author meant comes with tests of that function updated or added; one the
+    author did not notice does not, whatever else the patch does to the tests."""
+    names = subject_names(finding)
+    return bool(names) and not names.isdisjoint(facts.test_names)
 
 
 @dataclass(frozen=True)
@@ -154,6 +193,9 @@ def finding_features(
     # is no less wrong for tests in the patch, so the fact only qualifies runtime findings.
     if facts.touches_tests and runtime:
         feats.append(("patch:touches-tests*runtime", 1.0))
+        # Finer: the edited tests refer to the very function whose behaviour changed.
+        if edited_tests_name(finding, facts):
+            feats.append(("runtime:tests-name-subject", 1.0))
     if facts.only_tests:
         feats.append(("patch:only-tests", 1.0))
     if corroborated:

@@ -108,7 +108,7 @@ def test_patch_facts_from_a_diff() -> None:
         "--- a/README.md\n+++ b/README.md\n@@ -1,1 +1,2 @@\n hi\n+there\n"
     )  # fmt: skip
     assert PatchFacts.from_patch(parse_patch(diff)) == PatchFacts(
-        touches_tests=True, only_tests=False, changed_lines=3
+        touches_tests=True, only_tests=False, changed_lines=3, test_names=("a", "b", "c")
     )
     tests_only = diff.split("--- a/tests")[1].split("--- a/README")[0]
     assert PatchFacts.from_patch(parse_patch("--- a/tests" + tests_only)).only_tests
