@@ -26,6 +26,8 @@ Some findings are true to the letter and still say nothing about the patch:
   (3, 11))`` test): the linter checks it for the oldest Python the project supports;
 - a name a stub (``.pyi``) uses before it defines it (``_T = tuple[_T, ...]``): stubs are never
   run, and forward references are their norm;
+- bandit's complaint about the API a line calls (B3xx, B324: ``hashlib.sha1(...)``) when the patch
+  only moved a use the file already made: the API is named no more often than before the patch;
 - bandit in test code (``pickle.loads`` of a fixture, ``verify=False`` against a local server):
   its findings are about code that ships, as guard's own security rules, which skip tests;
 - mypy's "has no attribute" for ``__self__``, ``__name__`` and the like on a ``Callable[...]``:
@@ -54,6 +56,7 @@ from __future__ import annotations
 import ast
 import builtins
 import re
+from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import replace
 from functools import lru_cache
@@ -525,11 +528,67 @@ def _catches_lookup(kind: ast.expr | None) -> bool:
     return False
 
 
-def in_context(findings: Iterable[Finding], sources: Mapping[str, str]) -> list[Finding]:
-    """The findings, with those the context explains demoted to INFO. ``sources``: path -> text."""
+# bandit's checks of the called API itself (its blacklist of calls, B3xx, and the weak-hash check
+# B324), as opposed to the arguments a call passes (``shell=True``, ``verify=False``).
+_CALLED_API = re.compile(r"^B3\d\d$")
+
+
+def _references(source: str) -> Counter[str]:
+    """How often the module names each dotted chain (``hashlib.sha1``), called or not."""
+    tree = _tree(source)
+    found: Counter[str] = Counter()
+    if tree is None:
+        return found
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Attribute | ast.Name) and isinstance(node.ctx, ast.Load):
+            name = _dotted(node)
+            if name:
+                found[name] += 1
+    return found
+
+
+def _dotted(node: ast.expr) -> str | None:
+    if isinstance(node, ast.Name):
+        return node.id
+    if isinstance(node, ast.Attribute):
+        base = _dotted(node.value)
+        return f"{base}.{node.attr}" if base else None
+    return None
+
+
+def moved_call(source: str, original: str, line: int) -> bool:
+    """Whether every API called on ``line`` (a dotted name) is named no more often in ``source``
+    than in ``original``: the patch moved or rewrapped a use the file already made (itsdangerous
+    2.2.0 turned ``staticmethod(hashlib.sha1)`` into ``def _lazy_sha1(s): return
+    hashlib.sha1(s)``), it added none."""
+    tree = _tree(source)
+    if tree is None:
+        return False
+    called = {
+        name for node in ast.walk(tree)
+        if isinstance(node, ast.Call) and node.lineno == line and (name := _dotted(node.func)) and "." in name
+    }  # fmt: skip
+    if not called:
+        return False
+    after, before = _references(source), _references(original)
+    return all(after[name] <= before[name] for name in called)
+
+
+def in_context(
+    findings: Iterable[Finding], sources: Mapping[str, str], originals: Mapping[str, str] | None = None
+) -> list[Finding]:
+    """The findings, with those the context explains demoted to INFO. ``sources``: path -> text;
+    ``originals``: path (as the patch leaves it) -> the text before the patch, for changed files."""
     out = []
     for f in findings:
         reason = _explained(f, sources.get(f.path))
+        original = (originals or {}).get(f.path)
+        source = sources.get(f.path)
+        if (
+            reason is None and f.analyzer == "bandit" and _CALLED_API.match(f.rule)
+            and source is not None and original is not None and moved_call(source, original, f.line)
+        ):  # fmt: skip
+            reason = "the patch moved a call the file already made (as many uses of the API as before): it added none"
         if reason and f.analyzer != "guard" and f.severity is not Severity.INFO:
             f = replace(f, severity=Severity.INFO, evidence=(*f.evidence, ("context", reason)))
         out.append(f)

@@ -709,7 +709,8 @@ def run_pipeline(
     sources = {c.path: c.after.text for c in p.changes.values() if c.after is not None}
     for dependent in p.dependents:
         sources[dependent] = (ws.repo / dependent).read_text(encoding="utf-8", errors="replace")
+    originals = {path: c.before.text for path, c in p.changes.items() if c.before is not None}
     kept = (f for f in set(out.findings) if not options.ignores(f.rule, f.path))
-    out.findings = sorted(_elsewhere_defined(in_context(kept, sources), p))
+    out.findings = sorted(_elsewhere_defined(in_context(kept, sources, originals), p))
     out.timings["total_s"] = round(time.perf_counter() - started, 3)
     return out

@@ -338,3 +338,22 @@ def test_a_newer_builtin_in_a_version_gated_test_is_explained() -> None:
     found = in_context([undefined(8, "ExceptionGroup"), undefined(12, "ExceptionGroup"), undefined(16, "ExceptionGrop")],
                        {"t.py": source})
     assert [f.severity for f in found] == [Severity.INFO, Severity.ERROR, Severity.ERROR]
+
+
+def test_a_weak_hash_the_patch_only_moved_is_explained_one_it_adds_is_not() -> None:
+    # itsdangerous 2.2.0: staticmethod(hashlib.sha1) became a lazy wrapper calling hashlib.sha1(s)
+    original = "import hashlib\n\n\nclass A:\n    digest = staticmethod(hashlib.sha1)\n"
+    moved = (
+        "import hashlib\n\n\ndef _lazy_sha1(s=b''):\n    return hashlib.sha1(s)\n\n\n"
+        "class A:\n    digest = staticmethod(_lazy_sha1)\n"
+    )
+    added = moved.replace("staticmethod(_lazy_sha1)", "staticmethod(hashlib.sha1)")
+
+    def b324(line: int) -> Finding:
+        return Finding("s.py", line, 1, "B324", "bandit", "Use of weak SHA1 hash", Severity.ERROR, Confidence.HIGH)
+
+    assert in_context([b324(5)], {"s.py": moved}, {"s.py": original})[0].severity is Severity.INFO
+    assert in_context([b324(5)], {"s.py": added}, {"s.py": original})[0].severity is Severity.ERROR
+    assert in_context([b324(5)], {"s.py": moved})[0].severity is Severity.ERROR  # a new file
+    shell = Finding("s.py", 5, 1, "B602", "bandit", "shell=True", Severity.ERROR, Confidence.HIGH)
+    assert in_context([shell], {"s.py": moved}, {"s.py": original})[0].severity is Severity.ERROR
