@@ -26,6 +26,9 @@ Some findings are true to the letter and still say nothing about the patch:
   (3, 11))`` test): the linter checks it for the oldest Python the project supports;
 - a name a stub (``.pyi``) uses before it defines it (``_T = tuple[_T, ...]``): stubs are never
   run, and forward references are their norm;
+- mypy on an unchanged line of a function the patch annotated for the first time: mypy skips the
+  body of an unannotated function, so it looks at that code for the first time (markdown 3.5.2
+  annotated its extensions and mypy reported the untyped code they had always run);
 - bandit's complaint about the API a line calls (B3xx, B324: ``hashlib.sha1(...)``) when the patch
   only moved a use the file already made: the API is named no more often than before the patch;
 - bandit in test code (``pickle.loads`` of a fixture, ``verify=False`` against a local server):
@@ -574,6 +577,53 @@ def moved_call(source: str, original: str, line: int) -> bool:
     return all(after[name] <= before[name] for name in called)
 
 
+def _functions(tree: ast.Module) -> dict[str, ast.FunctionDef | ast.AsyncFunctionDef]:
+    """Every function of the module by its dotted qualified name (``Class.method``)."""
+    found: dict[str, ast.FunctionDef | ast.AsyncFunctionDef] = {}
+    todo: list[tuple[str, ast.AST]] = [("", tree)]
+    while todo:
+        prefix, node = todo.pop()
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+                name = f"{prefix}{child.name}"
+                if not isinstance(child, ast.ClassDef):
+                    found.setdefault(name, child)
+                todo.append((f"{name}.", child))
+    return found
+
+
+def _annotated(function: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
+    a = function.args
+    params = [*a.posonlyargs, *a.args, *a.kwonlyargs, *(p for p in (a.vararg, a.kwarg) if p is not None)]
+    return function.returns is not None or any(p.annotation is not None for p in params)
+
+
+@lru_cache(maxsize=64)
+def newly_checked_lines(source: str, original: str) -> frozenset[int]:
+    """Lines, unchanged by the patch, of functions the patch annotated that had no annotation at all
+    before: mypy does not check the body of an unannotated function, so what it now says about
+    these lines it would have said before, had it looked (markdown 3.5.2 typed its extensions)."""
+    after, before = _tree(source), _tree(original)
+    if after is None or before is None:
+        return frozenset()
+    old = _functions(before)
+    lines: set[int] = set()
+    source_lines = source.splitlines()
+    original_lines = original.splitlines()
+    for name, function in _functions(after).items():
+        was = old.get(name)
+        if was is None or _annotated(was) or not _annotated(function) or not function.body:
+            continue
+        first, last = function.body[0].lineno, function.end_lineno or function.lineno
+        kept = Counter(t.strip() for t in original_lines[was.body[0].lineno - 1 : was.end_lineno or was.lineno])
+        for number in range(first, last + 1):
+            text = source_lines[number - 1].strip() if number <= len(source_lines) else ""
+            if text and kept[text] > 0:
+                kept[text] -= 1
+                lines.add(number)
+    return frozenset(lines)
+
+
 def in_context(
     findings: Iterable[Finding], sources: Mapping[str, str], originals: Mapping[str, str] | None = None
 ) -> list[Finding]:
@@ -589,6 +639,11 @@ def in_context(
             and source is not None and original is not None and moved_call(source, original, f.line)
         ):  # fmt: skip
             reason = "the patch moved a call the file already made (as many uses of the API as before): it added none"
+        if (
+            reason is None and f.analyzer == "mypy" and f.rule not in UNDEFINED_NAME_RULES
+            and source is not None and original is not None and f.line in newly_checked_lines(source, original)
+        ):  # fmt: skip
+            reason = "mypy checks a function's body only once it is annotated: the patch annotated it, and this line ran the same before"
         if reason and f.analyzer != "guard" and f.severity is not Severity.INFO:
             f = replace(f, severity=Severity.INFO, evidence=(*f.evidence, ("context", reason)))
         out.append(f)

@@ -357,3 +357,18 @@ def test_a_weak_hash_the_patch_only_moved_is_explained_one_it_adds_is_not() -> N
     assert in_context([b324(5)], {"s.py": moved})[0].severity is Severity.ERROR  # a new file
     shell = Finding("s.py", 5, 1, "B602", "bandit", "shell=True", Severity.ERROR, Confidence.HIGH)
     assert in_context([shell], {"s.py": moved}, {"s.py": original})[0].severity is Severity.ERROR
+
+
+def test_mypy_on_unchanged_lines_of_a_newly_annotated_function_is_explained() -> None:
+    # markdown 3.5.2 annotated _addPatterns; mypy then checked its untouched body for the first time
+    original = "def add(md, patterns):\n    for p in patterns:\n        p += (md,)\n        p = Pattern(*p)\n    return p\n"
+    annotated = original.replace("def add(md, patterns):", "def add(md: Markdown, patterns: list[tuple[str]]) -> Pattern:")
+    changed = annotated.replace("        p = Pattern(*p)\n", "        p = Pattern(*p, md)\n")
+
+    def call_arg(line: int) -> Finding:
+        return Finding("m.py", line, 1, "call-arg", "mypy", "Missing positional arguments", Severity.ERROR, Confidence.HIGH)
+
+    assert in_context([call_arg(4)], {"m.py": annotated}, {"m.py": original})[0].severity is Severity.INFO
+    assert in_context([call_arg(4)], {"m.py": changed}, {"m.py": original})[0].severity is Severity.ERROR
+    typed_before = original.replace("def add(md, patterns):", "def add(md: int, patterns):")
+    assert in_context([call_arg(4)], {"m.py": annotated}, {"m.py": typed_before})[0].severity is Severity.ERROR
