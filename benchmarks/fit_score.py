@@ -8,12 +8,20 @@ each coefficient towards its prior (the hand-set class weights, 0 for the rest);
 chosen by leave-one-repo-out cross-validation on the training cases only.
 
     .venv/bin/python benchmarks/fit_score.py [--eval .bench/fixtures_eval.jsonl] [--dry-run]
+        [--with-injections [--inject-cache FILE]] [--cv-releases] [--without FEATURE ...]
+
+``--cv-releases`` prints, for the release rows (clean and injected) only, the cross-validated
+predictions (each package's rows scored by a model fitted without that package's fold) at the
+threshold: the share of clean release diffs failed and of injected ones caught per class, next to
+the shipped model's figures on the same rows (in-sample for the rows it was fitted on).
+``--without`` leaves a feature out of the fit (an ablation: is the feature worth its place?).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 from collections import Counter
 from collections.abc import Sequence
@@ -126,6 +134,70 @@ def write_rows(path: Path, rows: dict[str, dict[str, Any]]) -> None:
     path.write_text("".join(json.dumps(r) + "\n" for r in rows.values()))
 
 
+def guess_symbol(message: str) -> str:
+    """The function a property-stage message is about, for a cached finding recorded without its
+    symbol: the dotted chain of names before the message's first top-level space, arguments
+    skipped (``Event(kind='').branch changed ...`` is ``Event.branch``); '' for a module."""
+    if message.startswith("module "):
+        return ""
+    if message.startswith("x = "):  # x = Cls(...); x.first(...); x.meth(...) changed behaviour
+        calls = re.findall(r"; x\.(\w+)", message.split(" changed behaviour")[0])
+        return ".".join([guess_symbol(message[4:]).split(".")[0], *calls[-1:]])
+    parts: list[str] = []
+    depth, name, quote = 0, "", ""
+    for ch in message:
+        if quote:  # inside a string literal of the arguments: its brackets are text
+            quote = "" if ch == quote else quote
+            continue
+        if depth and ch in "'\"":
+            quote = ch
+            continue
+        if depth == 0 and (ch.isalnum() or ch == "_"):
+            name += ch
+            continue
+        if name:
+            parts.append(name)
+            name = ""
+        if ch in "([{":
+            depth += 1
+        elif ch in ")]}":
+            depth = max(0, depth - 1)
+        elif depth == 0 and ch != ".":
+            break
+    return ".".join(parts + ([name] if name else []))
+
+
+def complete_rows(rows: dict[str, dict[str, Any]]) -> int:
+    """Fill in, in place, what rows of an inject cache written before findings kept their symbols
+    and facts their test names lack: a property-stage finding's symbol guessed from its message
+    (``guess_symbol``), and the test names of the release diff as released (an injection rewrites
+    a test file only for the test classes, whose findings are not runtime ones). Returns how many
+    rows were completed."""
+    from injections import targets
+    from release_diffs import FIT_SETS, release_diff, selected
+
+    from guard.score import RUNTIME_ANALYZERS
+
+    todo = [r for r in rows.values() if "test_names" not in r["facts"]]
+    wanted = {r["release"] for r in todo}
+    names: dict[str, list[str]] = {}
+    for label in FIT_SETS:
+        for target in targets(selected({r.split()[0] for r in wanted}, label)):
+            if target.key in wanted and target.key not in names:
+                diff, _ = release_diff(target.old, target.new)
+                names[target.key] = list(PatchFacts.from_patch(parse_patch(diff)).test_names)
+    done = 0
+    for r in todo:
+        if r["release"] not in names:
+            continue
+        r["facts"]["test_names"] = names[r["release"]]
+        for f in r["findings"]:
+            if "symbol" not in f and f["analyzer"] in RUNTIME_ANALYZERS:
+                f["symbol"] = guess_symbol(f["message"])
+        done += 1
+    return done
+
+
 def finding_from_json(d: dict[str, Any]) -> Finding:
     return Finding(path=d["path"], line=d["line"], column=d.get("column", 0), rule=d["rule"],
                    analyzer=d["analyzer"], message=d.get("message", ""),
@@ -148,13 +220,13 @@ class Design:
     prior: np.ndarray
 
 
-def design(cases: Sequence[Case], known: frozenset[str]) -> Design:
+def design(cases: Sequence[Case], known: frozenset[str], without: frozenset[str] = frozenset()) -> Design:
     rows: list[dict[str, float]] = []
     case_of: list[int] = []
     for i, c in enumerate(cases):
         for f, feats in zip(c.findings, patch_features(c.findings, c.facts, known), strict=True):
             if counts(f):
-                rows.append(dict(feats))
+                rows.append({k: v for k, v in feats if k not in without})
                 case_of.append(i)
     priors = prior_logits()
     names = sorted(set(priors) | {k for r in rows for k in r})
@@ -218,11 +290,14 @@ def _log_loss(y: np.ndarray, p: np.ndarray, leak: float) -> float:
     return -float(np.mean(y * np.log(p) + (1 - y) * np.log(1 - p)))
 
 
-def fit_cases(cases: Sequence[Case], lam: float | None = None) -> tuple[Model, float, float]:
-    """The model fitted on ``cases``, its leak, and the penalty chosen by leave-one-repo-out."""
+def fit_cases(
+    cases: Sequence[Case], lam: float | None = None, without: frozenset[str] = frozenset()
+) -> tuple[Model, float, float]:
+    """The model fitted on ``cases``, its leak, and the penalty chosen by leave-one-repo-out.
+    ``without``: features left out (their coefficient stays at its prior, 0 for most)."""
     if lam is None:
-        lam = choose_lambda(cases)
-    d = design(cases, known_rules(cases))
+        lam = choose_lambda(cases, without)
+    d = design(cases, known_rules(cases), without)
     theta, a = fit(d, lam)
     return to_model(d, theta), float(_sigmoid(np.array(a))), lam
 
@@ -240,14 +315,14 @@ def folds(cases: Sequence[Case]) -> list[frozenset[str]]:
     return fixtures + released
 
 
-def choose_lambda(cases: Sequence[Case]) -> float:
+def choose_lambda(cases: Sequence[Case], without: frozenset[str] = frozenset()) -> float:
     losses = []
     for lam in LAMBDAS:
         loss = 0.0
         for held in folds(cases):
             train = [c for c in cases if c.repo not in held]
             test = [c for c in cases if c.repo in held]
-            model, leak, _ = fit_cases(train, lam)
+            model, leak, _ = fit_cases(train, lam, without)
             loss += _log_loss(
                 np.array([c.label for c in test], dtype=float), predict(model, test), leak
             ) * len(test)
@@ -255,7 +330,9 @@ def choose_lambda(cases: Sequence[Case]) -> float:
     return LAMBDAS[int(np.argmin(losses))]
 
 
-def cross_validate(cases: Sequence[Case]) -> tuple[np.ndarray, dict[str, float]]:
+def cross_validate(
+    cases: Sequence[Case], without: frozenset[str] = frozenset()
+) -> tuple[np.ndarray, dict[str, float]]:
     """Cross-validated scores of every case (each fold of ``folds`` scored by a model fitted without
     it); the penalty is chosen inside each training fold."""
     scores = np.zeros(len(cases))
@@ -264,9 +341,58 @@ def cross_validate(cases: Sequence[Case]) -> tuple[np.ndarray, dict[str, float]]
         train = [c for c in cases if c.repo not in held]
         idx = [i for i, c in enumerate(cases) if c.repo in held]
         name = next(iter(held)) if len(held) == 1 else f"{len(held)} release packages"
-        model, _, lams[name] = fit_cases(train)
+        model, _, lams[name] = fit_cases(train, without=without)
         scores[idx] = predict(model, [cases[i] for i in idx])
     return scores, lams
+
+
+@dataclass(frozen=True)
+class ReleaseFigures:
+    """At one threshold, on the release rows: clean diffs failed, injected ones caught per class."""
+
+    clean_failed: int
+    clean: int
+    caught: dict[str, tuple[int, int]]  # class -> (caught, injected)
+
+    def lines(self) -> list[str]:
+        out = [f"clean failed {self.clean_failed}/{self.clean} = {self.clean_failed / max(self.clean, 1):.1%}"]
+        total = [sum(v[0] for v in self.caught.values()), sum(v[1] for v in self.caught.values())]
+        for cls, (k, n) in sorted(self.caught.items()):
+            out.append(f"{cls:26} caught {k}/{n} = {k / max(n, 1):.1%}")
+        out.append(f"{'all injected':26} caught {total[0]}/{total[1]} = {total[0] / max(total[1], 1):.1%}")
+        return out
+
+
+def release_figures(cases: Sequence[Case], scores: np.ndarray, threshold: float = 0.5) -> ReleaseFigures:
+    """The figures of the release rows (group ``release:``) among ``cases`` scored ``scores``."""
+    clean = failed = 0
+    caught: dict[str, list[int]] = {}
+    for c, s in zip(cases, scores, strict=True):
+        if not c.repo.startswith(RELEASE_GROUP):
+            continue
+        if not c.label:
+            clean += 1
+            failed += int(s >= threshold)
+            continue
+        for cls in c.classes:
+            k = caught.setdefault(cls, [0, 0])
+            k[0] += int(s >= threshold)
+            k[1] += 1
+    return ReleaseFigures(failed, clean, {cls: (k, n) for cls, (k, n) in caught.items()})
+
+
+def cv_release_report(
+    cases: Sequence[Case], shipped: Model, without: frozenset[str] = frozenset(), threshold: float = 0.5
+) -> tuple[ReleaseFigures, ReleaseFigures]:
+    """The release rows' figures, cross-validated and under the shipped model; printed side by side."""
+    cv_scores, lams = cross_validate(cases, without)
+    cv = release_figures(cases, cv_scores, threshold)
+    ship = release_figures(cases, predict(shipped, cases), threshold)
+    print(f"release rows at threshold {threshold:g} (penalties by fold: {lams})")
+    print(f"  {'cross-validated refit':58} | shipped model (in-sample where fitted on these rows)")
+    for a, b in zip(cv.lines(), ship.lines(), strict=True):
+        print(f"  {a:58} | {b}")
+    return cv, ship
 
 
 def model_json(
@@ -294,13 +420,33 @@ def main() -> None:
                         help=f"also fit on the release diffs in {RELEASES_PATH.name}, as clean cases")  # fmt: skip
     parser.add_argument("--with-injections", action="store_true",
                         help=f"also fit on the release diffs, clean and injected, in {INJECT_PATH.name}")  # fmt: skip
+    parser.add_argument("--inject-cache", type=Path, default=INJECT_PATH,
+                        help=f"the inject_eval.py cache --with-injections reads (default: {INJECT_PATH.name})")  # fmt: skip
+    parser.add_argument("--cv-releases", action="store_true",
+                        help="print the cross-validated figures on the release rows next to the shipped model's")  # fmt: skip
+    parser.add_argument("--threshold", type=float, default=0.5)
+    parser.add_argument("--without", action="append", default=[], metavar="FEATURE",
+                        help="leave this feature out of the fit (repeatable)")  # fmt: skip
     parser.add_argument("--dry-run", action="store_true", help="print the model, do not write it")
+    parser.add_argument("--complete-cache", nargs=2, type=Path, metavar=("IN", "OUT"),
+                        help="write a copy of an inject cache with symbols and test names filled in, and stop")  # fmt: skip
     args = parser.parse_args()
+    if args.complete_cache:
+        rows = read_rows(args.complete_cache[0])
+        print(f"completed {complete_rows(rows)} of {len(rows)} rows")
+        write_rows(args.complete_cache[1], rows)
+        return
+    without = frozenset(args.without)
     cases = load_cases(args.eval) + (load_release_cases() if args.with_releases else [])
-    cases += load_inject_cases() if args.with_injections else []
-    model, leak, lam = fit_cases(cases)
+    cases += load_inject_cases(args.inject_cache) if args.with_injections else []
+    if args.cv_releases:
+        from guard.score import load_model
+
+        cv_release_report(cases, load_model(), without, args.threshold)
+    model, leak, lam = fit_cases(cases, without=without)
     source = args.eval.name + (f" + {RELEASES_PATH.name}" if args.with_releases else "")
-    source += f" + {INJECT_PATH.name}" if args.with_injections else ""
+    source += f" + {args.inject_cache.name}" if args.with_injections else ""
+    source += "".join(f" without {name}" for name in sorted(without))
     data = model_json(model, leak, lam, cases, source)
     text = json.dumps(data, indent=1) + "\n"
     if args.dry_run:
