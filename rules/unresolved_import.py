@@ -270,7 +270,7 @@ class UnresolvedImport(Rule):
                 confidence=Confidence.HIGH,
             )
             return
-        guessed = env.unmapped_declared()
+        guessed = env.unmapped_declared(top)
         self.report(
             at,
             f"no module named '{top}' in the stdlib, the repo, the installed environment or the declared dependencies",

@@ -127,3 +127,14 @@ def test_a_name_bound_by_an_import_of_an_absent_module_is_unknown_not_missing(tm
     env = Environment(tmp_path, (3, 8))
     assert isinstance(env.resolve("tests.compat.tomllib"), Unknown)
     assert isinstance(env.resolve("tests.compat.tomlib"), Missing)
+
+
+def test_an_unmapped_distribution_leaves_doubt_only_about_names_it_could_provide(tmp_path: Path) -> None:
+    # python-json-logger declares dev tools (black, mkdocs, pylint) it never imports; none of them
+    # could be imported as `json_helpers`, while a declared `pillow` might be `PIL`.
+    (tmp_path / "requirements-dev.txt").write_text("blackish-tool\nmkdocsy-thing\npillowish\n")
+    env = Environment(tmp_path, (3, 10))
+    assert env.unmapped_declared()
+    assert not env.unmapped_declared("json_helpers")
+    assert env.unmapped_declared("PIL")
+    assert env.unmapped_declared("mkdocsy")

@@ -160,17 +160,27 @@ class Environment:
             )
         return self._declared
 
-    def unmapped_declared(self) -> bool:
+    def unmapped_declared(self, top: str | None = None) -> bool:
         """Whether a declared distribution is not installed, so its import name is a guess, and
         the repo never imports a name the guess gives it either. A guess the repo's own code
         confirms (``jsonpointer``, declared and imported by jsonpatch.py, not installed) is a
-        mapping: it leaves no doubt about which name that distribution provides."""
+        mapping: it leaves no doubt about which name that distribution provides.
+
+        With ``top``, only a distribution whose name could be spelled as ``top`` counts: one of its
+        names begins as ``top`` does (``PIL`` for pillow, ``Crypto`` for pycryptodome, ``dns`` for
+        dnspython). ``json_helpers`` is no import name of black, mkdocs or pylint."""
         installed = locate.installed_top_levels(self.paths)
         unmapped = [d for d in locate.declared_distributions(self.repo) if not (locate.import_names(d) & installed)]
         if not unmapped:
             return False
         imported = self._original_imports()
-        return any(not (locate.import_names(d) & imported) for d in unmapped)
+        unknown = [d for d in unmapped if not (locate.import_names(d) & imported)]
+        if top is None:
+            return bool(unknown)
+        start = top.lower()[:2]
+        return any(
+            name.lower().startswith(start) for d in unknown for name in {locate.normalize(d), *locate.import_names(d)}
+        )
 
     def _original_imports(self) -> frozenset[str]:
         """Top-level names the repo's files, as they are before the patch, import anywhere."""
