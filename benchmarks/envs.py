@@ -19,6 +19,7 @@ Nothing is written outside ``.bench/`` (pip's own wheel cache aside).
 
 from __future__ import annotations
 
+import fcntl
 import json
 import shutil
 import subprocess
@@ -112,8 +113,18 @@ def ensure(plan: EnvPlan, log: Callable[[str], None] = lambda s: print(s, file=s
         return plan.python
     if plan.failed.is_file():
         return None
-    shutil.rmtree(plan.root, ignore_errors=True)
     plan.root.parent.mkdir(parents=True, exist_ok=True)
+    with open(plan.root.parent / ".lock", "w") as lock:  # two runs creating the same env at once
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if plan.ready.is_file() and plan.python.exists():
+            return plan.python
+        if plan.failed.is_file():
+            return None
+        return _create(plan, log)
+
+
+def _create(plan: EnvPlan, log: Callable[[str], None]) -> Path | None:
+    shutil.rmtree(plan.root, ignore_errors=True)
     log(f"  env {plan.root.name}: creating")
     for argv in plan.commands():
         done = subprocess.run(argv, capture_output=True, text=True)

@@ -97,11 +97,17 @@ def run_target(target: Target, jobs: list[tuple[str, Injection | None]]) -> list
                 "path": None if injection is None else injection.path,
                 "line": None if injection is None else injection.line,
                 "added": added, "facts": asdict(PatchFacts.from_patch(parse_patch(diff))),
-                "seconds": round(time.perf_counter() - started, 2),
+                "seconds": round(time.perf_counter() - started, 2), "env": _env_name(),
                 "findings": [finding_json(s.finding) for s in report.findings],
                 "tool_errors": [f"{e.analyzer}: {e.message}" for e in report.tool_errors],
             })  # fmt: skip
     return rows
+
+
+def _env_name() -> str | None:
+    """The dependency env this worker runs in (benchmarks/envs.py), None under guard's own venv."""
+    prefix = Path(sys.prefix).resolve()
+    return prefix.name if prefix.parent == envs.ENVS.resolve() else None
 
 
 def plan(
@@ -172,7 +178,7 @@ def pythons(targets: Sequence[Target], deps: bool) -> dict[str, Path]:
 
 def run(
     work: Sequence[tuple[Target, list[tuple[str, Injection | None]]]], recheck: bool, jobs: int, path: Path = CACHE,
-    deps: bool = False,
+    deps: bool = True,
 ) -> None:
     cache = read_rows(path)
     todo = [(t, [j for j in js if recheck or j[0] not in cache]) for t, js in work]
@@ -255,7 +261,7 @@ def _located(row: dict[str, Any]) -> bool:
     )
 
 
-def main() -> int:
+def arguments() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--set", choices=["fit", "all", *SETS], default="fit",
                         help="fit: every set a fit may use (all but the held-out estimate)")
@@ -270,9 +276,15 @@ def main() -> int:
     parser.add_argument("--report-only", action="store_true")
     parser.add_argument("--model", type=Path, help="a score model JSON (default: the shipped one)")
     parser.add_argument("--cache", type=Path, default=CACHE, help=f"findings cache (default: {CACHE.relative_to(ROOT)})")
-    parser.add_argument("--deps", action=argparse.BooleanOptionalAction, default=False,
-                        help="check each release pair in its old release's dependency env (benchmarks/envs.py)")
+    parser.add_argument("--deps", action=argparse.BooleanOptionalAction, default=True,
+                        help="check each release pair in its old release's dependency env (benchmarks/envs.py); "
+                             "--no-deps: every pair under this Python, as before")
     parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
+    return parser
+
+
+def main() -> int:
+    parser = arguments()
     args = parser.parse_args()
     if args.worker:
         return worker()

@@ -94,3 +94,11 @@ def test_a_worker_process_returns_the_release_pair_s_rows(tmp_path: Path) -> Non
     target = Target("pkg", "1.0", "1.1", old, new)
     rows = inject_eval.run_in(Path(sys.executable), target, [(f"{target.key} | clean", None)])
     assert [(r["key"], r["kind"], r["added"]) for r in rows] == [("pkg 1.0 -> 1.1 | clean", "clean", 1)]
+
+
+def test_inject_eval_runs_in_the_dependency_envs_unless_told_not_to() -> None:
+    import inject_eval
+
+    assert inject_eval.arguments().parse_args([]).deps is True
+    assert inject_eval.arguments().parse_args(["--no-deps"]).deps is False
+    assert inject_eval._env_name() is None  # the tests run under guard's own venv
