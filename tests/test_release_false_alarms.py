@@ -67,12 +67,15 @@ def test_a_block_expecting_another_error_does_not_hide_a_missing_attribute(tmp_p
         assert _lines(NonexistentAttribute, meant, tmp_path / kind[:5]) == [], kind
 
 
-def test_a_broad_handler_does_not_make_a_missing_module_optional(tmp_path: Path) -> None:
-    # shellingham 1.5.3 (injected): `from os_helpers import uname` in a try whose handler is
-    # `except Exception: return False`: the function quietly answers False everywhere.
-    before = "import os\n\n\ndef bsd():\n    try:\n        return os.uname().sysname == 'freebsd'\n    except Exception:\n        return False\n"
-    after = before.replace("        return os.uname()", "        from os_helpers import uname\n        return uname()")
+def test_a_handler_that_reraises_does_not_make_a_missing_module_optional(tmp_path: Path) -> None:
+    # jsonpatch 1.47 (injected): `from json_compat import dump` in a try whose handler is
+    # `except BaseException: cleanup(); raise`: the ImportError still propagates.
+    before = "import json\n\n\ndef out(r, fp):\n    try:\n        json.dump(r, fp)\n    except BaseException:\n        fp.close()\n        raise\n"
+    after = before.replace("        json.dump(r, fp)", "        from json_compat import dump\n        dump(r, fp)")
     assert _lines(UnresolvedImport, Example(before=before, after=after), tmp_path / "a") == [("pkg/mod.py", 6)]
+    # platformdirs: `from jnius import autoclass` under `except Exception:` with a fallback: optional
+    fallback = after.replace("        fp.close()\n        raise\n", "        fp.write(str(r))\n")
+    assert _lines(UnresolvedImport, Example(before=before, after=fallback), tmp_path / "c") == []
     optional = (
         "def fast():\n    try:\n        import os_helpers\n    except ImportError:\n        return None\n"
         "    return os_helpers\n"

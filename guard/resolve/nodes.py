@@ -204,9 +204,9 @@ class Resolving:
 
         With ``raised``, the error the code would raise if it is wrong (AttributeError for a missing
         attribute, ImportError for a missing module), a block only guards what it can catch:
-        ``with pytest.raises(JsonPatchTestFailed):`` does not catch an AttributeError, and for an
-        ImportError only a handler naming it is a guard (``except Exception: return False`` around
-        an import hides the missing module; it does not choose between environments). A function
+        ``with pytest.raises(JsonPatchTestFailed):`` does not catch an AttributeError, and a handler
+        that ends by re-raising (``except BaseException: cleanup(); raise``) lets an ImportError
+        through: the module is required there. A function
         or class whose decorator tests the environment (``@pytest.mark.skipif(sys.version_info <
         (3, 11))``) runs only where the test allows."""
         current: cst.CSTNode | None = node
@@ -223,7 +223,7 @@ class Resolving:
             ):
                 return True
             if isinstance(parent, cst.Try) and current is parent.body and any(
-                _catches_import_error(h.type) if raised is not None and issubclass(raised, ImportError) else _catches(h.type)
+                _catches(h.type) and not (raised is not None and issubclass(raised, ImportError) and _reraises(h))
                 for h in parent.handlers
             ):
                 return True
@@ -334,6 +334,15 @@ def _catches(handler_type: cst.BaseExpression | None) -> bool:
     if handler_type is None:
         return True
     return any(isinstance(n, cst.Name) and n.value in _GUARD_EXCEPTIONS for n in _walk(handler_type))
+
+
+def _reraises(handler: cst.ExceptHandler) -> bool:
+    """Does the handler end by raising (``except BaseException: cleanup(); raise``)? Then the error
+    still propagates: the block does not make what fails in it optional."""
+    body = handler.body.body if isinstance(handler.body, cst.IndentedBlock) else []
+    last = body[-1] if body else None
+    small = last.body[-1] if isinstance(last, cst.SimpleStatementLine) and last.body else None
+    return isinstance(small, cst.Raise)
 
 
 def _catches_import_error(handler_type: cst.BaseExpression | None) -> bool:
