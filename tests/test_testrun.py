@@ -285,3 +285,35 @@ def test_tests_naming_a_changed_function_come_before_those_naming_only_a_caller(
     changes = list(plan(ws, (3, 10)).changes.values())
     _, tests = test_subjects(ws, changes, property_subjects(changes)[1])
     assert [(t.path, t.qualname) for t in tests] == [("tests/test_b.py", "test_keep"), ("tests/test_a.py", "test_clean")]
+
+
+HYPOTHESIS_TESTS = '''\
+from hypothesis import given, strategies as st
+
+from pkg.shelf import label
+
+
+@given(st.integers(min_value=2, max_value=50))
+def test_label_counts(count):
+    assert label("pen", count) == f"pen x{count}"
+'''
+
+
+def test_a_repo_test_using_hypothesis_with_its_default_database_runs_in_the_sandbox(sandbox_repo: Path) -> None:
+    """Hypothesis keeps examples under ``.hypothesis`` in the working directory unless told
+    otherwise; inside the sandbox that must be the job's box, not a refused write elsewhere."""
+    _repo(sandbox_repo, {"pkg/shelf.py": SHELF, "tests/test_label.py": HYPOTHESIS_TESTS})
+    renamed = SHELF.replace("def label(name, count):\n    return f\"{name} x{count}\" if count > 1 else name",
+                            "def label(name, count):\n    many = count > 1\n    return f\"{name} x{count}\" if many else name")
+    assert renamed != SHELF
+    flipped = SHELF.replace("if count > 1 else name", "if count > 3 else name")
+    from guard.session import Session
+
+    with Session(sandbox_repo, analyzers=frozenset({"properties"})) as session:  # forks from its fork server
+        session.warm_up()
+        for _ in range(2):
+            report = session.check(_diff({"pkg/shelf.py": (SHELF, renamed)}))
+            assert [s.finding for s in report.findings if s.finding.severity.label != "info"] == []
+        report = session.check(_diff({"pkg/shelf.py": (SHELF, flipped)}))
+        found = [s.finding for s in report.findings]
+    assert any(dict(f.evidence).get("test") == "tests/test_label.py::test_label_counts" for f in found), [n.message for n in report.notes]

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from hypothesis.configuration import set_hypothesis_home_dir
 
 from guard.harness.audit import Auditor
 from guard.harness.loader import Touched, module_name
@@ -25,6 +26,11 @@ def main(argv: list[str]) -> int:
     signal.signal(signal.SIGALRM, on_alarm)
     auditor = Auditor(job["box"])
     auditor.install()
+    # The repo's own Hypothesis tests keep their examples under the working directory's
+    # .hypothesis unless told otherwise; a fork server's child inherits a directory outside this
+    # job's box, where every write is refused, and such a test would fail before and after the
+    # patch alike. Their home is the box.
+    set_hypothesis_home_dir(Path(job["box"]) / ".hypothesis")
     repo = Path(job["repo"])
     touched_paths = {m["path"] for m in job["modules"]}
     touched: list[Touched] = []
