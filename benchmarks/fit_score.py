@@ -68,6 +68,10 @@ def load_cases(path: Path = EVAL_PATH) -> list[Case]:
         findings = tuple(finding_from_json(f) for f in row["findings"])
         cases.append(Case(row["case"], row["repo"], int(row["label"] != "clean"), tuple(row["classes"]),
                           findings, PatchFacts.from_patch(parse_patch(diff))))  # fmt: skip
+    corpus = len(list((ROOT / "fixtures" / "cases").glob("*/*/patch.diff")))
+    if len(cases) < corpus:  # fixtures_eval.py --repo/--case writes its default output too
+        raise SystemExit(f"{path} holds {len(cases)} of the {corpus} fixture cases (a partial run?); "
+                         "fit and report only on a full run of benchmarks/fixtures_eval.py")  # fmt: skip
     return cases
 
 
