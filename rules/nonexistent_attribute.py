@@ -8,7 +8,8 @@ imported modules (aliases included), ``from mod import name`` when ``mod`` exist
 constructor calls, and ``self.method()``/``Class.attr`` on the repo's own classes. Whenever a
 module or class could grow names at run time (module ``__getattr__``, ``globals()`` writes, an
 unreadable base class or metaclass) the rule stays quiet, as it does inside ``hasattr`` tests,
-``except AttributeError`` blocks and version checks.
+``except AttributeError`` blocks and version checks — except for a stdlib name that typeshed's
+stub spells under no version and no platform (``if sys.platform == "win32": os.environs``).
 
 Example::
 
@@ -88,6 +89,15 @@ class NonexistentAttribute(Rule):
             before="class Mixin:\n    def run(self):\n        return 1\n\n\nclass Session(Mixin):\n    def send(self):\n        return 2\n",
             after="class Mixin:\n    def run(self):\n        return self.send()\n\n\nclass Session(Mixin):\n    def send(self):\n        return 2\n",
         ),
+        Example(  # Windows-only and version-only names, under the test that selects them
+            before="import os\nimport sys\n",
+            after="import os\nimport sys\n\nif sys.platform == 'win32':\n    os.startfile('a.txt')\n"
+            "if sys.version_info >= (3, 13):\n    from os import process_cpu_count\n",
+        ),
+        Example(  # PyPy's gc is not CPython's: an implementation test stays a guard
+            before="import gc\nimport platform\n",
+            after="import gc\nimport platform\n\nif platform.python_implementation() == 'PyPy':\n    gc.dump_rpy_heap(1)\n",
+        ),
     )
     INVALID = (
         Example(
@@ -130,6 +140,11 @@ class NonexistentAttribute(Rule):
             "def make():\n    b = object.__new__(B)\n    b.clsoe()\n",
             lines=(11,),
         ),
+        Example(  # a name typeshed spells under no platform and no version
+            before="import os\nimport sys\n",
+            after="import os\nimport sys\n\nif sys.platform == 'win32' and not os.environs.get('USER'):\n    pass\n",
+            lines=(4,),
+        ),
         Example(
             before="from collections import OrderedDict\n",
             after="from collections import OrderedDict\n\nd = OrderedDict()\nd.move_to_front('k')\n",
@@ -144,7 +159,10 @@ class NonexistentAttribute(Rule):
     def visit_ImportFrom(self, node: cst.ImportFrom) -> None:
         if not self.r.on_changed_line(node):
             return
-        if isinstance(node.names, cst.ImportStar) or self.r.guarded(node, raised=ImportError):
+        if isinstance(node.names, cst.ImportStar):
+            return
+        guarded = self.r.guarded(node, raised=ImportError)
+        if guarded and self.r.guarded(node, raised=ImportError, typeshed_tests=False):
             return
         base = self.r.absolute("." * len(node.relative) + (_dotted_name(node.module) or ""))
         if not base or not isinstance(self.r.env.resolve(base), Module):
@@ -153,6 +171,8 @@ class NonexistentAttribute(Rule):
             name = alias.name.value if isinstance(alias.name, cst.Name) else None
             if name is None or removal_for(f"{base}.{name}", self.context.project.target_version):
                 continue
+            if guarded and not self.r.env.stub_never_spells(Module(base), name):
+                continue  # under a version or platform test: only a name no CPython has
             found = self.r.env.attribute(Module(base), name)
             if (
                 isinstance(found, Missing)
@@ -167,7 +187,10 @@ class NonexistentAttribute(Rule):
         parent = self.get_metadata(ParentNodeProvider, node, None)
         if isinstance(parent, cst.ImportFrom | cst.Import | cst.ImportAlias):
             return
-        if isinstance(parent, cst.AssignTarget | cst.AugAssign | cst.Del) or self.r.guarded(node, raised=AttributeError):
+        if isinstance(parent, cst.AssignTarget | cst.AugAssign | cst.Del):
+            return
+        guarded = self.r.guarded(node, raised=AttributeError)
+        if guarded and self.r.guarded(node, raised=AttributeError, typeshed_tests=False):
             return
         attr = node.attr.value
         owner, instance = self.r.receiver(node.value)
@@ -181,6 +204,8 @@ class NonexistentAttribute(Rule):
         if dotted and removal_for(dotted, self.context.project.target_version):
             return
         found = self.r.env.attribute(owner, attr)
+        if guarded and not (isinstance(found, Missing) and self.r.env.stub_never_spells(owner, attr)):
+            return  # under a version or platform test: only a name no CPython has
         if (
             isinstance(found, Missing)
             and isinstance(owner, Klass)

@@ -397,7 +397,13 @@ class Environment:
         source = self.summary(module, source=True)
         return source is not None and _binds(source, cls, name)
 
-    def added_later(self, owner: Module | Klass, name: str) -> tuple[int, int] | None:
+    def stub_never_spells(self, owner: Module | Klass, name: str) -> bool:
+        """Whether ``owner`` is a stdlib module or class whose typeshed stub spells ``name``
+        nowhere — under no Python version and no platform — and whose source does not bind it."""
+        found = self._stdlib_stub(owner)
+        return found is not None and not _mentions(found[0], name) and not self.stub_leaves_out(owner, name)
+
+    def added_later(self, owner: Module | Klass, name: str, seen: bool = False) -> tuple[int, int] | None:
         """The first Python version after the target whose typeshed stub binds ``name`` on the
         stdlib ``owner`` (behind ``sys.version_info``), if one does: the name is real, only
         newer than the oldest Python the project supports (``concurrent.futures.
@@ -411,6 +417,10 @@ class Environment:
             return None
         stub, module, cls = found
         if not _mentions(stub, name):
+            if cls is None and not seen:  # ``collections.abc`` star-imports ``_collections_abc``
+                for source in _star_imports(stub):
+                    if source != module and (since := self.added_later(Module(source), name, seen=True)):
+                        return since
             return None
         for minor in range(self.target[1] + 1, self._newest_minor() + 1):
             summary = _file_summary(stub, module, True, (3, minor))
@@ -554,6 +564,17 @@ class Environment:
                 if isinstance(resolved, Klass):
                     names |= self.members(resolved, seen)
         return names
+
+
+_STAR_IMPORT = re.compile(r"^\s*from\s+([\w.]+)\s+import\s+\*", re.MULTILINE)
+
+
+def _star_imports(path: Path) -> list[str]:
+    """The modules a stub star-imports (absolute names only)."""
+    try:
+        return _STAR_IMPORT.findall(path.read_text(encoding="utf-8"))
+    except OSError:
+        return []
 
 
 def _mentions(path: Path, name: str) -> bool:

@@ -194,7 +194,13 @@ class Resolving:
             return (klass, True) if klass is not None else (UNKNOWN, False)
         return self.resolve_expr(node)
 
-    def guarded(self, node: cst.CSTNode, type_checking: bool = True, raised: type[BaseException] | None = None) -> bool:
+    def guarded(
+        self,
+        node: cst.CSTNode,
+        type_checking: bool = True,
+        raised: type[BaseException] | None = None,
+        typeshed_tests: bool = True,
+    ) -> bool:
         """Inside code written for another environment: under a feature or version test (written
         out, or through a module-level flag assigned from one: ``PY_3_14_PLUS = sys.version_info
         >= (3, 14)``), in a ``try`` whose failure is handled, or in the fallback of an ``except
@@ -208,13 +214,19 @@ class Resolving:
         that ends by re-raising (``except BaseException: cleanup(); raise``) lets an ImportError
         through: the module is required there. A function
         or class whose decorator tests the environment (``@pytest.mark.skipif(sys.version_info <
-        (3, 11))``) runs only where the test allows."""
+        (3, 11))``) runs only where the test allows.
+
+        With ``typeshed_tests`` False, a test of ``sys.version_info`` or ``sys.platform`` alone is
+        no guard: typeshed describes every CPython version and platform, so a name its stub spells
+        nowhere is missing on all of them (``if sys.platform == "win32": os.environs``)."""
         current: cst.CSTNode | None = node
         while current is not None:
             parent = self.rule.get_metadata(ParentNodeProvider, current, None)
-            if isinstance(parent, cst.If | cst.IfExp | cst.While) and self._feature_test(parent.test, type_checking):
+            if isinstance(parent, cst.If | cst.IfExp | cst.While) and self._feature_test(
+                parent.test, type_checking, typeshed_tests
+            ):
                 return True
-            if isinstance(parent, cst.BooleanOperation) and self._feature_test(parent.left, type_checking):
+            if isinstance(parent, cst.BooleanOperation) and self._feature_test(parent.left, type_checking, typeshed_tests):
                 return True
             if isinstance(parent, cst.ExceptHandler) and current is parent.body and _catches_import_error(parent.type):
                 return True
@@ -229,7 +241,7 @@ class Resolving:
                 return True
             if isinstance(parent, cst.FunctionDef | cst.ClassDef) and current is parent.body and any(
                 isinstance(d.decorator, cst.Call)
-                and any(self._feature_test(a.value, type_checking) for a in d.decorator.args)
+                and any(self._feature_test(a.value, type_checking, typeshed_tests) for a in d.decorator.args)
                 for d in parent.decorators
             ):
                 return True
@@ -267,8 +279,8 @@ class Resolving:
                 return True
         return False
 
-    def _feature_test(self, test: cst.BaseExpression, type_checking: bool = True) -> bool:
-        if _is_feature_test(test, type_checking):
+    def _feature_test(self, test: cst.BaseExpression, type_checking: bool = True, typeshed_tests: bool = True) -> bool:
+        if _is_feature_test(test, type_checking) and (typeshed_tests or not _typeshed_test(test)):
             return True
         flags = self.rule.context.project.memo(f"guard.resolve.flags:{self.rule.context.path}", self._feature_flags)
         return any(isinstance(sub, cst.Name) and sub.value in flags for sub in _walk(test))
@@ -321,6 +333,23 @@ def _is_feature_test(test: cst.BaseExpression, type_checking: bool = True) -> bo
         } | ({"TYPE_CHECKING"} if type_checking else set()):  # fmt: skip
             return True
     return False
+
+
+def _typeshed_test(test: cst.BaseExpression) -> bool:
+    """A test of ``sys.version_info`` or ``sys.platform`` only: typeshed's stdlib stubs spell out
+    every branch of it. Feature tests (``hasattr``), ``TYPE_CHECKING`` and implementation tests
+    (PyPy's modules are not CPython's) are not."""
+    nodes = _walk(test)
+    environment = False
+    for sub in nodes:
+        if isinstance(sub, cst.Name) and sub.value in {"hasattr", "getattr", "TYPE_CHECKING"}:
+            return False
+        if isinstance(sub, cst.Attribute):
+            if sub.attr.value in {"implementation", "python_implementation", "TYPE_CHECKING"}:
+                return False
+            if sub.attr.value in {"version_info", "platform"} and isinstance(sub.value, cst.Name) and sub.value.value == "sys":
+                environment = True
+    return environment
 
 
 def _expects_error(expr: cst.BaseExpression) -> bool:
