@@ -22,7 +22,7 @@ import libcst as cst
 from libcst.metadata import PositionProvider
 
 from guard.findings import Confidence, Severity
-from guard.resolve import Func, Klass
+from guard.resolve import Func, Klass, Module
 from guard.resolve.calls import check_call
 from guard.resolve.nodes import METADATA, Resolving, call_shape
 from guard.rulekit import Example, Rule, RuleContext
@@ -42,6 +42,10 @@ class BadCallSignature(Rule):
     METADATA_DEPENDENCIES = (PositionProvider, *METADATA)
 
     VALID = (
+        Example(  # a keyword of newer Pythons, under the version test that selects them
+            before="import shutil\nimport sys\n",
+            after="import shutil\nimport sys\n\nif sys.version_info >= (3, 12):\n    shutil.rmtree('d', onexc=print)\n",
+        ),
         Example(before="import json\n", after="import json\n\ns = json.dumps({}, sort_keys=True, indent=2)\n"),
         Example(before="x = 1\n", after="xs = sorted([3, 1], key=abs, reverse=True)\n"),
         Example(
@@ -70,6 +74,12 @@ class BadCallSignature(Rule):
         ),
     )
     INVALID = (
+        Example(  # a feature test about another name: no Python's re.compile takes sort_keys
+            before="import re\n\n_FULLMATCH = getattr(re, 'fullmatch', None)\n",
+            after="import re\n\n_FULLMATCH = getattr(re, 'fullmatch', None)\n\nif _FULLMATCH:\n    match = re.fullmatch\n"
+            "else:\n    match = re.compile('a+', 0, sort_keys=True).match\n",
+            lines=(8,),
+        ),
         Example(
             before="class Printer:\n    def __call__(self, event):\n        return event\n",
             after="class Printer:\n    def __call__(self, event):\n        return event\n\n\n"
@@ -115,10 +125,19 @@ class BadCallSignature(Rule):
         super().__init__(context)
         self.r = Resolving(self)
 
+    def _spelled_nowhere(self, target: Func | Klass, keyword: str | None) -> bool:
+        """A keyword the stdlib callee's typeshed stub spells under no version and no platform."""
+        if keyword is None:
+            return False
+        module = target.module if isinstance(target, Func) else target.info.module
+        stub = target.stub if isinstance(target, Func) else target.info.stub
+        return stub and self.r.env.stub_never_spells(Module(module), keyword)
+
     def visit_Call(self, node: cst.Call) -> None:
         if not self.r.on_changed_line(node):
             return
-        if self.r.guarded(node, raised=TypeError):
+        guarded = self.r.guarded(node, raised=TypeError)
+        if guarded and self.r.guarded(node, raised=TypeError, tests=False):
             return
         callee = node.func
         instance = False
@@ -134,6 +153,8 @@ class BadCallSignature(Rule):
         if not isinstance(target, Func | Klass):
             return
         bad = check_call(self.r.env, target, call_shape(node), via_instance=instance)
+        if bad is not None and guarded and not self._spelled_nowhere(target, bad.keyword):
+            return  # under a feature, version or platform test: only a keyword no CPython takes
         if bad is not None:
             name = cst.Module([]).code_for_node(callee)
             at = next((a for a in node.args if a.keyword is not None and a.keyword.value == bad.keyword), node)

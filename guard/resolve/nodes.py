@@ -200,6 +200,7 @@ class Resolving:
         type_checking: bool = True,
         raised: type[BaseException] | None = None,
         typeshed_tests: bool = True,
+        tests: bool = True,
     ) -> bool:
         """Inside code written for another environment: under a feature or version test (written
         out, or through a module-level flag assigned from one: ``PY_3_14_PLUS = sys.version_info
@@ -218,15 +219,21 @@ class Resolving:
 
         With ``typeshed_tests`` False, a test of ``sys.version_info`` or ``sys.platform`` alone is
         no guard: typeshed describes every CPython version and platform, so a name its stub spells
-        nowhere is missing on all of them (``if sys.platform == "win32": os.environs``)."""
+        nowhere is missing on all of them (``if sys.platform == "win32": os.environs``). With
+        ``tests`` False, no test is a guard (only handlers and expected-error blocks are): a keyword
+        a stdlib function's stub spells nowhere is wrong whatever the branch."""
         current: cst.CSTNode | None = node
         while current is not None:
             parent = self.rule.get_metadata(ParentNodeProvider, current, None)
-            if isinstance(parent, cst.If | cst.IfExp | cst.While) and self._feature_test(
+            if tests and isinstance(parent, cst.If | cst.IfExp | cst.While) and self._feature_test(
                 parent.test, type_checking, typeshed_tests
             ):
                 return True
-            if isinstance(parent, cst.BooleanOperation) and self._feature_test(parent.left, type_checking, typeshed_tests):
+            if (
+                tests
+                and isinstance(parent, cst.BooleanOperation)
+                and self._feature_test(parent.left, type_checking, typeshed_tests)
+            ):
                 return True
             if isinstance(parent, cst.ExceptHandler) and current is parent.body and _catches_import_error(parent.type):
                 return True
@@ -239,7 +246,7 @@ class Resolving:
                 for h in parent.handlers
             ):
                 return True
-            if isinstance(parent, cst.FunctionDef | cst.ClassDef) and current is parent.body and any(
+            if tests and isinstance(parent, cst.FunctionDef | cst.ClassDef) and current is parent.body and any(
                 isinstance(d.decorator, cst.Call)
                 and any(self._feature_test(a.value, type_checking, typeshed_tests) for a in d.decorator.args)
                 for d in parent.decorators
