@@ -327,7 +327,7 @@ def _rules_stage(p: _Plan, options: Options, out: Outcome) -> None:
     for d in dropped:
         if d.reason.startswith(("failed to import", "entry point failed")):
             out.tool_errors.append(ToolError("guard", f"rule {d.rule} is unavailable: {d.reason}"))
-    project = rulekit.Project(p.ws.repo, p.target, dict(p.changes))
+    project = rulekit.Project(p.ws.repo, p.target, dict(p.changes), dict(p.ws.declarations))
     try:
         findings, errors = rulekit.run_rules(rules, project, options.budgets.get("rules"))
         out.findings.extend(findings)
@@ -384,7 +384,7 @@ def _elsewhere_defined(findings: list[Finding], p: _Plan) -> list[Finding]:
     from guard import rulekit
     from guard.resolve import Func, Klass, Module, Value, environment_for
 
-    env = environment_for(rulekit.Project(p.ws.repo, p.target, dict(p.changes)))
+    env = environment_for(rulekit.Project(p.ws.repo, p.target, dict(p.changes), dict(p.ws.declarations)))
     out = []
     for f in findings:
         match = _MODULE_ATTRIBUTE.match(f.message) if f in hits else None

@@ -78,6 +78,8 @@ class Project:
     target_version: tuple[int, int]
     files: dict[str, FileChanges] = field(default_factory=dict)
     """Every touched Python file of the patch, by its (new) path."""
+    declarations: dict[str, str | None] = field(default_factory=dict)
+    """Dependency declarations the patch touches, as it leaves them (see Workspace.declarations)."""
     _memo: dict[str, Any] = field(default_factory=dict)
 
     def memo(self, key: str, factory: Callable[[], T]) -> T:

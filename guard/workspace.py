@@ -12,8 +12,10 @@ written to the user's tree.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
+import re
 import subprocess
 import tempfile
 from collections.abc import Callable, Iterable
@@ -60,6 +62,10 @@ class Workspace:
     files: list[TouchedFile] = field(default_factory=list)
     skipped: list[tuple[str, str]] = field(default_factory=list)
     """(path, reason) for files that are not checked: binary, not Python."""
+    declarations: dict[str, str | None] = field(default_factory=dict)
+    """Dependency declarations the patch touches (pyproject.toml, setup.cfg, requirements files), by
+    path: their text as the patch leaves them (None if deleted). Not checked, but read: a patch
+    that declares a dependency and imports it is consistent."""
     _tmp: tempfile.TemporaryDirectory[str] | None = None
     _overlays: dict[str, Path] = field(default_factory=dict)
 
@@ -274,11 +280,18 @@ def build_workspace(
             ws.skipped.append((fp.path, "binary file"))
         elif not fp.is_python:
             ws.skipped.append((fp.path, "not a Python file"))
+            if _DECLARATION.fullmatch(fp.path):
+                with contextlib.suppress(PatchError):  # unreadable: the declaration on disk stands
+                    touched = _forward(fp, before) if before is not None else _either_way(fp, current)
+                    ws.declarations[fp.path] = touched.after
         elif before is not None:
             ws.files.append(_forward(fp, before))
         else:
             ws.files.append(_either_way(fp, current))
     return ws
+
+
+_DECLARATION = re.compile(r"pyproject\.toml|setup\.cfg|[^/]*requirements[^/]*\.txt|requirements/[^/]+\.txt")
 
 
 def _forward(fp: FilePatch, read: Reader) -> TouchedFile:

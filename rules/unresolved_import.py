@@ -270,9 +270,11 @@ class UnresolvedImport(Rule):
                 confidence=Confidence.HIGH,
             )
             return
-        # Tests use dependencies declared where guard does not read (tox.ini, noxfile, CI): there
-        # any uninstalled declared distribution leaves doubt; elsewhere only one that could be ``top``.
-        guessed = env.unmapped_declared(None if self.context.is_test_file else top)
+        # Tests may use dependencies declared where guard does not read (tox.ini, noxfile, CI): in a
+        # repo whose declarations guard reads leave out its test runner, any uninstalled declared
+        # distribution leaves doubt about a test's import; elsewhere only one that could be ``top``.
+        hidden = self.context.is_test_file and not env.declares_test_tools()
+        guessed = env.unmapped_declared(None if hidden else top)
         self.report(
             at,
             f"no module named '{top}' in the stdlib, the repo, the installed environment or the declared dependencies",

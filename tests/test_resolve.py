@@ -9,11 +9,13 @@ from guard.rules.bad_call_signature import BadCallSignature
 from guard.rules.nonexistent_attribute import NonexistentAttribute
 from guard.rules.signature_drift import SignatureDrift
 
+from guard.api import check_patch
 from guard.resolve import Environment, Func, Klass, Missing, Module, Unknown
 from guard.resolve.calls import check_call
 from guard.resolve.locate import import_names, is_stdlib
 from guard.resolve.signature import CallShape
 from guard.rulekit import Example, check_example
+from tests.conftest import MakeRepo, diff_after_edit
 
 
 @pytest.fixture
@@ -139,3 +141,34 @@ def test_class_attributes_aliasing_each_other_resolve_to_unknown_not_a_crash(tmp
     assert isinstance(klass, Klass)
     assert isinstance(env.member(klass, "a"), Unknown) and isinstance(env.member(klass, "c"), Unknown)
     assert isinstance(env.member(klass, "g"), Func)
+
+
+@pytest.mark.parametrize(
+    ("dev", "expected"),
+    [('dev = ["pytest"]', ("error", "high")), ('docs = ["sphinx"]', ("warning", "low"))],
+)
+def test_a_made_up_import_in_tests_is_confident_where_the_test_runner_is_declared(
+    make_repo: MakeRepo, dev: str, expected: tuple[str, str]
+) -> None:
+    """A test's import of a module nothing provides: where the repo's declarations include its test
+    runner, they are where its test dependencies live, so only an uninstalled distribution whose
+    name could be the module's leaves doubt (cachecontrol's tests, injected ``from oslib import
+    fsdecode``); where they do not, the tests may rely on dependencies declared elsewhere (tox.ini)."""
+    pyproject = f'[project]\nname = "p"\ndependencies = ["cherrypy-not-installed"]\n\n[project.optional-dependencies]\n{dev}\n'
+    repo = make_repo({"pyproject.toml": pyproject, "tests/test_a.py": "def test_a():\n    assert 1\n"})
+    made_up = "from oslib import fsdecode\n\n\ndef test_a():\n    assert fsdecode(b'a') == 'a'\n"
+    report = check_patch(diff_after_edit(repo, {"tests/test_a.py": made_up}), repo, analyzers=frozenset({"rules"}))
+    found = [s.finding for s in report.findings if s.finding.rule == "unresolved-import"]
+    assert [(f.line, f.severity.name.lower(), f.confidence.name.lower()) for f in found] == [(1, *expected)]
+
+
+def test_a_test_dependency_the_patch_declares_resolves(make_repo: MakeRepo) -> None:
+    """The patch adds ``trio`` to requirements/tests.txt and imports it in a test (jinja2 3.1.5): the
+    declaration is read as the patch leaves it, so the import is of a declared dependency."""
+    repo = make_repo({"requirements/tests.txt": "pytest\n", "tests/test_a.py": "def test_a():\n    assert 1\n"})
+    uses = "import trio\n\n\ndef test_a():\n    assert trio\n"
+    edits = {"tests/test_a.py": uses, "requirements/tests.txt": "pytest\ntrio\n"}
+    report = check_patch(diff_after_edit(repo, edits), repo, analyzers=frozenset({"rules"}))
+    assert [s.finding.rule for s in report.findings if s.finding.rule == "unresolved-import"] == []
+    report = check_patch(diff_after_edit(repo, {"tests/test_a.py": uses}), repo, analyzers=frozenset({"rules"}))
+    assert [s.finding.rule for s in report.findings if s.finding.rule == "unresolved-import"] == ["unresolved-import"]

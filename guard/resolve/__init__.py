@@ -37,7 +37,7 @@ def environment_for(project: Project) -> Environment:
     """The environment as the patched tree sees it, built once per check."""
 
     def build() -> Environment:
-        overlay: dict[str, str | None] = {}
+        overlay: dict[str, str | None] = dict(project.declarations)
         for path, changes in project.files.items():
             old = changes.file.old_path
             if old and old != path:

@@ -111,6 +111,7 @@ class Environment:
         self._summaries: dict[tuple[str, bool], ModuleSummary | None] = {}
         self._where: dict[str, Origin | None] = {}
         self._declared: frozenset[str] | None = None
+        self._distributions: frozenset[str] | None = None
         self._imports: frozenset[str] | None = None
         self._resolved: dict[str, Resolved] = {}
         self._derived: dict[str, list[Klass]] | None = None
@@ -156,9 +157,23 @@ class Environment:
     def declared_imports(self) -> frozenset[str]:
         if self._declared is None:
             self._declared = frozenset(
-                name for dist in locate.declared_distributions(self.repo) for name in locate.import_names(dist)
+                name for dist in self.declared_distributions() for name in locate.import_names(dist)
             )
         return self._declared
+
+    def declared_distributions(self) -> frozenset[str]:
+        """The distributions the repo declares, as the patch leaves its declarations."""
+        if self._distributions is None:
+            self._distributions = locate.declared_distributions(self.repo, self.overlay)
+        return self._distributions
+
+    def declares_test_tools(self) -> bool:
+        """Whether the repo's declarations guard reads include its test runner (pytest, nose,
+        hypothesis, tox, nox or a pytest plugin): then they are where its test dependencies live."""
+        tools = {"pytest", "nose", "nose2", "hypothesis", "tox", "nox"}
+        return any(
+            (name := locate.normalize(d)) in tools or name.startswith("pytest-") for d in self.declared_distributions()
+        )
 
     def unmapped_declared(self, top: str | None = None) -> bool:
         """Whether a declared distribution is not installed, so its import name is a guess, and
@@ -170,7 +185,7 @@ class Environment:
         names begins as ``top`` does (``PIL`` for pillow, ``Crypto`` for pycryptodome, ``dns`` for
         dnspython). ``json_helpers`` is no import name of black, mkdocs or pylint."""
         installed = locate.installed_top_levels(self.paths)
-        unmapped = [d for d in locate.declared_distributions(self.repo) if not (locate.import_names(d) & installed)]
+        unmapped = [d for d in self.declared_distributions() if not (locate.import_names(d) & installed)]
         if not unmapped:
             return False
         imported = self._original_imports()

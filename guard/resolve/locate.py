@@ -18,6 +18,7 @@ import pkgutil
 import re
 import sys
 import sysconfig
+from collections.abc import Mapping
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -207,30 +208,42 @@ def requirement_name(spec: str) -> str | None:
     return match[1] if match and not spec.lstrip().startswith(("-", "#")) else None
 
 
-def declared_distributions(repo: Path) -> frozenset[str]:
-    """Distributions the repo declares in pyproject, setup.cfg, setup.py and requirements files."""
+def declared_distributions(repo: Path, overlay: Mapping[str, str | None] | None = None) -> frozenset[str]:
+    """Distributions the repo declares in pyproject, setup.cfg, setup.py and requirements files,
+    read as the patch leaves them (``overlay``: repo-relative path -> patched text, None if deleted):
+    a patch that adds a test dependency and its import declares both."""
+    changed = overlay or {}
+
+    def text(rel: str) -> str | None:
+        if rel in changed:
+            return changed[rel]
+        path = repo / rel
+        return path.read_text(encoding="utf-8", errors="replace") if path.is_file() else None
+
     specs: list[str] = []
-    pyproject = repo / "pyproject.toml"
-    if pyproject.is_file():
+    if (pyproject := text("pyproject.toml")) is not None:
         specs.extend(_pyproject_specs(pyproject))
-    setup_cfg = repo / "setup.cfg"
-    if setup_cfg.is_file():
+    if (cfg := text("setup.cfg")) is not None:
         parser = configparser.ConfigParser()
         with contextlib.suppress(configparser.Error):
-            parser.read(setup_cfg, encoding="utf-8")
+            parser.read_string(cfg)
         for section, key in (("options", "install_requires"), ("options", "tests_require")):
             specs.extend(parser.get(section, key, fallback="").splitlines())
         if parser.has_section("options.extras_require"):
             for _, value in parser.items("options.extras_require"):
                 specs.extend(value.splitlines())
-    setup_py = repo / "setup.py"
-    if setup_py.is_file():
-        specs.extend(_setup_py_specs(setup_py.read_text(encoding="utf-8", errors="replace")))
+    if (setup_py := text("setup.py")) is not None:
+        specs.extend(_setup_py_specs(setup_py))
     # requirements.txt, requirements-dev.txt, dev-requirements.txt, test_requirements.txt, requirements/*.txt
-    for req in sorted({*repo.glob("*requirements*.txt"), *repo.glob("requirements/*.txt")}):
-        specs.extend(req.read_text(encoding="utf-8", errors="replace").splitlines())
+    requirements = {str(p.relative_to(repo)) for p in (*repo.glob("*requirements*.txt"), *repo.glob("requirements/*.txt"))}
+    requirements |= {rel for rel in changed if _REQUIREMENTS_FILE.fullmatch(rel)}
+    for rel in sorted(requirements):
+        specs.extend((text(rel) or "").splitlines())
     names = {requirement_name(s) for s in specs}
     return frozenset(n for n in names if n)
+
+
+_REQUIREMENTS_FILE = re.compile(r"[^/]*requirements[^/]*\.txt|requirements/[^/]+\.txt")
 
 
 def _setup_py_specs(text: str) -> list[str]:
@@ -250,10 +263,10 @@ def _setup_py_specs(text: str) -> list[str]:
     ]
 
 
-def _pyproject_specs(path: Path) -> list[str]:
+def _pyproject_specs(text: str) -> list[str]:
     try:
-        data = load_toml(path.read_text(encoding="utf-8"))
-    except (ValueError, UnicodeDecodeError):  # TOMLDecodeError is a ValueError
+        data = load_toml(text)
+    except ValueError:  # TOMLDecodeError is a ValueError
         return []
     project = data.get("project", {})
     specs = list(project.get("dependencies", []))
