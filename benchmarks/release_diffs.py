@@ -28,8 +28,9 @@ run was interrupted after 30 of 110 checks and resumed from its cache): its esti
 spent. HELD_OUT_10 was chosen the same way at the start of the eighth session. None may be tuned on; a fix prompted by a held-out false alarm makes
 that set tuned, and calls for a fresh one.
 
-Each diff holds the Python files, type stubs (``.pyi``) and the root files that declare the target
-Python (``pyproject.toml``, ``setup.cfg``, ``mypy.ini``), as a release's own diff does.
+Each diff holds the Python files, type stubs (``.pyi``), the root files that declare the target
+Python (``pyproject.toml``, ``setup.cfg``, ``mypy.ini``) and the requirements files
+(``*requirements*.txt``, ``requirements/*.txt``), as a release's own diff does.
 
     .venv/bin/python benchmarks/release_diffs.py [--only six,tomli] [--set tuned|held-out|...|held-out-10|all]
 """
@@ -316,7 +317,11 @@ def _renames(old: Path, new: Path, gone: list[str], fresh: list[str]) -> dict[st
 
 
 def _declarations(tree: Path) -> set[str]:
-    return {name for name in PYTHON_DECLARATIONS if name != "setup.py" and (tree / name).is_file()}
+    """The root files declaring the target Python, and the requirements files declaring
+    dependencies (a pull request that adds a test dependency carries its declaration too)."""
+    found = {name for name in PYTHON_DECLARATIONS if name != "setup.py" and (tree / name).is_file()}
+    found |= {str(p.relative_to(tree)) for p in (*tree.glob("*requirements*.txt"), *tree.glob("requirements/*.txt"))}
+    return found
 
 
 def _python_files(tree: Path) -> set[str]:
