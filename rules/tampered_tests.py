@@ -187,6 +187,18 @@ class TamperedTests(Rule):
     CONFIDENCE = Confidence.HIGH
 
     VALID = (
+        Example(  # renamed with its checks (..._with_5); the old name now tests a variant without one
+            path="tests/test_color.py",
+            before=(
+                "@case('hex.json')\ndef test_hex_with_4(s):\n    c = parse4(s)\n    assert c.space == 'srgb'\n"
+                "    assert str(c) == s\n"
+            ),
+            after=(
+                "@case('hex.json')\ndef test_hex_with_4(s):\n    c = parse4(s)\n    assert str(c) == s\n\n\n"
+                "@case('hex.json')\ndef test_hex_with_5(s):\n    c = parse5(s)\n    assert c.space == 'srgb'\n"
+                "    assert str(c) == s\n"
+            ),
+        ),
         Example(  # the check read what a fixture and a parameter the test no longer takes gave it
             path="tests/test_dev.py",
             before=(
@@ -297,6 +309,18 @@ class TamperedTests(Rule):
         ),
     )
     INVALID = (
+        Example(  # a new test carries the lost check, but it is not this test moved: other decorators
+            path="tests/test_color.py",
+            before=(
+                "@case('hex.json')\ndef test_hex_with_4(s):\n    c = parse4(s)\n    assert c.space == 'srgb'\n"
+                "    assert str(c) == s\n"
+            ),
+            after=(
+                "@case('hex.json')\ndef test_hex_with_4(s):\n    c = parse4(s)\n    assert str(c) == s\n\n\n"
+                "@case('hsl.json')\ndef test_hsl_with_5(s):\n    c = parse5(s)\n    assert c.space == 'srgb'\n"
+            ),
+            lines=(2,),
+        ),
         Example(  # the parameters stay: the check on the warning is simply gone
             path="tests/test_dev.py",
             before=(
@@ -603,6 +627,8 @@ class TamperedTests(Rule):
             return  # it checked what a parameter (fixture, parametrized case) the test lost gave it
         if missing and all(self._merged(c, real_now, real_was) for c in missing):
             return  # folded into a changed check of the same objects, at least as strict
+        if missing and self._moved(old, missing):
+            return  # the test moved to a new name, and its old name went to a variant of it
         example = f" (e.g. `{missing[0].text}`)" if missing else ""
         lines = span(self, node)  # a removal at the end of the body is marked on the line after
         if any(ln in self.context.changed_lines for ln in range(lines.start, lines.stop + 1)):
@@ -613,6 +639,24 @@ class TamperedTests(Rule):
                 weak=True,
                 anywhere=True,
             )
+
+    def _moved(self, old: cst.FunctionDef, missing: list[Check]) -> bool:
+        """Whether a test the patch adds carries the old test's decorators and every check it lost:
+        the test was renamed (``..._3_with_4`` became ``..._3_with_5``) and its old name reused for
+        a variant of it (tinycss2 1.5.0's colour tests)."""
+        decorators = [code(d) for d in old.decorators]
+        before = definitions(self, "before")
+        texts = {c.text for c in missing}
+        for qual, d in definitions(self, "after").items():
+            if (
+                qual not in before
+                and isinstance(d, cst.FunctionDef)
+                and _is_test(d.name.value)
+                and [code(x) for x in d.decorators] == decorators
+                and texts <= {c.text for c in self._checks(d) if not c.tautology}
+            ):
+                return True
+        return False
 
     def _merged(self, gone: Check, now: list[Check], was: list[Check]) -> bool:
         """Whether ``gone`` was folded into a helper check the patch strengthened: a call the old

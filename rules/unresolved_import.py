@@ -19,7 +19,9 @@ module-level flag such as ``PY_3_14_PLUS = sys.version_info >= (3, 14)``) — bu
 TYPE_CHECKING:``, whose imports must exist for the type checker (typeshed's ``_typeshed`` does); so is
 ``importlib.import_module``, and so is an import that comes after the file extends the module search
 path itself (``sys.path.append("/usr/lib/python3/dist-packages")``, ``site.addsitedir(...)``): it
-resolves against a path set at run time, which nothing here can see.
+resolves against a path set at run time, which nothing here can see. An import inside a function of
+a module the repo imports optionally elsewhere (in a ``try`` handling ImportError, or by
+``pytest.importorskip``) is an undeclared optional dependency, loaded only when its feature is used.
 
 Example::
 
@@ -35,7 +37,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 import libcst as cst
-from libcst.metadata import PositionProvider
+from libcst.metadata import ParentNodeProvider, PositionProvider
 
 from guard.findings import Confidence, Severity
 from guard.repo import is_test_path, python_files
@@ -155,6 +157,21 @@ class UnresolvedImport(Rule):
             after="from acmeclient.retry import Retry\n",
             files=(("pkg/api.py", "import os\n\nimport acmeclient\n"),),
         ),
+        Example(  # an optional dependency, imported when its feature is used; its test skips without it
+            before="def at(tz=None):\n    return tz\n",
+            after="def at(tz=None):\n    if tz is not None:\n        import acmetz\n\n        tz = acmetz.timezone(tz)\n    return tz\n",
+            files=(
+                (
+                    "tests/test_at.py",
+                    "def test_tz():\n    try:\n        import acmetz\n    except ImportError:\n        return\n    assert acmetz\n",
+                ),
+            ),
+        ),
+        Example(
+            before="def at(tz=None):\n    return tz\n",
+            after="def at(tz=None):\n    import acmetz\n\n    return acmetz.timezone(tz)\n",
+            files=(("tests/test_at.py", "import pytest\n\nacmetz = pytest.importorskip('acmetz')\n"),),
+        ),
     )
     INVALID = (
         Example(  # through a name a plain module imports: it is not a package
@@ -220,6 +237,12 @@ class UnresolvedImport(Rule):
                 ("pkg/lazy.py", "def f():\n    import acmeclient\n"),
             ),
         ),
+        Example(  # imported in a function, but nothing in the repo treats it as optional
+            before="def at(tz=None):\n    return tz\n",
+            after="def at(tz=None):\n    if tz is not None:\n        import acmetz\n\n        tz = acmetz.timezone(tz)\n    return tz\n",
+            lines=(3,),
+            files=(("pkg/lazy.py", "def f():\n    import acmetz\n"),),
+        ),
     )
 
     def __init__(self, context: RuleContext) -> None:
@@ -262,6 +285,8 @@ class UnresolvedImport(Rule):
         top = parts[0]
         if self._in_working_environment(top):
             return
+        if self._lazy(statement) and self._optional_elsewhere(top):
+            return  # an optional dependency, imported only when the feature needing it is used
         close = near_miss(top, env.known_top_levels())
         if close is not None:
             self.report(
@@ -309,6 +334,27 @@ class UnresolvedImport(Rule):
         originals.update((path, None) for path in project.files if path not in originals)
         return project.memo(
             f"unresolved-import.imported-before:{top}", lambda: _imported_before(project.repo, top, originals)
+        )
+
+    def _lazy(self, statement: cst.CSTNode) -> bool:
+        """Is the import inside a function body: run only when the function is called?"""
+        current: cst.CSTNode | None = statement
+        while current is not None:
+            current = self.get_metadata(ParentNodeProvider, current, None)
+            if isinstance(current, cst.FunctionDef):
+                return True
+        return False
+
+    def _optional_elsewhere(self, top: str) -> bool:
+        """Does the repo as the patch leaves it import ``top`` optionally somewhere: in a ``try``
+        handling ImportError / ModuleNotFoundError, or by ``pytest.importorskip``? The project then
+        knows the module as an optional dependency it does not declare (schedule 1.2.0's pytz:
+        imported in ``Job.at`` when a timezone is given, its test skipped when pytz is missing)."""
+        project = self.context.project
+        texts = {path: (c.after.text if c.after is not None else None) for path, c in project.files.items()}
+        gone = {c.file.old_path for c in project.files.values() if c.file.old_path}
+        return project.memo(
+            f"unresolved-import.optional:{top}", lambda: _imported_optionally(project.repo, top, texts, gone)
         )
 
     def _missing_submodule(self, at: cst.CSTNode, module: str, known: str) -> None:
@@ -429,6 +475,57 @@ def _imported_before(repo: Path, top: str, originals: dict[str, str | None]) -> 
         if text and pattern.search(text) and top in _module_level_imports(text):
             return True
     return False
+
+
+def _imported_optionally(repo: Path, top: str, patched: dict[str, str | None], gone: set[str]) -> bool:
+    """Does any module of the tree (``patched``: the patch's files as it leaves them; ``gone``: old
+    paths it renamed) import ``top`` in a ``try`` that handles ImportError, or skip on its absence
+    with ``importorskip("top")``?"""
+    word = re.escape(top)
+    pattern = re.compile(rf"^[ \t]*(?:import|from)[ \t]+{word}\b|importorskip\(\s*['\"]{word}\b", re.MULTILINE)
+    paths = [p for p in python_files(repo) if p not in patched and p not in gone] if repo.is_dir() else []
+    for rel in [*paths, *patched]:
+        text = patched[rel] if rel in patched else _read(repo / rel)
+        if text and pattern.search(text) and _optional_import_of(text, top):
+            return True
+    return False
+
+
+def _optional_import_of(text: str, top: str) -> bool:
+    try:
+        tree = ast.parse(text)
+    except (SyntaxError, ValueError):
+        return False
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Try) and any(_handles_import_error(h.type) for h in node.handlers):
+            if any(top in _imported_tops(sub) for stmt in node.body for sub in ast.walk(stmt)):
+                return True
+        elif isinstance(node, ast.Call) and node.args:
+            func = node.func
+            name = func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else ""
+            first = node.args[0]
+            if (
+                name == "importorskip"
+                and isinstance(first, ast.Constant)
+                and isinstance(first.value, str)
+                and first.value.split(".")[0] == top
+            ):
+                return True
+    return False
+
+
+def _handles_import_error(handler_type: ast.expr | None) -> bool:
+    return handler_type is not None and any(
+        isinstance(n, ast.Name) and n.id in {"ImportError", "ModuleNotFoundError"} for n in ast.walk(handler_type)
+    )
+
+
+def _imported_tops(node: ast.AST) -> frozenset[str]:
+    if isinstance(node, ast.Import):
+        return frozenset(alias.name.split(".")[0] for alias in node.names)
+    if isinstance(node, ast.ImportFrom) and not node.level and node.module:
+        return frozenset({node.module.split(".")[0]})
+    return frozenset()
 
 
 def _read(path: Path) -> str | None:

@@ -401,3 +401,57 @@ def test_mypy_on_unchanged_lines_of_a_newly_annotated_function_is_explained() ->
     assert in_context([call_arg(4)], {"m.py": changed}, {"m.py": original})[0].severity is Severity.ERROR
     typed_before = original.replace("def add(md, patterns):", "def add(md: int, patterns):")
     assert in_context([call_arg(4)], {"m.py": annotated}, {"m.py": typed_before})[0].severity is Severity.ERROR
+
+
+def test_an_import_rebound_before_use_is_explained_a_function_defined_twice_is_not() -> None:
+    # defusedxml 0.7.1's cElementTree imports names, then assigns its own objects to them
+    source = "from .tree import (\n    XML,\n    fromstring,\n)\n\n\ndef parse():\n    pass\n\n\nXML = fromstring = make()\n\n\ndef parse():\n    return 1\n"
+
+    def f811(line: int, name: str, first: int) -> Finding:
+        message = f"Redefinition of unused `{name}` from line {first}: `{name}` redefined here"
+        return Finding("c.py", line, 1, "F811", "ruff", message, Severity.ERROR, Confidence.HIGH)
+
+    found = in_context([f811(11, "XML", 2), f811(11, "fromstring", 3), f811(14, "parse", 7)], {"c.py": source})
+    assert [f.severity for f in found] == [Severity.INFO, Severity.INFO, Severity.ERROR]
+
+
+def test_setting_an_attribute_on_a_module_is_explained_reading_one_is_not() -> None:
+    source = "import importlib\n\nmod = importlib.import_module('xml.etree.ElementTree')\nmod.ParseError = Err\nx = mod.ParseErr\n"
+
+    def attr(line: int, name: str) -> Finding:
+        return Finding("e.py", line, 1, "attr-defined", "mypy", f'Module has no attribute "{name}"', Severity.ERROR, Confidence.HIGH)
+
+    found = in_context([attr(4, "ParseError"), attr(5, "ParseErr")], {"e.py": source})
+    assert [f.severity for f in found] == [Severity.INFO, Severity.ERROR]
+
+
+def test_an_unchanged_call_of_a_newly_annotated_function_is_explained() -> None:
+    # markdown 3.5.2 annotated _write_html(root: Element); its callers pass getroot(), maybe None
+    original = "def _write(root, format='html'):\n    return str(root)\n\n\ndef to_html(e):\n    return _write(Tree(e).getroot())\n"
+    annotated = original.replace("def _write(root, format='html'):", "def _write(root: Element, format: str = 'html') -> str:")
+    changed = annotated.replace("_write(Tree(e).getroot())", "_write(Tree(e).find('x'))")
+    typed_before = original.replace("def _write(root, format='html'):", "def _write(root: Element, format='html'):")
+    message = 'Argument 1 to "_write" has incompatible type "Element | None"; expected "Element"'
+
+    def arg_type(line: int, text: str = message) -> Finding:
+        return Finding("s.py", line, 1, "arg-type", "mypy", text, Severity.ERROR, Confidence.HIGH)
+
+    assert in_context([arg_type(6)], {"s.py": annotated}, {"s.py": original})[0].severity is Severity.INFO
+    assert in_context([arg_type(6)], {"s.py": changed}, {"s.py": original})[0].severity is Severity.ERROR  # a changed line
+    assert in_context([arg_type(6)], {"s.py": annotated}, {"s.py": typed_before})[0].severity is Severity.ERROR
+    other = 'Argument 1 to "str" has incompatible type "Element | None"; expected "str"'
+    assert in_context([arg_type(6, other)], {"s.py": annotated}, {"s.py": original})[0].severity is Severity.ERROR
+
+
+def test_a_behaviour_change_that_prints_the_same_before_and_after_is_explained() -> None:
+    def change(old: str, new: str) -> Finding:
+        return Finding(
+            "b.py", 3, 0, "behaviour-change", "properties", f"f() changed behaviour: {old} before the patch, {new} after",
+            Severity.WARNING, Confidence.HIGH, evidence=(("input", "f()"), ("old", old), ("new", new)),
+        )  # fmt: skip
+
+    same = change("<class 'bidict.BidictBase'>", "<class 'bidict.BidictBase'>")
+    cut = change("[re.compile('(?P<y>...)')]", "[re.compile('(?P<y>...)')]")
+    differ = change("1", "2")
+    found = in_context([same, cut, differ], {"b.py": "x = 1\n"})
+    assert [f.severity for f in found] == [Severity.INFO, Severity.WARNING, Severity.WARNING]

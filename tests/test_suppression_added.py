@@ -7,9 +7,11 @@ from pathlib import Path
 import pytest
 from guard.rules.suppression_added import ruff_without_noqa
 
+from guard.api import check_patch
 from guard.checks import ruff
 from guard.checks.base import ToolFailure
 from guard.rulekit import Example, check_example, discover
+from tests.conftest import MakeRepo, diff_after_edit
 
 (RULE,) = [r for r in discover()[0] if r.ID == "suppression-added"]
 SOURCE = "import os  # noqa\nx = 1\ny = undefined  # noqa\nassert type(x) is int  # noqa\n"
@@ -114,3 +116,15 @@ def test_a_type_ignore_in_an_import_fallback_is_shown_but_never_weighed(tmp_path
     after = "try:\n    from functools import cached_property\nexcept ImportError:\n\n    class cached_property:  # type: ignore\n        pass\n"
     found = [f for f in check_example(RULE, Example(before="x = 1\n", after=after, lines=(5,)), tmp_path) if f.rule == RULE.ID]
     assert [f.severity for f in found] == [Severity.INFO]
+
+
+def test_a_type_ignore_mypy_reports_unused_is_shown_but_never_weighed(make_repo: MakeRepo) -> None:
+    # schedule 1.2.0: `# type: ignore` on pytz.timezone(tz), for when pytz's stubs are installed
+    repo = make_repo({"m.py": "def f(s: str) -> int:\n    return len(s)\n"})
+    after = (
+        "def f(s: str) -> int:\n    n = len(s)  # type: ignore\n"
+        "    m: int = s  # type: ignore\n    return n + m\n"
+    )
+    report = check_patch(diff_after_edit(repo, {"m.py": after}), repo, analyzers=frozenset({"mypy", "rules"}))
+    weighed = {(s.finding.line, s.weight > 0) for s in report.findings if s.finding.rule == "suppression-added"}
+    assert weighed == {(2, False), (3, True)}

@@ -1,7 +1,9 @@
 """mypy in JSON mode, with the repo's own configuration and a cache outside the user's tree.
 
 Bodies of unannotated functions are checked too (``--check-untyped-defs``): model-written code is
-often unannotated, and that is where a call to a method that does not exist hides. Error codes
+often unannotated, and that is where a call to a method that does not exist hides. A ``# type:
+ignore`` that silences nothing is reported (``--warn-unused-ignores``, INFO): the pipeline tells a
+suppression that hides a complaint from one that hides none here. Error codes
 about annotation hygiene rather than correctness map to INFO and never move the score.
 """
 
@@ -82,7 +84,8 @@ def run(job: ToolRun, cache: Path) -> tuple[list[Finding], str | None]:
     argv = [
         sys.executable, "-m", "mypy", "--output", "json", "--show-column-numbers",
         "--show-error-end", "--no-error-summary", "--no-pretty", "--follow-imports=silent",
-        "--check-untyped-defs", "--cache-dir", str(cache), "--python-version", f"{major}.{minor}",
+        "--check-untyped-defs", "--warn-unused-ignores", "--cache-dir", str(cache),
+        "--python-version", f"{major}.{minor}",
     ]  # fmt: skip
     note = None
     with _exclusive(cache):

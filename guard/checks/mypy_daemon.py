@@ -249,7 +249,7 @@ class MypyDaemon:
     def _flags(self, target: tuple[int, int]) -> list[str]:
         return [
             "--output", "json", "--show-column-numbers", "--show-error-end", "--no-error-summary",
-            "--no-pretty", "--follow-imports=normal", "--check-untyped-defs",
+            "--no-pretty", "--follow-imports=normal", "--check-untyped-defs", "--warn-unused-ignores",
             "--cache-dir", str(self._cache_dir), "--python-version", f"{target[0]}.{target[1]}",
         ]  # fmt: skip
 
