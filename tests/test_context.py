@@ -455,3 +455,21 @@ def test_a_behaviour_change_that_prints_the_same_before_and_after_is_explained()
     differ = change("1", "2")
     found = in_context([same, cut, differ], {"b.py": "x = 1\n"})
     assert [f.severity for f in found] == [Severity.INFO, Severity.WARNING, Severity.WARNING]
+
+
+def test_a_union_narrowed_through_a_flag_variable_is_explained() -> None:
+    # bidict 0.24.0's _dedup: isdupval = oldkey is not MISSING / if isdupkey and isdupval: fwdm[oldkey]
+    source = (
+        "def dedup(fwdm, invm, key, val):\n"
+        "    oldkey = invm.get(val, MISSING)\n"
+        "    isdupval = oldkey is not MISSING\n"
+        "    if key and isdupval:\n"
+        "        return fwdm[oldkey]\n"
+        "    return fwdm[oldkey]\n"
+    )
+
+    def index(line: int, text: str = 'Invalid index type "KT | MissingT" for "dict[KT, VT]"; expected type "KT"') -> Finding:
+        return Finding("b.py", line, 1, "index", "mypy", text, Severity.WARNING, Confidence.MEDIUM)
+
+    found = in_context([index(5), index(6), index(5, 'Invalid index type "str"; expected type "int"')], {"b.py": source})
+    assert [f.severity for f in found] == [Severity.INFO, Severity.WARNING, Severity.WARNING]
