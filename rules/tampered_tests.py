@@ -33,6 +33,7 @@ from __future__ import annotations
 import ast
 from collections import Counter
 from collections.abc import Sequence
+from difflib import SequenceMatcher
 
 import libcst as cst
 
@@ -309,6 +310,18 @@ class TamperedTests(Rule):
         ),
     )
     INVALID = (
+        Example(  # a new test carries the lost check and the decorators, but under an unrelated name
+            path="tests/test_color.py",
+            before=(
+                "@case('hex.json')\ndef test_hex_with_4(s):\n    c = parse4(s)\n    assert c.space == 'srgb'\n"
+                "    assert str(c) == s\n"
+            ),
+            after=(
+                "@case('hex.json')\ndef test_hex_with_4(s):\n    c = parse4(s)\n    assert str(c) == s\n\n\n"
+                "@case('hex.json')\ndef test_space_is_reported(s):\n    c = parse5(s)\n    assert c.space == 'srgb'\n"
+            ),
+            lines=(2,),
+        ),
         Example(  # a new test carries the lost check, but it is not this test moved: other decorators
             path="tests/test_color.py",
             before=(
@@ -641,9 +654,10 @@ class TamperedTests(Rule):
             )
 
     def _moved(self, old: cst.FunctionDef, missing: list[Check]) -> bool:
-        """Whether a test the patch adds carries the old test's decorators and every check it lost:
-        the test was renamed (``..._3_with_4`` became ``..._3_with_5``) and its old name reused for
-        a variant of it (tinycss2 1.5.0's colour tests)."""
+        """Whether a test the patch adds, under a name close to the old test's, carries its
+        decorators and every check it lost: the test was renamed (``..._3_with_4`` became
+        ``..._3_with_5``) and its old name reused for a variant of it (tinycss2 1.5.0's colour
+        tests)."""
         decorators = [code(d) for d in old.decorators]
         before = definitions(self, "before")
         texts = {c.text for c in missing}
@@ -652,6 +666,7 @@ class TamperedTests(Rule):
                 qual not in before
                 and isinstance(d, cst.FunctionDef)
                 and _is_test(d.name.value)
+                and SequenceMatcher(None, d.name.value, old.name.value).ratio() >= 0.8
                 and [code(x) for x in d.decorators] == decorators
                 and texts <= {c.text for c in self._checks(d) if not c.tautology}
             ):
