@@ -293,9 +293,16 @@ def _tool_stage(
 
 
 def _mypy_runner(p: _Plan, out: Outcome, daemon: MypyDaemon | None, stamp: str | None) -> Runner:
+    # Both trees of one check go through the same mypy: the daemon (--follow-imports=normal) and a
+    # separate process (--follow-imports=silent) need not report alike, and the original tree's
+    # findings are what tells the patched tree's old complaints from new ones. A daemon still
+    # starting for the first run stays unused for the second, though it may be ready by then
+    # (pydash 8.1.0: chaining.py's old complaint was reported new when only one run used it).
+    separate: list[bool] = []
+
     def run(job: ToolRun) -> list[Finding]:
         state: State = "before" if job.root == p.overlay("before") else "after"
-        if daemon is not None and stamp is not None:
+        if daemon is not None and stamp is not None and not separate:
             try:
                 found = daemon.run(
                     p.contents(state),
@@ -306,6 +313,7 @@ def _mypy_runner(p: _Plan, out: Outcome, daemon: MypyDaemon | None, stamp: str |
                     job.budget_s,
                 )
             except DaemonUnavailable as exc:
+                separate.append(True)
                 out.notes.append(Note("mypy", f"{exc}; mypy ran as a separate process"))
             else:
                 if daemon.note and not any(n.message == daemon.note for n in out.notes):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -243,3 +244,42 @@ def test_bandit_reads_the_changed_code_and_still_counts_a_new_copy_of_an_old_pro
     finally:
         if session is not None:
             session.close()
+
+
+def test_both_trees_of_a_check_go_through_the_same_mypy(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """A daemon still starting for the patched tree is not used for the original tree either, though
+    it may be ready by then: the daemon and a separate mypy need not report alike, and the original
+    tree's findings tell old complaints from new ones."""
+    from types import SimpleNamespace
+
+    from guard import pipeline
+    from guard.checks import mypy
+    from guard.checks.base import ToolRun
+    from guard.checks.mypy_daemon import DaemonUnavailable
+
+    calls: list[str] = []
+
+    class Daemon:
+        note = None
+
+        def run(self, *args: object) -> list[object]:
+            calls.append("daemon")
+            if calls.count("daemon") == 1:
+                raise DaemonUnavailable("the mypy daemon is starting")
+            return []
+
+    def separate(job: ToolRun, cache: Path) -> tuple[list[object], None]:
+        calls.append("separate")
+        return [], None
+
+    monkeypatch.setattr(mypy, "run", separate)
+    before, after = tmp_path / "before", tmp_path / "after"
+    plan = SimpleNamespace(
+        overlay=lambda state: before if state == "before" else after,
+        contents=lambda state: {},
+        ws=SimpleNamespace(repo=tmp_path, repo_python_files=()),
+    )
+    run = pipeline._mypy_runner(plan, pipeline.Outcome(), Daemon(), "stamp")  # type: ignore[arg-type]
+    run(ToolRun(after, ["m.py"], (3, 10), 5.0))
+    run(ToolRun(before, ["m.py"], (3, 10), 5.0))
+    assert calls == ["daemon", "separate", "separate"]
