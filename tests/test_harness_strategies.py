@@ -5,6 +5,7 @@ Hypothesis' own search (``find``), deterministically."""
 from __future__ import annotations
 
 import collections
+import functools
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -226,3 +227,87 @@ def test_properties_are_subjects_read_not_called() -> None:
     assert subject.bound and subject.attribute
     value, state = subject.call(({"payload": {"ref": "x"}}, [], ((), {})))
     assert value == "x" and isinstance(state, tuple) and len(state) == 4
+
+
+MRU = '''
+def mru_cache(maxsize=128, typed=False):
+    if maxsize is None:
+        return "unbounded"
+    return "bounded"
+'''
+
+
+def test_a_parameter_the_code_tells_apart_from_none_is_sometimes_none() -> None:
+    ctx = ctx_for(MRU, "mru_cache")
+    assert None in ctx.mined.equals["maxsize"]
+    namespace: dict[str, Any] = {}
+    exec(MRU, namespace)
+    plan = plan_for(namespace["mru_cache"], ctx)
+    assert found(plan.kwargs, lambda kw: "maxsize" in kw and kw["maxsize"] is None) == {"maxsize": None}
+    # typed is never compared with None: it stays a bool
+    assert found(plan.kwargs, lambda kw: "typed" in kw)["typed"] in (False, True)
+
+
+ORDERED = '''
+def lt(value, other):
+    return value < other
+'''
+
+
+def test_parameters_ordered_against_each_other_are_taken_for_numbers() -> None:
+    ctx = ctx_for(ORDERED, "lt")
+    assert ctx.kinds == {"value": "int", "other": "int"}
+    namespace: dict[str, Any] = {}
+    exec(ORDERED, namespace)
+    plan = plan_for(namespace["lt"], ctx)
+    assert found(plan.kwargs, lambda kw: kw["value"] == kw["other"])  # where < and <= differ
+
+
+@functools.lru_cache(maxsize=None)
+def cached_twice(x: int) -> int:
+    return 2 * x
+
+
+def test_a_cached_function_is_a_subject_through_what_it_wraps() -> None:
+    import sys
+
+    subject = locate(sys.modules[__name__], "cached_twice")
+    assert subject.fn is cached_twice.__wrapped__  # type: ignore[attr-defined]
+    assert subject.call(((3,), {}))[0] == 6
+
+
+class Role:
+    pass
+
+
+class Client(Role):
+    pass
+
+
+class Server(Role):
+    pass
+
+
+def test_a_type_of_a_repo_class_is_that_class_or_one_of_its_subclasses() -> None:
+    ctx = Context(local=frozenset({__name__.split(".")[0]}))
+    strategy = from_annotation(type[Role], ctx)
+    assert found(strategy, lambda c: c is Server) is Server
+    assert found(strategy, lambda c: c is Role) is Role
+
+
+def test_a_file_argument_is_an_in_memory_file_compared_by_what_it_holds() -> None:
+    import io
+    import typing
+
+    from guard.harness.compare import canon
+
+    assert isinstance(found(from_annotation(typing.IO[bytes]), lambda f: True), io.BytesIO)
+    assert isinstance(found(from_annotation(typing.TextIO), lambda f: True), io.StringIO)
+    four, five = io.StringIO(), io.StringIO()
+    four.write("[\n    1,\n]")
+    five.write("[\n     1,\n]")
+    assert canon(four) != canon(five)
+    five.seek(0)
+    five.truncate()
+    five.write("[\n    1,\n]")
+    assert canon(four) == canon(five)

@@ -206,6 +206,25 @@ def test_stage_budget_leaves_explicit_notes(repo: Path) -> None:
     assert result.elapsed_s < budget.stage_s + 2.5
 
 
+def test_every_function_is_searched_before_any_gets_the_full_search(repo: Path) -> None:
+    # Three slow functions would use the stage's time at the full example count (1.5 s of CPU
+    # each) before the flip in the fourth was reached; a first pass of QUICK_EXAMPLES each
+    # (0.2 s) reaches it. The new function, with no old version to compare against, comes last.
+    budget = PropertyBudget(per_function_s=1.0, stage_s=4.0)
+    result = check(repo, "many", ["added", "slow_a", "slow_b", "slow_c", "is_below"], new=("added",),
+                   budget=budget)
+    assert rules(result) == {("is_below", "behaviour-change")}
+    assert not any("untested" in n.message and n.symbol == "is_below" for n in result.notes)
+
+
+def test_a_new_function_asked_for_a_huge_size_is_not_a_resource_finding(repo: Path) -> None:
+    # pad(width=45137944) fills memory as asked; with no old version to compare, that is what
+    # the width asks for, not a bug of the code.
+    result = check(repo, "sized", ["pad"], new=("pad",))
+    assert rules(result) == set()
+    assert any("integer of" in n.message and n.symbol == "pad" for n in result.notes)
+
+
 def test_def_line_follows_qualname() -> None:
     source = "x = 1\nclass A:\n    @staticmethod\n    def f():\n        pass\ndef f():\n    pass\n"
     assert def_line(source, "A.f") == 4

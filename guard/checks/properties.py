@@ -73,6 +73,8 @@ _MEMORY_BYTES = 512 << 20
 """Address space for the child: ~10x what the harness needs, small enough that a runaway
 allocation fails within the per-function budget (touching memory is slow in VMs)."""
 _STARTUP_MARGIN_S = 2.0
+_WIND_DOWN_S = 0.5
+"""Time the child keeps, before the wall limit, to write its last results and exit."""
 SCRIPT_DIRS = frozenset({"examples", "example", "docs", "doc", "demos", "demo", "benchmarks"})
 """Directories of scripts that show or measure a library rather than make it up. Their functions
 are no one's API (a release rewrites an example on purpose, with no test to update), and they
@@ -212,6 +214,12 @@ def _run_child(repo: Path, modules: list[ModuleVersions], functions: list[Change
             "repo": str(repo), "box": str(box.root), "results": str(box.work / "results.jsonl"),
             "modules": [vars(m) for m in modules], "functions": [vars(f) for f in functions],
             "budget": {**vars(budget), "stage_s": left_s},
+            # The child's clock for the stage starts once it has started; the wall limit below
+            # counts from now, with _STARTUP_MARGIN_S for that start. On a machine so busy that
+            # the start takes longer, the child still ends its work before it is killed (a kill
+            # would be taken for a hang of the function it was running). The monotonic clock is
+            # the machine's, the same in the child.
+            "stage_end": time.monotonic() + left_s + _STARTUP_MARGIN_S - _WIND_DOWN_S,
             "tests": [vars(t) for t in tests],
         }
         (box.work / "job.json").write_text(json.dumps(job), encoding="utf-8")
@@ -230,7 +238,7 @@ def _run_child(repo: Path, modules: list[ModuleVersions], functions: list[Change
     result.isolation = (*run.isolation, "audit-hooks")
     started: int | None = None
     done: set[int] = set()
-    tests_started = tests_done = False
+    tests_started = tests_done = began = False
     for event in events:
         if event.get("event") == "tests-start":
             tests_started = True
@@ -240,8 +248,10 @@ def _run_child(repo: Path, modules: list[ModuleVersions], functions: list[Change
         index = event.get("index")
         if not isinstance(index, int) or not 0 <= index < len(functions):
             continue
-        if event.get("event") == "start":
-            started = index
+        if event.get("event") in ("start", "again"):
+            started, began = index, True
+        elif event.get("event") == "held" and started == index:
+            started = None  # its first pass finished; it waits for a second
         elif event.get("event") == "done":
             done.add(index)
             _collect(functions[index], modules, event, result)
@@ -252,7 +262,7 @@ def _run_child(repo: Path, modules: list[ModuleVersions], functions: list[Change
         result.notes.append(Note(ANALYZER, "tests: the child died running the repo's tests; "
                                            "the functions are searched without them"))
         return functions
-    elif not done and functions:
+    elif not done and functions and not began:
         tail = run.stderr.decode(errors="replace").strip().splitlines()[-1:] or ["no output"]
         result.notes += [_note(fn, f"the sandboxed child failed to start: {tail[0][:200]}")
                          for fn in functions]

@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import enum
+import io
 import math
 import re
 import reprlib
@@ -117,6 +118,8 @@ def canon(value: object, depth: int = 0) -> object:
         return ("nan",) if math.isnan(value) else value  # type: ignore[arg-type]
     if isinstance(value, enum.Enum):
         return ("enum", t.__qualname__, value.name)
+    if t in (io.BytesIO, io.StringIO):
+        return ("file", t.__qualname__, _contents(value))  # type: ignore[arg-type]
     if isinstance(value, (list, tuple)):
         return (t.__qualname__, tuple(canon(v, depth + 1) for v in value))
     if isinstance(value, (set, frozenset)):
@@ -139,6 +142,14 @@ def canon(value: object, depth: int = 0) -> object:
     if hasattr(value, "__dict__") or _slots(t):
         return ("eq", t.__qualname__, Compared(value, depth))
     return ("eq", t.__qualname__, value)
+
+
+def _contents(file: io.BytesIO | io.StringIO) -> object:
+    """What an in-memory file holds (a closed one: that it is closed)."""
+    try:
+        return file.getvalue()
+    except ValueError:
+        return ("closed",)
 
 
 def _slots(t: type) -> tuple[str, ...]:

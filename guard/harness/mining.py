@@ -379,6 +379,8 @@ def _compare(out: Mined, node: ast.Compare, aliases: Mapping[str, str]) -> None:
                 out.add("strings", s)
         if isinstance(op, (ast.Eq, ast.NotEq, ast.In, ast.NotIn)):
             _equal(out, left, right, aliases, many=isinstance(op, (ast.In, ast.NotIn)))
+        if isinstance(op, (ast.Is, ast.IsNot, ast.Eq, ast.NotEq)):
+            _none(out, left, right, aliases)
         for this, other in ((left, right), (right, left)):
             measured = _len_arg(this)
             target = _measured(measured, aliases) if measured is not None else None
@@ -406,6 +408,16 @@ def _equal(out: Mined, left: ast.AST, right: ast.AST, aliases: Mapping[str, str]
                 out.add_equal(target, value)
             elif isinstance(item, ast.Name) and not many:
                 out.add("names", f"eq:{target}:{item.id}")
+
+
+def _none(out: Mined, left: ast.AST, right: ast.AST, aliases: Mapping[str, str]) -> None:
+    """``maxsize is None``, ``self.outcome is not None``: None is a value the code tells apart
+    for ``maxsize``, ``outcome`` (recorded among their literals; see
+    :func:`guard.harness.strategies.plan_for`)."""
+    for this, other in ((left, right), (right, left)):
+        target = _measured(this, aliases)
+        if target is not None and isinstance(other, ast.Constant) and other.value is None:
+            out.add_equal(target, None)
 
 
 def _measured(node: ast.AST, aliases: Mapping[str, str]) -> str | None:
@@ -527,8 +539,12 @@ def _infer(fn: ast.AST, is_param: Callable[[ast.AST], bool]) -> Kind | None:
                     continue
                 if not (is_param(left) or is_param(right)):
                     continue
-                value = _literal(right if is_param(left) else left)
+                other = right if is_param(left) else left
+                value = _literal(other)
                 if isinstance(value, bool) or value is None:
+                    if (value is None and not isinstance(other, ast.Constant)
+                            and isinstance(op, (ast.Lt, ast.LtE, ast.Gt, ast.GtE))):
+                        vote("int")  # ordered against another value (``value < other``)
                     continue
                 if isinstance(value, int) and isinstance(op, (ast.Lt, ast.LtE, ast.Gt, ast.GtE)):
                     vote("int", 2)

@@ -32,7 +32,7 @@ from guard.harness.compare import (
 )
 from guard.harness.loader import Touched, Worlds
 from guard.harness.runtime import CallTimeout, Failure, Runtime, Stop, armed, emit
-from guard.harness.strategies import Context, NoStrategy
+from guard.harness.strategies import Build, Context, NoStrategy
 from guard.harness.subjects import (
     InvalidInput,
     Subject,
@@ -80,6 +80,8 @@ class Probe:
         default_factory=lambda: {False: set(), True: set()})
     """Parts of the result (False) and of the arguments after the call (True) in which the
     old version was seen to differ from itself."""
+    finished: int = 0
+    """Inputs on which the calls finished (returned or raised) in time."""
     cpu_deadline: float = math.inf
     """When this process's CPU time (``time.process_time``) says the function has used its cap
     (see :data:`CPU_SLACK`): CPU, so a loaded machine tests as many inputs as an idle one (same
@@ -91,9 +93,18 @@ class Probe:
             raise Stop  # out of time: end generation (or shrinking) now
         broken: list[str | None] = []
         if self.differential:
+            cut = self.finished > 0 and self.deadline - time.monotonic() < CUT_SHARE * self.limit_s
             results = self._call(inp)
             if any(r is not None and isinstance(r[0].exc, InvalidInput) for r in results):
                 return  # the input could not be built: the function was never called
+            if any(r is not None and r[0].kind == "timeout" for r in results):
+                if cut:
+                    # Stopped by the search's own end, with a sliver of a call's time left, after
+                    # calls that finished: says nothing of the code (a 4 ms call preempted on a
+                    # busy machine).
+                    raise Stop
+            else:
+                self.finished += 1
             broken += self._judge(inp, *results)
         if self.pair is not None:
             broken.append(self._round_trip(inp))
@@ -121,6 +132,11 @@ class Probe:
                 and not _proof(new_o)):
             self._note(f"{rule} of a new function on guessed inputs not reported "
                        f"({new_o.describe()[:80]})")
+            rule = None
+        if rule in ("timeout", "resource-exhausted") and old_o is None and _asks_for_much(inp):
+            self._note(f"{rule} of a function with no old version to compare, on an input holding "
+                       f"an integer of {HUGE:,} or more, not reported: the size asked for, not "
+                       "the code, may be the cause")
             rule = None
         extra: tuple[tuple[str, str], ...] = ()
         if (rule in ("behaviour-change", "runtime-error") and old_o is not None
@@ -265,6 +281,23 @@ class Probe:
 
 
 _NONE = object()
+HUGE = 1 << 20
+"""An integer this large in an input asks for work or memory in proportion (``indent=45137944``
+spaces): a new function that then runs out of time or memory does what it was asked."""
+
+
+def _asks_for_much(value: Any, depth: int = 0) -> bool:
+    if depth > 8:
+        return False
+    if isinstance(value, int) and not isinstance(value, bool):
+        return abs(value) >= HUGE
+    if isinstance(value, Build):
+        value = value.kwargs
+    if isinstance(value, dict):
+        return any(_asks_for_much(v, depth + 1) for v in value.values())
+    if isinstance(value, (list, tuple, set, frozenset)):
+        return any(_asks_for_much(v, depth + 1) for v in value)
+    return False
 _COMMON_TYPES = (str, bytes, int, float, list, tuple, dict, set, frozenset)
 
 
@@ -481,7 +514,8 @@ def _read_source(module_name: str) -> str | None:
 def check_function(rt: Runtime, fn: dict[str, Any], touched: Touched, budget: dict[str, Any],
                    deadline: float, by_name: dict[str, Touched] | None = None,
                    changed: Collection[str] = ()) -> tuple[list[Failure], list[str]]:
-    cpu_deadline = time.process_time() + CPU_SLACK * budget["per_function_s"]
+    cpu_deadline = (time.process_time()
+                    + CPU_SLACK * budget["per_function_s"] * budget.get("search_share", 1.0))
     qualname = fn["qualname"]
     label = f"{fn['path']}::{qualname}"
     new_mod = rt.worlds.new.modules.get(touched.name)
@@ -541,6 +575,10 @@ def check_function(rt: Runtime, fn: dict[str, Any], touched: Touched, budget: di
     return found, notes + [f"{label}: {n}" for n in probe.notes]
 
 
+CUT_SHARE = 0.25
+"""A timeout of a call begun with less than this share of the call limit left before the search's
+end, after calls that finished, ends the search instead of being reported."""
+
 FOCUS_SHARE = 4
 """One example in this many goes to the boundary-value pass, before the mixed search."""
 
@@ -563,7 +601,8 @@ def _import_failure(rt: Runtime, touched: Touched, label: str) -> tuple[list[Fai
     if touched.after is None or error is None:
         return [], [f"untested: {label} — module not available after the patch"]
     if touched.before is not None and touched.name in rt.worlds.old.errors:
-        return [], [f"untested: {label} — module fails to import before and after the patch"]
+        return [], [f"untested: {label} — module fails to import before and after the patch "
+                    f"({type(error).__name__}: {str(error)[:120]})"]
     if isinstance(error, ModuleNotFoundError) and not _own_module(error.name, touched):
         # A dependency missing from guard's environment says nothing about the patch; an import
         # of a module that exists nowhere is unresolved-import's to report, statically.
@@ -644,10 +683,44 @@ same core) cut one Hypothesis search short in one of 762 runs, and a finding wen
 stage's own end still bounds the whole."""
 
 
+QUICK_EXAMPLES = 25
+"""The first pass's examples per function. A patch may change dozens of functions, more than the
+stage's budget searches at ``max_examples`` each, and functions were searched in the patch's file
+order until time ran out: a flipped comparison in the fortieth went unseen (jinja2 and markdown
+releases). So every function first gets this many (its boundary-value pass among them, where most
+flipped comparisons and changed defaults show), and those with nothing found yet then get the full
+search, in the same order, with the time that is left."""
+
+
+def _schedule(functions: list[dict[str, Any]]) -> list[int]:
+    """The order functions are searched in: those with an old version to compare against first (a
+    differential test can see any change of behaviour; a new function's search can only see it
+    crash), each group in the patch's order."""
+    return sorted(range(len(functions)), key=lambda i: bool(functions[i]["is_new"]))
+
+
+def _scaled(budget: dict[str, Any], examples: int) -> dict[str, Any]:
+    """``budget`` for a search of ``examples`` examples: the search's CPU cap shrinks in proportion
+    (``search_share``), the time limit of one call does not (a call slower than that is a
+    timeout finding, whichever pass makes it)."""
+    full = max(1, int(budget["max_examples"]))
+    examples = min(examples, full)
+    return {**budget, "max_examples": examples, "search_share": max(examples / full, 0.25)}
+
+
+def _searched(label: str, notes: list[str]) -> bool:
+    """Did the search run at all (a function that cannot be called or given inputs says why)?"""
+    return not any(n.startswith(f"untested: {label}") for n in notes)
+
+
 def run_all(job: dict[str, Any], touched: list[Touched], names: dict[str, str],
             auditor: Auditor, out: TextIO) -> int:
+    """Search every changed function, in two passes (see :data:`QUICK_EXAMPLES`). Events: ``start``
+    before a function's first pass (a child that dies after it was running that function);
+    ``held`` when its first pass found nothing and it waits for the second; ``again`` before its
+    second pass; ``done`` with its findings and notes, once per function."""
     budget = job["budget"]
-    stage_end = time.monotonic() + budget["stage_s"]
+    stage_end = min(time.monotonic() + budget["stage_s"], job.get("stage_end", math.inf))
     worlds = Worlds(touched)
     targets = sorted({names[f["path"]] for f in job["functions"]})
     try:
@@ -659,19 +732,43 @@ def run_all(job: dict[str, Any], touched: list[Touched], names: dict[str, str],
     by_name = {t.name: t for t in touched}
     if job.get("tests"):
         _run_tests(job, rt, touched, names, auditor, out, stage_end)
-    for index, fn in enumerate(job["functions"]):
+    functions: list[dict[str, Any]] = job["functions"]
+    quick = _scaled(budget, QUICK_EXAMPLES)
+    two_pass = quick["max_examples"] < budget["max_examples"]
+
+    def search(index: int, this_budget: dict[str, Any]) -> tuple[list[Failure], list[str]]:
+        fn = functions[index]
         now = time.monotonic()
-        if now >= stage_end:
-            label = f"{fn['path']}::{fn['qualname']}"
+        # The function's cap is CPU time (see Probe.cpu_deadline); wall time may stretch to
+        # WALL_SLACK times it on a busy machine, never past the stage's end.
+        deadline = min(now + WALL_SLACK * this_budget["per_function_s"], stage_end)
+        changed = {f["qualname"] for f in functions if f["path"] == fn["path"]}
+        return check_function(rt, fn, by_name[names[fn["path"]]], this_budget, deadline,
+                              by_name, changed)
+
+    held: dict[int, list[str]] = {}
+    for index in _schedule(functions):
+        fn = functions[index]
+        label = f"{fn['path']}::{fn['qualname']}"
+        if time.monotonic() >= stage_end:
             emit(out, event="done", index=index, findings=[],
                  notes=[f"untested: {label} — stage time budget used up"])
             continue
         emit(out, event="start", index=index)
-        # The function's cap is CPU time (see Probe.cpu_deadline); wall time may stretch to
-        # WALL_SLACK times it on a busy machine, never past the stage's end.
-        deadline = min(now + WALL_SLACK * budget["per_function_s"], stage_end)
-        changed = {f["qualname"] for f in job["functions"] if f["path"] == fn["path"]}
-        found, notes = check_function(rt, fn, by_name[names[fn["path"]]], budget, deadline,
-                                      by_name, changed)
+        found, notes = search(index, quick if two_pass else budget)
+        if two_pass and not found and _searched(label, notes):
+            held[index] = notes
+            emit(out, event="held", index=index)
+        else:
+            emit(out, event="done", index=index, findings=[f.as_json() for f in found], notes=notes)
+    for index, notes in held.items():
+        if time.monotonic() >= stage_end:
+            label = f"{functions[index]['path']}::{functions[index]['qualname']}"
+            emit(out, event="done", index=index, findings=[],
+                 notes=[*notes, f"{label}: searched with {quick['max_examples']} examples only "
+                                "(stage time budget used up)"])
+            continue
+        emit(out, event="again", index=index)
+        found, notes = search(index, budget)
         emit(out, event="done", index=index, findings=[f.as_json() for f in found], notes=notes)
     return 0

@@ -299,6 +299,11 @@ def from_annotation(tp: Any, ctx: Context = _NO_CONTEXT, inner: bool = False) ->
     if inner and tp in _ANY:
         ctx.loose.add("Any")
         return json_values(ctx)
+    if origin is type and len(args) == 1 and _is_local(args[0], ctx, abstract=True):
+        return st.sampled_from(_family(args[0], ctx))
+    if tp in _FILES or (origin is typing.IO and args and args[0] in (str, bytes)):
+        return st.builds(io.StringIO if _FILES.get(tp, args[0] if args else None) is str
+                         else io.BytesIO)
     for unsafe, label in _UNSAFE.items():
         if tp is unsafe or origin is unsafe:
             raise NoStrategy(f"no safe strategy for {label}")
@@ -373,10 +378,30 @@ def _type_var(tp: typing.TypeVar, ctx: Context) -> Strategy:
     return from_annotation(bound, ctx, True)
 
 
-def _is_local(tp: Any, ctx: Context) -> bool:
+def _is_local(tp: Any, ctx: Context, abstract: bool = False) -> bool:
     return (isinstance(tp, type) and not issubclass(tp, (enum.Enum, BaseException))
             and tp.__module__.split(".")[0] in ctx.local and "<locals>" not in tp.__qualname__
-            and not inspect.isabstract(tp))
+            and (abstract or not inspect.isabstract(tp)))
+
+
+_FILES: dict[object, type] = {typing.BinaryIO: bytes, typing.TextIO: str}
+"""File annotations the code writes to or reads from: an empty in-memory file of the kind
+(``IO[bytes]``, ``BinaryIO``: ``BytesIO``), compared after the call by what it holds (see
+:func:`guard.harness.compare.canon`)."""
+
+
+def _family(cls: type, ctx: Context) -> list[type]:
+    """``cls`` and its subclasses in the repo's packages, for ``type[cls]`` (h11's
+    ``our_role: Type[Sentinel]``: the role classes), in a fixed order."""
+    found: dict[type, None] = {}
+    todo = [cls]
+    while todo and len(found) < 64:
+        klass = todo.pop(0)
+        if klass in found or klass.__module__.split(".")[0] not in ctx.local:
+            continue
+        found[klass] = None
+        todo += sorted(klass.__subclasses__(), key=lambda k: (k.__module__, k.__qualname__))
+    return list(found)
 
 
 def _build(cls: type, ctx: Context) -> Strategy:
@@ -466,6 +491,8 @@ def plan_for(obj: Callable[..., Any], ctx: Context = _NO_CONTEXT) -> Plan:
             if strategy is None:
                 strategy = _from_use_or_name(p, pctx)
                 weak.append(p.name)
+        if strategy is not None and None in pctx.equals:
+            strategy = st.one_of(strategy, st.none())  # the code tells None apart: test it
         if p.kind is p.POSITIONAL_ONLY:
             positional.append(p.name)
             fields[p.name] = strategy if strategy is not None else st.just(p.default)

@@ -121,6 +121,7 @@ def locate(module: ModuleType, qualname: str) -> Subject:
             raise NoStrategy(f"{qualname} not found after import")
         owner = getattr(owner, part)
     if len(parts) == 1:
+        owner = _unwrapped(owner)
         if not inspect.isfunction(owner):
             raise NoStrategy(f"{qualname} is not a plain function")
         return Subject(owner, None, parts[0], bound=False)
@@ -131,11 +132,26 @@ def locate(module: ModuleType, qualname: str) -> Subject:
     attribute = False
     if isinstance(raw, property) and inspect.isfunction(raw.fget):
         raw, attribute = raw.fget, True
+    raw = _unwrapped(raw)
     if not inspect.isfunction(raw):
         raise NoStrategy(f"{qualname} is a {type(raw).__name__}, not a method")
     if inspect.isabstract(cls):
         raise NoStrategy(f"class {parts[0]!r} is abstract")
     return Subject(raw, cls, parts[1], bound=True, attribute=attribute)
+
+
+def _unwrapped(obj: Any) -> Any:
+    """The function a caching wrapper holds (``functools.lru_cache``, ``cache``: no function
+    object, though its ``__wrapped__`` is the changed code); anything else as it is. A module-level
+    subject is then called unwrapped (its cache would only repeat it), a method through its class's
+    attribute, as callers call it."""
+    if inspect.isfunction(obj) or not callable(obj):
+        return obj
+    try:
+        inner = inspect.unwrap(obj)
+    except ValueError:  # a cycle of __wrapped__
+        return obj
+    return inner if inspect.isfunction(inner) else obj
 
 
 def _call_strategy(plan: Plan) -> st.SearchStrategy[Any]:

@@ -124,7 +124,9 @@ def run_tests(rt: Runtime, specs: Sequence[TestSpec], touched: Sequence[Touched]
                 if found is not None:
                     findings.append(found)
                 else:
-                    notes.append(f"tests: {spec.path} not run — it does not import here")
+                    error = rt.worlds.new.errors.get(spec.module)
+                    why = f" ({type(error).__name__}: {str(error)[:120]})" if error is not None else ""
+                    notes.append(f"tests: {spec.path} not run — it does not import here{why}")
             continue
         prepared = _prepare(new_mod, spec.qualname)
         if isinstance(prepared, str):
