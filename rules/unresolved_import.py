@@ -20,8 +20,8 @@ TYPE_CHECKING:``, whose imports must exist for the type checker (typeshed's ``_t
 ``importlib.import_module``, and so is an import that comes after the file extends the module search
 path itself (``sys.path.append("/usr/lib/python3/dist-packages")``, ``site.addsitedir(...)``): it
 resolves against a path set at run time, which nothing here can see. An import inside a function of
-a module the repo imports optionally elsewhere (in a ``try`` handling ImportError, or by
-``pytest.importorskip``) is an undeclared optional dependency, loaded only when its feature is used.
+a module the repo imports optionally elsewhere (in a ``try`` whose handler catches ImportError and
+does not re-raise it, or by ``pytest.importorskip``) is an undeclared optional dependency, loaded only when its feature is used.
 
 Example::
 
@@ -172,6 +172,14 @@ class UnresolvedImport(Rule):
             after="def at(tz=None):\n    import acmetz\n\n    return acmetz.timezone(tz)\n",
             files=(("tests/test_at.py", "import pytest\n\nacmetz = pytest.importorskip('acmetz')\n"),),
         ),
+        Example(  # the package reaches it under a broad handler with a fallback (platformdirs' jnius)
+            path="tests/test_android.py",
+            before="def test_folder():\n    assert True\n",
+            after="def test_folder():\n    import jnius\n\n    assert jnius.autoclass\n",
+            files=(
+                ("pkg/android.py", "def folder():\n    try:\n        from jnius import autoclass\n    except Exception:\n        return None\n    return autoclass\n"),
+            ),
+        ),
     )
     INVALID = (
         Example(  # through a name a plain module imports: it is not a package
@@ -236,6 +244,12 @@ class UnresolvedImport(Rule):
                 ("pkg/compat.py", "try:\n    import acmeclient\nexcept ImportError:\n    acmeclient = None\n"),
                 ("pkg/lazy.py", "def f():\n    import acmeclient\n"),
             ),
+        ),
+        Example(  # the other import's handler re-raises: the module is required there too
+            before="def at(tz=None):\n    return tz\n",
+            after="def at(tz=None):\n    import acmetz\n\n    return acmetz.timezone(tz)\n",
+            lines=(2,),
+            files=(("pkg/lazy.py", "def f():\n    try:\n        import acmetz\n    except Exception:\n        log()\n        raise\n"),),
         ),
         Example(  # imported in a function, but nothing in the repo treats it as optional
             before="def at(tz=None):\n    return tz\n",
@@ -497,7 +511,7 @@ def _optional_import_of(text: str, top: str) -> bool:
     except (SyntaxError, ValueError):
         return False
     for node in ast.walk(tree):
-        if isinstance(node, ast.Try) and any(_handles_import_error(h.type) for h in node.handlers):
+        if isinstance(node, ast.Try) and any(_handles_import_error(h) for h in node.handlers):
             if any(top in _imported_tops(sub) for stmt in node.body for sub in ast.walk(stmt)):
                 return True
         elif isinstance(node, ast.Call) and node.args:
@@ -514,10 +528,15 @@ def _optional_import_of(text: str, top: str) -> bool:
     return False
 
 
-def _handles_import_error(handler_type: ast.expr | None) -> bool:
-    return handler_type is not None and any(
-        isinstance(n, ast.Name) and n.id in {"ImportError", "ModuleNotFoundError"} for n in ast.walk(handler_type)
+_CATCHES_IMPORT_ERROR = frozenset({"ImportError", "ModuleNotFoundError", "Exception", "BaseException"})
+
+
+def _handles_import_error(handler: ast.ExceptHandler) -> bool:
+    """Does the handler catch an ImportError (by name, a base of it, or bare) and not re-raise it?"""
+    caught = handler.type is None or any(
+        isinstance(n, ast.Name) and n.id in _CATCHES_IMPORT_ERROR for n in ast.walk(handler.type)
     )
+    return caught and not (handler.body and isinstance(handler.body[-1], ast.Raise))
 
 
 def _imported_tops(node: ast.AST) -> frozenset[str]:
