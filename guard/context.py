@@ -615,6 +615,12 @@ def _annotated(function: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
     return function.returns is not None or any(p.annotation is not None for p in params)
 
 
+_BARE_RETURN = "Return value expected"
+"""mypy on a bare ``return`` in a function annotated to return a value: the patch's own annotation
+contradicts a statement that plainly returns nothing, whether or not that line is old (exceptiongroup
+1.2.1's ``__exit__(...) -> bool`` with an injected bare ``return`` for ``return False``)."""
+
+
 @lru_cache(maxsize=64)
 def newly_checked_lines(source: str, original: str) -> frozenset[int]:
     """Lines, unchanged by the patch, of functions the patch annotated that had no annotation at all
@@ -813,6 +819,7 @@ def in_context(
             reason = "the patch moved a call the file already made (as many uses of the API as before): it added none"
         if (
             reason is None and f.analyzer == "mypy" and f.rule not in UNDEFINED_NAME_RULES
+            and not f.message.startswith(_BARE_RETURN)
             and source is not None and original is not None and f.line in newly_checked_lines(source, original)
         ):  # fmt: skip
             reason = "mypy checks a function's body only once it is annotated: the patch annotated it, and this line ran the same before"

@@ -473,3 +473,17 @@ def test_a_union_narrowed_through_a_flag_variable_is_explained() -> None:
 
     found = in_context([index(5), index(6), index(5, 'Invalid index type "str"; expected type "int"')], {"b.py": source})
     assert [f.severity for f in found] == [Severity.INFO, Severity.WARNING, Severity.WARNING]
+
+
+def test_a_bare_return_under_the_patchs_new_annotation_still_counts() -> None:
+    original = "def exit(self, kind):\n    if kind is None:\n        return\n    return issubclass(kind, Error)\n"
+    annotated = original.replace("def exit(self, kind):", "def exit(self, kind: type | None) -> bool:")
+
+    def mypy_return(message: str) -> Finding:
+        return Finding("s.py", 3, 1, "return-value", "mypy", message, Severity.ERROR, Confidence.HIGH)
+
+    found = in_context(
+        [mypy_return("Return value expected"), mypy_return('Incompatible return value type (got "None", expected "bool")')],
+        {"s.py": annotated}, {"s.py": original},
+    )  # fmt: skip
+    assert [f.severity for f in found] == [Severity.ERROR, Severity.INFO]
