@@ -74,6 +74,18 @@ class BadCallSignature(Rule):
         ),
     )
     INVALID = (
+        Example(  # the repo's own helper: the platform test does not change its signature
+            path="tests/test_release.py",
+            before="import sys\n\nimport pytest\n\nIS_LINUX = sys.platform.startswith('linux')\n\n\n"
+            "@pytest.mark.skipif(not IS_LINUX, reason='linux only')\nclass TestRelease:\n"
+            "    def _outcome(self, want, name=''):\n        return want, name\n\n"
+            "    def test_alt(self):\n        self._outcome({}, 'alt')\n",
+            after="import sys\n\nimport pytest\n\nIS_LINUX = sys.platform.startswith('linux')\n\n\n"
+            "@pytest.mark.skipif(not IS_LINUX, reason='linux only')\nclass TestRelease:\n"
+            "    def _outcome(self, want, name=''):\n        return want, name\n\n"
+            "    def test_alt(self):\n        self._outcome({}, 'alt', suffix='release')\n",
+            lines=(14,),
+        ),
         Example(  # a feature test about another name: no Python's re.compile takes sort_keys
             before="import re\n\n_FULLMATCH = getattr(re, 'fullmatch', None)\n",
             after="import re\n\n_FULLMATCH = getattr(re, 'fullmatch', None)\n\nif _FULLMATCH:\n    match = re.fullmatch\n"
@@ -125,6 +137,12 @@ class BadCallSignature(Rule):
         super().__init__(context)
         self.r = Resolving(self)
 
+    def _in_repo(self, target: Func | Klass) -> bool:
+        """A callee the repo defines: an environment test does not change its signature (distro's
+        tests call a helper of their own class under ``@pytest.mark.skipif(not IS_LINUX)``)."""
+        module = target.module if isinstance(target, Func) else target.info.module
+        return self.r.env.where(module) == "repo"
+
     def _spelled_nowhere(self, target: Func | Klass, keyword: str | None) -> bool:
         """A keyword the stdlib callee's typeshed stub spells under no version and no platform."""
         if keyword is None:
@@ -153,7 +171,7 @@ class BadCallSignature(Rule):
         if not isinstance(target, Func | Klass):
             return
         bad = check_call(self.r.env, target, call_shape(node), via_instance=instance)
-        if bad is not None and guarded and not self._spelled_nowhere(target, bad.keyword):
+        if bad is not None and guarded and not (self._spelled_nowhere(target, bad.keyword) or self._in_repo(target)):
             return  # under a feature, version or platform test: only a keyword no CPython takes
         if bad is not None:
             name = cst.Module([]).code_for_node(callee)
