@@ -25,7 +25,9 @@ way in the sixth session, was run once at the end of that session (at a97b4f9, c
 its estimate; then read, so spent. HELD_OUT_9 was chosen the same way at the start of the seventh
 session and run once at the start of the eighth (at 464dade, the seventh session's final code; that
 run was interrupted after 30 of 110 checks and resumed from its cache): its estimate; then read, so
-spent. HELD_OUT_10 was chosen the same way at the start of the eighth session. None may be tuned on; a fix prompted by a held-out false alarm makes
+spent. HELD_OUT_10 was chosen the same way at the start of the eighth session and run once at its
+end (at 17cdcd7, the eighth session's final code): its estimate; then read, so spent — the next
+session chooses HELD_OUT_11 before measuring anything. None may be tuned on; a fix prompted by a held-out false alarm makes
 that set tuned, and calls for a fresh one.
 
 Each diff holds the Python files, type stubs (``.pyi``), the root files that declare the target
@@ -197,7 +199,8 @@ HELD_OUT_9: dict[str, list[str]] = {
 # Chosen at the start of the eighth session (2026-11-21), before any of its changes were measured,
 # after HELD_OUT_9 had been run and read (spent; it may now enter fits): nine well-known pure-Python
 # packages never used in a set, each with its last four releases as `pip index versions` listed them
-# that day. Never fitted on; to be run once, clean and injected, with guard as finally committed.
+# that day. Never fitted on; run once, clean and injected, with guard as finally committed (at 17cdcd7;
+# read since, so spent).
 HELD_OUT_10: dict[str, list[str]] = {
     "markdown-it-py": ["4.0.0", "4.1.0", "4.2.0", "4.3.0"],
     "rsa": ["4.7.2", "4.8", "4.9", "4.9.1"],
@@ -216,7 +219,7 @@ SETS: dict[str, dict[str, list[str]]] = {
 }  # fmt: skip
 # The sets a fit may use: every set but the one kept for the clean estimate.
 FIT_SETS = ("tuned", "held-out", "held-out-2", "held-out-3", "held-out-4", "held-out-5", "held-out-6",
-            "held-out-7", "held-out-8", "held-out-9")
+            "held-out-7", "held-out-8", "held-out-9", "held-out-10")
 RELEASES: dict[str, list[str]] = {name: versions for s in SETS.values() for name, versions in s.items()}
 
 # Budgets well above guard's defaults: on a loaded machine an analyzer that runs out of time drops

@@ -63,7 +63,7 @@ ESTIMATE = {
     "held-out-7": "   (a clean estimate when first run; read since)",
     "held-out-8": "   (a clean estimate when first run; read since)",
     "held-out-9": "   (a clean estimate when first run; read since)",
-    "held-out-10": "   (the clean estimate)",
+    "held-out-10": "   (a clean estimate when first run; read since)",
 }  # fmt: skip
 TARGETS = {"auroc": 0.97, "recall": 0.90, "false_alarms": 0.05, "release_failed": 0.05}
 
