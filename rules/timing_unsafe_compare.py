@@ -27,6 +27,7 @@ Example::
 
 from __future__ import annotations
 
+import ast
 import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -34,6 +35,7 @@ from dataclasses import dataclass
 import libcst as cst
 from libcst.metadata import PositionProvider
 
+from guard.changes import ParsedSource
 from guard.findings import Confidence, Severity
 from guard.rulekit import Example, Rule, RuleContext
 
@@ -243,6 +245,12 @@ class TimingUnsafeCompare(Rule):
     METADATA_DEPENDENCIES = (PositionProvider, *METADATA)
 
     VALID = (
+        Example(  # the constant-time comparison stays; a plain check of the length is added
+            before="import hmac\n\n\ndef unpad(clear):\n    if not hmac.compare_digest(clear[:2], b'01'):\n"
+            "        raise ValueError('bad')\n    return clear[2:]\n",
+            after="import hmac\n\n\ndef unpad(clear):\n    if len(clear) == 2:\n        return b''\n"
+            "    if not hmac.compare_digest(clear[:2], b'01'):\n        raise ValueError('bad')\n    return clear[2:]\n",
+        ),
         Example(
             before="import hmac\n",
             after=(
@@ -282,6 +290,15 @@ class TimingUnsafeCompare(Rule):
         ),
     )
     INVALID = (
+        Example(  # a constant-time comparison the original made, of a padding marker (rsa's decrypt)
+            before="from hmac import compare_digest\n\n\ndef unpad(clear):\n"
+            "    if not compare_digest(clear[:2], b'\\x00\\x02'):\n        raise ValueError('bad padding')\n"
+            "    return clear[2:]\n",
+            after="from hmac import compare_digest\n\n\ndef unpad(clear):\n"
+            "    if clear[:2] != b'\\x00\\x02':\n        raise ValueError('bad padding')\n"
+            "    return clear[2:]\n",
+            lines=(5,),
+        ),
         Example(
             before=(
                 "import hashlib\nimport hmac\n\n\ndef sign(key, body):\n"
@@ -362,6 +379,17 @@ class TimingUnsafeCompare(Rule):
         for comparison in node.comparisons:
             right = comparison.comparator
             if isinstance(comparison.operator, cst.Equal | cst.NotEqual):
+                op = "==" if isinstance(comparison.operator, cst.Equal) else "!="
+                if _operands(left, right) in self._constant_time_before():
+                    self.report(
+                        node,
+                        f"`{op}` replaces the constant-time compare_digest the original made of the same "
+                        "values: its authors chose a comparison that does not leak timing",
+                        confidence=Confidence.HIGH,
+                        severity=Severity.ERROR,
+                        evidence=(("before", "compare_digest of the same operands"),),
+                    )
+                    return
                 for side, other in ((left, right), (right, left)):
                     if literal(other)[0]:
                         continue
@@ -372,6 +400,15 @@ class TimingUnsafeCompare(Rule):
                         return
             left = right
 
+    def _constant_time_before(self) -> frozenset[frozenset[str]]:
+        """The operand pairs of the ``compare_digest`` calls the file made before the patch (as
+        normalised source), less those the patched file still makes: a pair it now compares
+        with ``==`` lost its constant-time comparison."""
+        return self.context.project.memo(
+            f"timing-unsafe-compare.before:{self.context.path}",
+            lambda: _digest_pairs(self.context.before) - _digest_pairs(self.context.after),
+        )
+
     def _report(self, node: cst.Comparison, op: str, found: Digest) -> None:
         what = "an HMAC/keyed digest" if found.keyed else "a hash over a secret"
         self.report(
@@ -381,3 +418,33 @@ class TimingUnsafeCompare(Rule):
             severity=Severity.ERROR if found.keyed else Severity.WARNING,
             evidence=(("digest", found.how),),
         )
+
+
+def _operands(left: cst.BaseExpression, right: cst.BaseExpression) -> frozenset[str]:
+    code = cst.Module([]).code_for_node
+    return frozenset((_normal(code(left)), _normal(code(right))))
+
+
+def _normal(source: str) -> str:
+    try:
+        return ast.unparse(ast.parse(source.strip(), mode="eval"))
+    except SyntaxError:
+        return source.strip()
+
+
+def _digest_pairs(parsed: ParsedSource | None) -> frozenset[frozenset[str]]:
+    """Operand pairs of ``compare_digest(a, b)`` calls (``hmac.``/``secrets.`` or imported)."""
+    if parsed is None or parsed.tree is None:
+        return frozenset()
+    pairs = set()
+    for node in ast.walk(parsed.tree):
+        if (
+            isinstance(node, ast.Call)
+            and len(node.args) == 2
+            and (
+                (isinstance(node.func, ast.Attribute) and node.func.attr == "compare_digest")
+                or (isinstance(node.func, ast.Name) and node.func.id == "compare_digest")
+            )
+        ):
+            pairs.add(frozenset((ast.unparse(node.args[0]), ast.unparse(node.args[1]))))
+    return frozenset(pairs)
