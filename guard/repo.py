@@ -16,6 +16,12 @@ SKIP_DIRS = frozenset(
     }
 )  # fmt: skip
 
+REQUIREMENTS_FILE = re.compile(r"[^/]*requirements[^/]*\.txt|requirements/[^/]+\.txt")
+"""A requirements file, by repo-relative path: requirements.txt, requirements-dev.txt,
+test_requirements.txt at the root, or any .txt under requirements/."""
+DEPENDENCY_DECLARATIONS = ("pyproject.toml", "setup.cfg")
+"""The non-Python root files that declare dependencies (setup.py is read as Python)."""
+
 
 def python_files(repo: Path) -> list[str]:
     """Repo-relative paths of the repo's own Python sources, sorted."""

@@ -15,7 +15,6 @@ from __future__ import annotations
 import contextlib
 import functools
 import os
-import re
 import subprocess
 import tempfile
 from collections.abc import Callable, Iterable
@@ -24,7 +23,7 @@ from pathlib import Path
 from typing import Literal
 
 from guard.diff import FilePatch, FileStatus, Hunk, Patch, PatchError
-from guard.repo import python_files
+from guard.repo import DEPENDENCY_DECLARATIONS, REQUIREMENTS_FILE, python_files
 
 State = Literal["before", "after"]
 Reader = Callable[[str], "str | None"]
@@ -280,7 +279,7 @@ def build_workspace(
             ws.skipped.append((fp.path, "binary file"))
         elif not fp.is_python:
             ws.skipped.append((fp.path, "not a Python file"))
-            if _DECLARATION.fullmatch(fp.path):
+            if fp.path in DEPENDENCY_DECLARATIONS or REQUIREMENTS_FILE.fullmatch(fp.path):
                 with contextlib.suppress(PatchError):  # unreadable: the declaration on disk stands
                     touched = _forward(fp, before) if before is not None else _either_way(fp, current)
                     ws.declarations[fp.path] = touched.after
@@ -289,9 +288,6 @@ def build_workspace(
         else:
             ws.files.append(_either_way(fp, current))
     return ws
-
-
-_DECLARATION = re.compile(r"pyproject\.toml|setup\.cfg|[^/]*requirements[^/]*\.txt|requirements/[^/]+\.txt")
 
 
 def _forward(fp: FilePatch, read: Reader) -> TouchedFile:

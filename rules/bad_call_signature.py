@@ -140,16 +140,14 @@ class BadCallSignature(Rule):
     def _in_repo(self, target: Func | Klass) -> bool:
         """A callee the repo defines: an environment test does not change its signature (distro's
         tests call a helper of their own class under ``@pytest.mark.skipif(not IS_LINUX)``)."""
-        module = target.module if isinstance(target, Func) else target.info.module
-        return self.r.env.where(module) == "repo"
+        return self.r.env.where(_module_of(target)) == "repo"
 
     def _spelled_nowhere(self, target: Func | Klass, keyword: str | None) -> bool:
         """A keyword the stdlib callee's typeshed stub spells under no version and no platform."""
         if keyword is None:
             return False
-        module = target.module if isinstance(target, Func) else target.info.module
         stub = target.stub if isinstance(target, Func) else target.info.stub
-        return stub and self.r.env.stub_never_spells(Module(module), keyword)
+        return stub and self.r.env.stub_never_spells(Module(_module_of(target)), keyword)
 
     def visit_Call(self, node: cst.Call) -> None:
         if not self.r.on_changed_line(node):
@@ -172,8 +170,12 @@ class BadCallSignature(Rule):
             return
         bad = check_call(self.r.env, target, call_shape(node), via_instance=instance)
         if bad is not None and guarded and not (self._spelled_nowhere(target, bad.keyword) or self._in_repo(target)):
-            return  # under a feature, version or platform test: only a keyword no CPython takes
+            return  # under an environment test: only a keyword no CPython takes, or a repo callee
         if bad is not None:
             name = cst.Module([]).code_for_node(callee)
             at = next((a for a in node.args if a.keyword is not None and a.keyword.value == bad.keyword), node)
             self.report(at, bad.message(name))
+
+
+def _module_of(target: Func | Klass) -> str:
+    return target.module if isinstance(target, Func) else target.info.module

@@ -23,6 +23,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from guard.repo import REQUIREMENTS_FILE
+
 Version = tuple[int, int]
 
 
@@ -236,14 +238,11 @@ def declared_distributions(repo: Path, overlay: Mapping[str, str | None] | None 
         specs.extend(_setup_py_specs(setup_py))
     # requirements.txt, requirements-dev.txt, dev-requirements.txt, test_requirements.txt, requirements/*.txt
     requirements = {str(p.relative_to(repo)) for p in (*repo.glob("*requirements*.txt"), *repo.glob("requirements/*.txt"))}
-    requirements |= {rel for rel in changed if _REQUIREMENTS_FILE.fullmatch(rel)}
+    requirements |= {rel for rel in changed if REQUIREMENTS_FILE.fullmatch(rel)}
     for rel in sorted(requirements):
         specs.extend((text(rel) or "").splitlines())
     names = {requirement_name(s) for s in specs}
     return frozenset(n for n in names if n)
-
-
-_REQUIREMENTS_FILE = re.compile(r"[^/]*requirements[^/]*\.txt|requirements/[^/]+\.txt")
 
 
 def _setup_py_specs(text: str) -> list[str]:
