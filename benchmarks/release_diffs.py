@@ -27,14 +27,15 @@ session and run once at the start of the eighth (at 464dade, the seventh session
 run was interrupted after 30 of 110 checks and resumed from its cache): its estimate; then read, so
 spent. HELD_OUT_10 was chosen the same way at the start of the eighth session and run once at its
 end (at 17cdcd7, the eighth session's final code): its estimate; then read, so spent — the next
-session chooses HELD_OUT_11 before measuring anything. None may be tuned on; a fix prompted by a held-out false alarm makes
+session chooses HELD_OUT_11 before measuring anything. HELD_OUT_11 was chosen the same way at the
+start of the ninth session, before any of its changes were measured, to be run once at its end. None may be tuned on; a fix prompted by a held-out false alarm makes
 that set tuned, and calls for a fresh one.
 
 Each diff holds the Python files, type stubs (``.pyi``), the root files that declare the target
 Python (``pyproject.toml``, ``setup.cfg``, ``mypy.ini``) and the requirements files
 (``*requirements*.txt``, ``requirements/*.txt``), as a release's own diff does.
 
-    .venv/bin/python benchmarks/release_diffs.py [--only six,tomli] [--set tuned|held-out|...|held-out-10|all]
+    .venv/bin/python benchmarks/release_diffs.py [--only six,tomli] [--set tuned|held-out|...|held-out-11|all]
 """
 
 from __future__ import annotations
@@ -212,12 +213,28 @@ HELD_OUT_10: dict[str, list[str]] = {
     "cfgv": ["3.2.0", "3.3.1", "3.4.0", "3.5.0"],
     "uritemplate": ["3.0.1", "4.0.0", "4.1.1", "4.2.0"],
 }
+# Chosen at the start of the ninth session (2026-11-21), before any of its changes were measured,
+# after HELD_OUT_10 had been run and read (spent; a fit set now): nine well-known pure-Python packages
+# never used in a set, each with its last four releases as `pip index versions` listed them that day.
+# Never fitted on; to be run once, clean and injected, with guard as finally committed.
+HELD_OUT_11: dict[str, list[str]] = {
+    "werkzeug": ["3.1.6", "3.1.7", "3.1.8", "3.1.9"],
+    "anyio": ["4.14.2", "4.15.0", "4.15.1", "4.16.0"],
+    "typeguard": ["4.5.0", "4.5.1", "4.5.2", "4.6.0"],
+    "argcomplete": ["3.6.2", "3.6.3", "3.7.0", "3.7.2"],
+    "pexpect": ["4.6.0", "4.7.0", "4.8.0", "4.9.0"],
+    "docstring-parser": ["0.15", "0.16", "0.17.0", "0.18.0"],
+    "voluptuous": ["0.15.0", "0.15.1", "0.15.2", "0.16.0"],
+    "chardet": ["7.5.0", "7.5.1", "7.6.0", "7.7.0"],
+    "aiofiles": ["23.1.0", "23.2.1", "24.1.0", "25.1.0"],
+}
 SETS: dict[str, dict[str, list[str]]] = {
     "tuned": TUNED, "held-out": HELD_OUT, "held-out-2": HELD_OUT_2, "held-out-3": HELD_OUT_3,
     "held-out-4": HELD_OUT_4, "held-out-5": HELD_OUT_5, "held-out-6": HELD_OUT_6,
     "held-out-7": HELD_OUT_7, "held-out-8": HELD_OUT_8, "held-out-9": HELD_OUT_9, "held-out-10": HELD_OUT_10,
+    "held-out-11": HELD_OUT_11,
 }  # fmt: skip
-# The sets a fit may use: every set but the one kept for the clean estimate.
+# The sets a fit may use: every set but the one kept for the clean estimate (HELD_OUT_11).
 FIT_SETS = ("tuned", "held-out", "held-out-2", "held-out-3", "held-out-4", "held-out-5", "held-out-6",
             "held-out-7", "held-out-8", "held-out-9", "held-out-10")
 RELEASES: dict[str, list[str]] = {name: versions for s in SETS.values() for name, versions in s.items()}
