@@ -264,3 +264,40 @@ def test_a_changed_default_of_a_generator_is_seen_in_what_it_yields(repo: Path) 
     assert "factor" not in dict(found[0].evidence)["input"]
     assert _run_pair(repo, BACKOFF, BACKOFF.replace("delay = factor", "delay = 1 * factor"),
                      "expo").findings == ()
+
+
+def test_unicode_tables_are_seeded_into_the_child_and_new_ones_kept(
+    repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Hypothesis tabulates Unicode before drawing text (~1 s a table, on every cold check
+    without this): the tables are kept outside the box and seeded into each child's Hypothesis
+    home. The seeded UTF-8 table here is deliberately ASCII-only; Hypothesis rewrites a table it
+    loaded, so finding it ASCII-only after the run shows the child read the seed and did not
+    tabulate again."""
+    import gzip
+    import json
+    import unicodedata
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    kept = tmp_path / "cache" / "guard" / "hypothesis-unicode" / unicodedata.unidata_version
+    kept.mkdir(parents=True)
+    ascii_only = [[[0, 127]], []]
+    (kept / "codec-v2-utf-8.json.gz").write_bytes(gzip.compress(json.dumps(ascii_only).encode()))
+    before = "def shout(s: str) -> str:\n    return s.upper()\n"
+    after = "def shout(s: str) -> str:\n    return s.upper() + ''\n"
+    (repo / "pkg" / "mod.py").write_text(before)
+
+    from guard.checks import properties
+
+    real_keep, read = properties._keep_unicode_cache, []
+
+    def keep(box: object) -> None:
+        made = box.root / ".hypothesis" / "unicode_data" / unicodedata.unidata_version  # type: ignore[attr-defined]
+        read.append(json.loads(gzip.decompress((made / "codec-v2-utf-8.json.gz").read_bytes())))
+        real_keep(box)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(properties, "_keep_unicode_cache", keep)
+    run_properties(repo, [ModuleVersions("pkg/mod.py", before, after)],
+                   [ChangedFunction("pkg/mod.py", "shout", False)], PropertyBudget())
+    assert read == [ascii_only]
+    assert (kept / "charmap.json.gz").is_file(), "the table the child made was not kept"

@@ -199,7 +199,7 @@ def start_fork_server(repo: Path) -> sandbox.ForkServer:
         readonly=[repo.resolve(), Path.home()],
         env={"PYTHONPATH": str(Path(guard.__file__).resolve().parent.parent)},
         readable=[repo.resolve()],
-        prepare=lambda box: _seed_unicode_cache(box.work),
+        prepare=_seed_unicode_cache,
         limits=sandbox.Limits(cpu_s=3600, memory_bytes=2 * _MEMORY_BYTES),
     )
 
@@ -223,7 +223,7 @@ def _run_child(repo: Path, modules: list[ModuleVersions], functions: list[Change
             "tests": [vars(t) for t in tests],
         }
         (box.work / "job.json").write_text(json.dumps(job), encoding="utf-8")
-        _seed_unicode_cache(box.work)
+        _seed_unicode_cache(box)
         limits = sandbox.Limits(wall_s=left_s + _STARTUP_MARGIN_S, cpu_s=int(left_s) + 3,
                                 memory_bytes=_MEMORY_BYTES)
         argv = [sys.executable, "-s", "-B", "-m", "guard.harness", str(box.work / "job.json")]
@@ -234,7 +234,7 @@ def _run_child(repo: Path, modules: list[ModuleVersions], functions: list[Change
             run = sandbox.run(argv, box, limits, readonly=[repo, Path.home()], env=env,
                               readable=[repo])
         events = _read_events(box.work / "results.jsonl")
-        _keep_unicode_cache(box.work)
+        _keep_unicode_cache(box)
     result.isolation = (*run.isolation, "audit-hooks")
     started: int | None = None
     done: set[int] = set()
@@ -275,28 +275,40 @@ def _unicode_cache() -> Path:
     return Path(base) / "guard" / "hypothesis-unicode"
 
 
-def _seed_unicode_cache(work: Path) -> None:
-    """Hypothesis tabulates Unicode (~1 s) before generating text; reuse its table."""
+def _unicode_dir(box: sandbox.Box) -> Path:
+    """Where the child's Hypothesis keeps its Unicode tables: its home is the box (runner.py)."""
+    return box.root / ".hypothesis" / "unicode_data"
+
+
+def _seed_unicode_cache(box: sandbox.Box) -> None:
+    """Hypothesis tabulates Unicode (~1 s per table: categories, each codec drawn from) before
+    generating text; reuse the tables kept from earlier children."""
     cache = _unicode_cache()
     if cache.is_dir():
         with contextlib.suppress(OSError):
-            shutil.copytree(cache, work / ".hypothesis" / "unicode_data")
+            shutil.copytree(cache, _unicode_dir(box), dirs_exist_ok=True)
 
 
-def _keep_unicode_cache(work: Path) -> None:
-    """Keep the child's tables if we have none. They are only data, checked to parse as
+def _keep_unicode_cache(box: sandbox.Box) -> None:
+    """Keep each table the child made that we lack. They are only data, checked to parse as
     such (the child also ran untrusted code, so nothing else is taken from it)."""
-    made, cache = work / ".hypothesis" / "unicode_data", _unicode_cache()
-    if cache.exists() or not made.is_dir():
+    made, cache = _unicode_dir(box), _unicode_cache()
+    if not made.is_dir():
         return
-    try:
-        for path in made.rglob("*.json.gz"):
-            if not isinstance(json.loads(gzip.decompress(path.read_bytes())), (list, dict)):
-                return
-        cache.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copytree(made, cache, ignore=shutil.ignore_patterns("*.tmp", "tmp*"))
-    except (OSError, ValueError):
-        return
+    for path in made.rglob("*.json.gz"):
+        kept = cache / path.relative_to(made)
+        if kept.exists() or path.is_symlink():
+            continue
+        try:
+            data = path.read_bytes()
+            if not isinstance(json.loads(gzip.decompress(data)), (list, dict)):
+                continue
+            kept.parent.mkdir(parents=True, exist_ok=True)
+            partial = kept.with_name(f".{kept.name}.{os.getpid()}")
+            partial.write_bytes(data)
+            partial.replace(kept)
+        except (OSError, ValueError, EOFError):
+            continue
 
 
 def _read_events(path: Path) -> list[dict[str, Any]]:
