@@ -15,7 +15,7 @@ from hypothesis.configuration import set_hypothesis_home_dir
 
 from guard.harness.audit import Auditor
 from guard.harness.loader import Touched, module_name
-from guard.harness.runtime import on_alarm
+from guard.harness.runtime import on_alarm, open_schedstat
 from guard.harness.session import run_all
 
 
@@ -24,6 +24,7 @@ def main(argv: list[str]) -> int:
     out = open(job["results"], "a", encoding="utf-8")  # noqa: SIM115 (lives as long as the child)
     sys.stdout = sys.stderr  # untrusted prints must not look like results
     signal.signal(signal.SIGALRM, on_alarm)
+    open_schedstat()
     auditor = Auditor(job["box"])
     auditor.install()
     # The repo's own Hypothesis tests keep their examples under the working directory's

@@ -5,8 +5,10 @@ from __future__ import annotations
 import contextlib
 import copy
 import json
+import os
 import resource
 import signal
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from types import FrameType
@@ -25,7 +27,12 @@ def _memory_limit() -> int:
 
 
 class CallTimeout(BaseException):
-    """Raised by SIGALRM inside untrusted code; a BaseException so plain ``except`` misses it."""
+    """Raised by SIGALRM inside untrusted code; a BaseException so plain ``except`` misses it.
+    ``cut``: raised by the wall-time cap before the call used its own limit (see :class:`_Alarm`)."""
+
+    @property
+    def cut(self) -> bool:
+        return bool(self.args and self.args[0])
 
 
 class Stop(BaseException):
@@ -33,12 +40,53 @@ class Stop(BaseException):
 
 
 class _Alarm:
+    """The call in flight: its limit counts the time the call ran or waited on something of its
+    own (a sleep, a lock, I/O), not the time it stood runnable while other processes held the
+    CPUs — on a busy machine a 5 ms call can take a second of wall time, and a wall-clock alarm
+    called that a hang, differently from run to run. ``cap_s`` bounds its wall time all the same
+    (the search's end); a call stopped there, short of its own limit, is ``cut``."""
+
     active = False
+    limit_s = 0.0
+    cap_s = 0.0
+    started = 0.0
+    queued = 0.0
+
+
+_SCHEDSTAT: int | None = None
+"""An open descriptor of this process's /proc/self/schedstat (opened by :func:`open_schedstat`
+in the child, before untrusted code runs: reading it then raises no audit event)."""
+
+
+def open_schedstat() -> None:
+    global _SCHEDSTAT
+    with contextlib.suppress(OSError):
+        _SCHEDSTAT = os.open("/proc/self/schedstat", os.O_RDONLY)
+
+
+def _queued_s() -> float:
+    """Seconds this thread has stood runnable waiting for a CPU (schedstat's second field); 0.0
+    where the kernel does not say, which leaves the limit counting wall time."""
+    if _SCHEDSTAT is None:
+        return 0.0
+    try:
+        return int(os.pread(_SCHEDSTAT, 128, 0).split()[1]) / 1e9
+    except (OSError, ValueError, IndexError):
+        return 0.0
 
 
 def on_alarm(signum: int, frame: FrameType | None) -> None:
-    if _Alarm.active:
-        raise CallTimeout
+    if not _Alarm.active:
+        return
+    wall = time.monotonic() - _Alarm.started
+    own = wall - (_queued_s() - _Alarm.queued)
+    if own >= _Alarm.limit_s or wall >= _Alarm.cap_s:
+        raise CallTimeout(own < _Alarm.limit_s)
+
+
+def cut_short(outcome: Outcome) -> bool:
+    """A timeout from the wall-time cap, the call short of its own limit: not a hang."""
+    return outcome.kind == "timeout" and isinstance(outcome.exc, CallTimeout) and outcome.exc.cut
 
 
 @dataclass(frozen=True)
@@ -63,7 +111,7 @@ class Runtime:
     convert: Callable[[Any], Any] = field(default=lambda v: v)
 
     def call(self, world: World, run: Callable[[Any], tuple[Any, object]], inp: Any,
-             limit_s: float) -> tuple[Outcome, object]:
+             limit_s: float, cap_s: float | None = None) -> tuple[Outcome, object]:
         self.worlds.enter(world)
         try:
             args = copy.deepcopy(inp)
@@ -71,7 +119,7 @@ class Runtime:
             args = inp
         before = len(self.auditor.violations)
         peak, rss = _peak_bytes(), _rss_bytes()
-        with armed(self.auditor, limit_s):
+        with armed(self.auditor, limit_s, cap_s):
             outcome, state = _attempt(run, args)
         found = tuple(self.auditor.violations[before:])
         if found:
@@ -86,12 +134,20 @@ class Runtime:
         return outcome, _safe_canon(state)
 
 
+LOAD_CAP = 4.0
+"""Unless told otherwise, a call's wall time is capped at this many times its limit."""
+
+
 @contextlib.contextmanager
-def armed(auditor: Auditor, limit_s: float) -> Iterator[None]:
-    """Audit hooks on and a repeating alarm (repeating, in case untrusted code swallows one)."""
+def armed(auditor: Auditor, limit_s: float, cap_s: float | None = None) -> Iterator[None]:
+    """Audit hooks on and a repeating alarm (repeating, in case untrusted code swallows one, and
+    so that time spent queued behind other processes is discounted as it accrues)."""
+    limit_s = max(limit_s, 0.01)
+    _Alarm.limit_s, _Alarm.cap_s = limit_s, max(limit_s, cap_s if cap_s is not None else LOAD_CAP * limit_s)
+    _Alarm.started, _Alarm.queued = time.monotonic(), _queued_s()
     auditor.armed = True
     _Alarm.active = True
-    signal.setitimer(signal.ITIMER_REAL, max(limit_s, 0.01), 0.05)
+    signal.setitimer(signal.ITIMER_REAL, limit_s, 0.05)
     try:
         yield
     finally:
@@ -105,9 +161,9 @@ def _attempt(run: Callable[[Any], tuple[Any, object]], args: Any) -> tuple[Outco
     try:
         value, state = run(args)
         return Outcome("return", drain(value)), state
-    except CallTimeout:
+    except CallTimeout as exc:
         _Alarm.active = False
-        return Outcome("timeout"), state
+        return Outcome("timeout", exc=exc), state
     except BaseException as exc:  # untrusted code: every exception is an outcome
         _Alarm.active = False
         return Outcome("raise", exc=exc), state

@@ -31,7 +31,16 @@ from guard.harness.compare import (
     translator,
 )
 from guard.harness.loader import Touched, Worlds
-from guard.harness.runtime import CallTimeout, Failure, Runtime, Stop, armed, emit
+from guard.harness.runtime import (
+    LOAD_CAP,
+    CallTimeout,
+    Failure,
+    Runtime,
+    Stop,
+    armed,
+    cut_short,
+    emit,
+)
 from guard.harness.strategies import Build, Context, NoStrategy
 from guard.harness.subjects import (
     InvalidInput,
@@ -82,6 +91,8 @@ class Probe:
     old version was seen to differ from itself."""
     finished: int = 0
     """Inputs on which the calls finished (returned or raised) in time."""
+    hard_end: float = math.inf
+    """When the child must have ended its work (the job's ``stage_end``)."""
     cpu_deadline: float = math.inf
     """When this process's CPU time (``time.process_time``) says the function has used its cap
     (see :data:`CPU_SLACK`): CPU, so a loaded machine tests as many inputs as an idle one (same
@@ -93,15 +104,13 @@ class Probe:
             raise Stop  # out of time: end generation (or shrinking) now
         broken: list[str | None] = []
         if self.differential:
-            cut = self.finished > 0 and self.deadline - time.monotonic() < CUT_SHARE * self.limit_s
             results = self._call(inp)
             if any(r is not None and isinstance(r[0].exc, InvalidInput) for r in results):
                 return  # the input could not be built: the function was never called
             if any(r is not None and r[0].kind == "timeout" for r in results):
-                if cut:
-                    # Stopped by the search's own end, with a sliver of a call's time left, after
-                    # calls that finished: says nothing of the code (a 4 ms call preempted on a
-                    # busy machine).
+                if any(r is not None and cut_short(r[0]) for r in results):
+                    # Stopped by the search's own end before the call used its own limit: says
+                    # nothing of the code (a 4 ms call queued behind other processes).
                     raise Stop
             else:
                 self.finished += 1
@@ -115,11 +124,21 @@ class Probe:
             raise _FOUND[rules[0]]()
 
     def _call(self, inp: Any) -> tuple[Any, Any]:
-        limit = max(0.05, min(self.limit_s, self.deadline - time.monotonic()))
-        new = self.rt.call(self.rt.worlds.new, self.new.call, inp, limit)
+        """Each call has its own limit; its wall time is capped at the search's end once calls
+        have finished, and the first call's at :data:`LOAD_CAP` times its limit (never past the
+        child's hard end): a first call that hangs is a finding even on a busy machine."""
+
+        def cap() -> float:
+            now = time.monotonic()
+            if self.finished > 0:
+                return max(0.05, self.deadline - now)
+            return max(0.05, min(max(LOAD_CAP * self.limit_s, self.deadline - now), self.hard_end - now))
+
+        new = self.rt.call(self.rt.worlds.new, self.new.call, inp, self.limit_s, cap())
         if self.old is None:
             return new, None
-        return new, self.rt.call(self.rt.worlds.old, self.old.call, self.rt.convert(inp), limit)
+        return new, self.rt.call(self.rt.worlds.old, self.old.call, self.rt.convert(inp),
+                                 self.limit_s, cap())
 
     def _judge(self, inp: Any, new: tuple[Outcome, object], old: tuple[Outcome, object] | None
                ) -> list[str | None]:
@@ -513,7 +532,8 @@ def _read_source(module_name: str) -> str | None:
 
 def check_function(rt: Runtime, fn: dict[str, Any], touched: Touched, budget: dict[str, Any],
                    deadline: float, by_name: dict[str, Touched] | None = None,
-                   changed: Collection[str] = ()) -> tuple[list[Failure], list[str]]:
+                   changed: Collection[str] = (), hard_end: float = math.inf
+                   ) -> tuple[list[Failure], list[str]]:
     cpu_deadline = (time.process_time()
                     + CPU_SLACK * budget["per_function_s"] * budget.get("search_share", 1.0))
     qualname = fn["qualname"]
@@ -553,7 +573,8 @@ def check_function(rt: Runtime, fn: dict[str, Any], touched: Touched, budget: di
         notes.append(f"weakly tested: {label} — values for {', '.join(weak)} guessed from "
                      "names, use or defaults")
     probe = Probe(rt, new, old, touched, deadline, budget["per_function_s"],
-                  loose=bool(ctx.loose), guessed=frozenset(weak), cpu_deadline=cpu_deadline)
+                  loose=bool(ctx.loose), guessed=frozenset(weak), cpu_deadline=cpu_deadline,
+                  hard_end=hard_end)
     probe.pair = _pair(rt, touched, new.name, new)
     if probe.pair is not None and probe.pair[1] is not None and probe.pair[1].name == new.name:
         _explore(probe, strategy, budget["max_examples"])  # the decoder's own inputs first
@@ -574,10 +595,6 @@ def check_function(rt: Runtime, fn: dict[str, Any], touched: Touched, budget: di
     found = [probe.found[rule] for rule in RULE_ORDER if rule in probe.found]
     return found, notes + [f"{label}: {n}" for n in probe.notes]
 
-
-CUT_SHARE = 0.25
-"""A timeout of a call begun with less than this share of the call limit left before the search's
-end, after calls that finished, ends the search instead of being reported."""
 
 FOCUS_SHARE = 4
 """One example in this many goes to the boundary-value pass, before the mixed search."""
@@ -744,7 +761,7 @@ def run_all(job: dict[str, Any], touched: list[Touched], names: dict[str, str],
         deadline = min(now + WALL_SLACK * this_budget["per_function_s"], stage_end)
         changed = {f["qualname"] for f in functions if f["path"] == fn["path"]}
         return check_function(rt, fn, by_name[names[fn["path"]]], this_budget, deadline,
-                              by_name, changed)
+                              by_name, changed, job.get("stage_end", math.inf))
 
     held: dict[int, list[str]] = {}
     for index in _schedule(functions):
