@@ -61,3 +61,22 @@ def test_the_wall_cap_cuts_a_call_short_of_its_limit(monkeypatch: pytest.MonkeyP
     queued_share(monkeypatch, 0.9)
     outcome = run(0.2, 2.0, cap_s=0.3)
     assert outcome.kind == "timeout" and cut_short(outcome)
+
+
+def test_a_forked_process_reads_its_own_schedstat() -> None:
+    import os
+
+    runtime.open_schedstat()
+    mine = os.readlink(f"/proc/self/fd/{runtime._SCHEDSTAT}")
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        os.close(read)
+        os.write(write, os.readlink(f"/proc/self/fd/{runtime._SCHEDSTAT}").encode())
+        os._exit(0)
+    os.close(write)
+    child = os.read(read, 4096).decode()
+    os.close(read)
+    os.waitpid(pid, 0)
+    assert mine == f"/proc/{os.getpid()}/schedstat"
+    assert child == f"/proc/{pid}/schedstat"

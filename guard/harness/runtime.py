@@ -59,9 +59,18 @@ in the child, before untrusted code runs: reading it then raises no audit event)
 
 
 def open_schedstat() -> None:
+    """Open this process's schedstat; a process forked from this one (the repo's tests run in
+    one) opens its own, since the inherited descriptor reads its parent's."""
     global _SCHEDSTAT
+    first = _SCHEDSTAT is None
+    if _SCHEDSTAT is not None:
+        with contextlib.suppress(OSError):
+            os.close(_SCHEDSTAT)
+        _SCHEDSTAT = None
     with contextlib.suppress(OSError):
         _SCHEDSTAT = os.open("/proc/self/schedstat", os.O_RDONLY)
+    if first and _SCHEDSTAT is not None:
+        os.register_at_fork(after_in_child=open_schedstat)
 
 
 def _queued_s() -> float:
