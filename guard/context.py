@@ -55,8 +55,16 @@ Some findings are true to the letter and still say nothing about the patch:
   counts);
 - mypy's "Module has no attribute" for an attribute the line *sets* on a module object
   (``pure_pymod.ParseError = ParseError``): a module takes new names at run time;
+- mypy's "has no attribute" for an attribute the module sets on a function it defines
+  (``memoize.skip = SkipMemory``), on that line or where the module reads it: a function object
+  takes new attributes at run time; mypy's function types do not model that;
+- ruff's "invalid format for ``__all__``" (PLE0605) where ``__all__`` is computed at run time (a
+  call, a name): a linter cannot see its type, and any sequence of names is a valid ``__all__``;
 - mypy's arg-type on an unchanged line calling a function of the same file that the patch annotated
   for the first time: the call passes what it always did, now compared with the new annotation;
+- a property's behaviour-change whose new result is the old one with fields added (keywords of a
+  ``Namespace(...)``, keys of a dict), all old ones unchanged, each new one named by code the patch
+  added to the file (a new ``--stdin`` option): a feature the patch spells out;
 - a property's behaviour-change whose results print the same, in full, before and after: what
   differs shows in no output (a class of each version's own module), so there is no change to check.
 
@@ -685,6 +693,63 @@ def attribute_stores(source: str) -> frozenset[tuple[int, str]]:
     )  # fmt: skip
 
 
+@lru_cache(maxsize=64)
+def function_attributes(source: str) -> frozenset[tuple[str, str]]:
+    """(function, attribute) for every attribute the module assigns on a function it defines
+    (``memoize.skip = SkipMemory`` after ``def memoize(...)``): a function object has a
+    ``__dict__`` and takes any attribute at run time, which mypy's function types do not model."""
+    tree = _tree(source)
+    if tree is None:
+        return frozenset()
+    functions = {
+        node.name for node in ast.walk(tree) if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)
+    }
+    return frozenset(
+        (node.value.id, node.attr) for node in ast.walk(tree)
+        if isinstance(node, ast.Attribute) and isinstance(node.ctx, ast.Store)
+        and isinstance(node.value, ast.Name) and node.value.id in functions
+    )  # fmt: skip
+
+
+def _function_attribute_set(f: Finding, source: str) -> bool:
+    """mypy's '"def f(...) -> T" has no attribute "x"' where the module itself sets ``f.x``: the
+    line sets it, or reads what the module sets (funcy 2.0's ``memoize.skip = SkipMemory``). A
+    read of an attribute nothing sets still counts."""
+    found = _MISSING_ON.match(f.message)
+    if found is None or not found[1].startswith(("def ", "Overload(")):
+        return False
+    lines = source.splitlines()
+    if not 0 < f.line <= len(lines):
+        return False
+    line = lines[f.line - 1]
+    return any(
+        attr == found[2] and re.search(rf"(?<![\w.]){re.escape(name)}\s*\.\s*{re.escape(attr)}\b", line)
+        for name, attr in function_attributes(source)
+    )
+
+
+_COMPUTED_ALL_RULES = frozenset({"PLE0605"})
+
+
+@lru_cache(maxsize=64)
+def computed_all_lines(source: str) -> frozenset[int]:
+    """Lines of a module-level ``__all__ = ...`` whose value is computed at run time (a call, a
+    name, a comprehension), not written out: a linter cannot tell its type, and any sequence of
+    names is a valid ``__all__``. A literal of the wrong kind (a string) is still a slip."""
+    tree = _tree(source)
+    if tree is None:
+        return frozenset()
+    out: set[int] = set()
+    for node in tree.body:
+        if isinstance(node, ast.Assign | ast.AugAssign | ast.AnnAssign) and node.value is not None:
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            if any(isinstance(t, ast.Name) and t.id == "__all__" for t in targets) and not isinstance(
+                node.value, ast.Constant | ast.JoinedStr | ast.Dict | ast.Set | ast.List | ast.Tuple
+            ):
+                out.update(range(node.lineno, (node.end_lineno or node.lineno) + 1))
+    return frozenset(out)
+
+
 def _module_attribute_set(f: Finding, source: str) -> bool:
     """mypy's "Module has no attribute" for an attribute the line assigns on a module object: a
     module's namespace takes any new name at run time (defusedxml patches ``ParseError`` into a
@@ -724,6 +789,52 @@ def _same_output(f: Finding) -> bool:
     evidence = f.evidence_dict()
     old, new = evidence.get("old"), evidence.get("new")
     return old is not None and old == new and "..." not in old
+
+
+def _fields(node: ast.expr) -> tuple[str, dict[str, str]] | None:
+    """A printed result read as its fields: a call of keywords (``Namespace(stdin=False)``, a
+    dataclass's repr) as (the callee and its positional arguments, keyword -> value), a dict of
+    string keys as ("{}", key -> value); values as ``ast.dump`` text. None for anything else."""
+    if isinstance(node, ast.Call) and all(k.arg is not None for k in node.keywords):
+        head = ast.dump(node.func) + "".join(ast.dump(a) for a in node.args)
+        return head, {str(k.arg): ast.dump(k.value) for k in node.keywords}
+    if isinstance(node, ast.Dict) and all(isinstance(k, ast.Constant) and isinstance(k.value, str) for k in node.keys):
+        return "{}", {str(k.value): ast.dump(v) for k, v in zip(node.keys, node.values, strict=True) if isinstance(k, ast.Constant)}
+    return None
+
+
+def _printed(text: str) -> ast.expr | None:
+    try:
+        return ast.parse(text, mode="eval").body
+    except (SyntaxError, ValueError):
+        return None
+
+
+def extended_result(f: Finding, source: str, original: str) -> bool:
+    """A property's behaviour-change whose new result is the old one with fields added, each
+    named by code the patch added to the function's file (markdown-it-py 4.1.0 added a
+    ``--stdin`` option: ``parse_args()`` gave ``Namespace(filenames=[])``, now ``Namespace(
+    stdin=False, filenames=[])``). Every field the old result had is there, unchanged; the new
+    ones are a feature the patch spells out, not a silent change of what the code computed."""
+    if f.analyzer != "properties" or f.rule != "behaviour-change":
+        return False
+    evidence = f.evidence_dict()
+    old_text, new_text = evidence.get("old"), evidence.get("new")
+    if old_text is None or new_text is None or "..." in old_text or "..." in new_text:
+        return False
+    old_node, new_node = _printed(old_text), _printed(new_text)
+    before = _fields(old_node) if old_node is not None else None
+    after = _fields(new_node) if new_node is not None else None
+    if before is None or after is None or before[0] != after[0]:
+        return False
+    if any(after[1].get(name) != value for name, value in before[1].items()):
+        return False
+    added = set(after[1]) - set(before[1])
+    return bool(added) and all(_mentions(source, name) > _mentions(original, name) for name in added)
+
+
+def _mentions(text: str, name: str) -> int:
+    return len(re.findall(rf"(?<![A-Za-z0-9_]){re.escape(name)}(?![A-Za-z0-9_])", text))
 
 
 _NARROWED_RULES = frozenset({"index", "arg-type", "union-attr", "operator", "call-overload"})
@@ -828,6 +939,8 @@ def in_context(
             and source is not None and original is not None and newly_annotated_callee(f, source, original)
         ):  # fmt: skip
             reason = "the patch annotated the called function for the first time: this unchanged call passes what it always passed"
+        if reason is None and source is not None and original is not None and extended_result(f, source, original):
+            reason = "the result gained fields the patch names in this file, the old ones unchanged: a feature added, not a silent change"
         if reason is None and _same_output(f):
             reason = "before and after print the same: the difference is in no output (an object of each version's own module)"
         if reason and f.analyzer != "guard" and f.severity is not Severity.INFO:
@@ -866,6 +979,10 @@ def _explained(f: Finding, source: str | None) -> str | None:
         return "an import rebound before any use: only the import is dropped, no code"
     if f.analyzer == "mypy" and f.rule == "attr-defined" and _module_attribute_set(f, source):
         return "an attribute set on a module object: a module takes new names at run time"
+    if f.analyzer == "mypy" and f.rule == "attr-defined" and _function_attribute_set(f, source):
+        return "an attribute the module sets on its own function: a function object takes new attributes at run time"
+    if f.rule in _COMPUTED_ALL_RULES and f.line in computed_all_lines(source):
+        return "__all__ computed at run time: its type is not visible to a linter, and any sequence of names is valid"
     if f.analyzer == "mypy" and f.rule == "attr-defined" and _function_attribute(f.message):
         return "an attribute every function or method object has: mypy's Callable type leaves it out"
     if f.rule == "B023" and f.line in iteration_local_closure_lines(source):
