@@ -188,6 +188,14 @@ class TamperedTests(Rule):
     CONFIDENCE = Confidence.HIGH
 
     VALID = (
+        Example(  # the old default's check dropped, a new test checks the same object's new default
+            path="tests/test_conf.py",
+            before=_T + "@pytest.mark.parametrize('key', ['a', 'b'])\ndef test_key(key):\n    conf = load({})\n"
+            "    assert conf.get(key) == 1\n    assert getattr(conf, key) == []\n",
+            after=_T + "@pytest.mark.parametrize('key', ['a', 'b'])\ndef test_key(key):\n    conf = load({})\n"
+            "    assert conf.get(key) == 1\n\n\n@pytest.mark.parametrize('name', ['a', 'c'])\n"
+            "def test_unset_is_none(name):\n    loaded = load({})\n    assert getattr(loaded, name) is None\n",
+        ),
         Example(  # renamed with its checks (..._with_5); the old name now tests a variant without one
             path="tests/test_color.py",
             before=(
@@ -310,6 +318,15 @@ class TamperedTests(Rule):
         ),
     )
     INVALID = (
+        Example(  # a new test checks the loaded object, but not what the lost check looked at
+            path="tests/test_conf.py",
+            before=_T + "@pytest.mark.parametrize('key', ['a', 'b'])\ndef test_key(key):\n    conf = load({})\n"
+            "    assert conf.get(key) == 1\n    assert getattr(conf, key) == []\n",
+            after=_T + "@pytest.mark.parametrize('key', ['a', 'b'])\ndef test_key(key):\n    conf = load({})\n"
+            "    assert conf.get(key) == 1\n\n\ndef test_empty():\n    conf = load({'x': 1})\n"
+            "    assert getattr(conf, 'x') is None\n",
+            lines=(6,),
+        ),
         Example(  # a new test carries the lost check and the decorators, but under an unrelated name
             path="tests/test_color.py",
             before=(
@@ -642,6 +659,8 @@ class TamperedTests(Rule):
             return  # folded into a changed check of the same objects, at least as strict
         if missing and self._moved(old, missing):
             return  # the test moved to a new name, and its old name went to a variant of it
+        if missing and all(self._rechecked(old, c) for c in missing):
+            return  # what it checked, the patch checks anew in a test it adds or changes
         example = f" (e.g. `{missing[0].text}`)" if missing else ""
         lines = span(self, node)  # a removal at the end of the body is marked on the line after
         if any(ln in self.context.changed_lines for ln in range(lines.start, lines.stop + 1)):
@@ -672,6 +691,34 @@ class TamperedTests(Rule):
             ):
                 return True
         return False
+
+    def _rechecked(self, old: cst.FunctionDef, gone: Check) -> bool:
+        """Whether a check the test lost (``assert getattr(meta, field) == []``) looks at an object
+        that a check on a line the patch adds looks at too, in another test of this file (``assert
+        getattr(meta, name) is None``): the same expression once each test's locals are replaced by
+        what they were assigned (``meta = Metadata.from_raw({})``) and its parameters by a
+        placeholder. The patch changed what that object should be and says so in a test: an
+        expectation revised (packaging 24.0 made unset fields None, dropping their old defaults'
+        checks and adding a test of the new ones), not a check dropped."""
+        subject = _subject(old, gone.node)
+        if subject is None:
+            return False
+        for d in self._changed_tests():
+            if d.name.value == old.name.value:
+                continue  # its own checks are what it lost from; the new expectation is elsewhere
+            for c in self._checks(d):
+                if touches(self, c.node) and not c.tautology and _subject(d, c.node) == subject:
+                    return True
+        return False
+
+    def _changed_tests(self) -> list[cst.FunctionDef]:
+        def build() -> list[cst.FunctionDef]:
+            return [
+                d for q, d in definitions(self, "after").items()
+                if "<locals>" not in q and isinstance(d, cst.FunctionDef) and _is_test(d.name.value) and touches(self, d)
+            ]  # fmt: skip
+
+        return self.context.project.memo(f"test-tampering:changed-tests:{self.context.path}", build)
 
     def _merged(self, gone: Check, now: list[Check], was: list[Check]) -> bool:
         """Whether ``gone`` was folded into a helper check the patch strengthened: a call the old
@@ -735,6 +782,50 @@ def _sides(node: cst.CSTNode) -> tuple[str, str] | None:
         if len(args) >= 2:
             return code(args[0]), code(args[1])
     return None
+
+
+def _subject(fn: cst.FunctionDef, node: cst.CSTNode) -> str | None:
+    """What a check looks at, in a form two tests can share: the left side of ``assert a <op> b``
+    (one comparison) or the first argument of ``assertEqual(a, b)``, with the test's locals that
+    are assigned once replaced by their value and its parameters by ``_``. None for another kind
+    of check, or when that leaves a bare name or literal, which says nothing about what is checked."""
+    if isinstance(node, cst.Assert) and isinstance(node.test, cst.Comparison) and len(node.test.comparisons) == 1:
+        left: cst.BaseExpression = node.test.left
+    elif isinstance(node, cst.Call) and dotted(node.func).rsplit(".", 1)[-1] in EQUAL_CALLS and node.args:
+        left = node.args[0].value
+    else:
+        return None
+    try:
+        expr = ast.parse(code(left).strip(), mode="eval").body
+    except SyntaxError:
+        return None
+    assigned: dict[str, list[str]] = {}
+    for n in walk(fn.body):
+        if isinstance(n, cst.Assign) and len(n.targets) == 1 and isinstance(n.targets[0].target, cst.Name):
+            assigned.setdefault(n.targets[0].target.value, []).append(code(n.value).strip())
+    once = {name: values[0] for name, values in assigned.items() if len(values) == 1}
+    params = _params(fn) - {"self", "cls"}
+
+    class Substitute(ast.NodeTransformer):
+        def __init__(self, depth: int) -> None:
+            self.depth = depth
+
+        def visit_Name(self, name: ast.Name) -> ast.AST:
+            if name.id in params:
+                return ast.Name("_", ast.Load())
+            if name.id in once and self.depth < 3:
+                try:
+                    value = ast.parse(once[name.id], mode="eval").body
+                except SyntaxError:
+                    return name
+                replaced: ast.AST = Substitute(self.depth + 1).visit(value)
+                return replaced
+            return name
+
+    resolved = Substitute(0).visit(expr)
+    if isinstance(resolved, ast.Name | ast.Constant):
+        return None
+    return ast.unparse(resolved)
 
 
 def _is_literal_text(text: str) -> bool:
