@@ -688,12 +688,12 @@ def run_pipeline(
     options: Options,
     target: tuple[int, int],
     cache: ToolCache | None = None,
-    warm: bool = False,
     mypy_daemon: MypyDaemon | None = None,
     fork_server: Callable[[], ForkServer | None] | None = None,
 ) -> Outcome:
-    """Run every enabled analyzer; ``cache``, ``warm`` (in-process bandit), a resident
-    ``mypy_daemon`` and a ``fork_server`` for property jobs serve sessions."""
+    """Run every enabled analyzer; ``cache``, a resident ``mypy_daemon`` and a ``fork_server``
+    for property jobs serve sessions. bandit runs in this process, warm or cold: one import of it
+    (~0.3 s of CPU) instead of a process for each tree (~0.35 s each)."""
     out = Outcome()
     started = time.perf_counter()
     p = plan(ws, target)
@@ -715,7 +715,7 @@ def run_pipeline(
     stamp = repo_stamp(ws.repo, ws.repo_python_files) if cache is not None or mypy_daemon else None
     runners: dict[str, tuple[Runner, bool]] = {
         "ruff": (ruff.run, False),
-        "bandit": (bandit.run_in_process if warm else bandit.run, False),
+        "bandit": (bandit.run_in_process, False),
         "mypy": (_mypy_runner(p, out, mypy_daemon, stamp), True),
     }
     if cache is not None:

@@ -115,7 +115,6 @@ class Session:
                 options,
                 target_version(self.repo, options, patch),
                 cache=self._cache,
-                warm=self.warm,
                 mypy_daemon=self._daemon() if "mypy" in options.analyzers else None,
                 fork_server=self._fork_server if self.warm else None,
             )
