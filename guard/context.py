@@ -58,6 +58,10 @@ Some findings are true to the letter and still say nothing about the patch:
 - mypy's "has no attribute" for an attribute the module sets on a function it defines
   (``memoize.skip = SkipMemory``), on that line or where the module reads it: a function object
   takes new attributes at run time; mypy's function types do not model that;
+- mypy's arg-type for an instance of a class the module defines without bases, passed where a
+  stdlib class is expected (``ModuleSpec(name, loader)``, a ``Loader``), when the class implements
+  methods the expected class declares (``create_module``, ``exec_module``): duck typing, which
+  Python allows; a class sharing no method with the expected one is still reported;
 - ruff's "invalid format for ``__all__``" (PLE0605) where ``__all__`` is computed at run time (a
   call, a name): a linter cannot see its type, and any sequence of names is a valid ``__all__``;
 - mypy's arg-type on an unchanged line calling a function of the same file that the patch annotated
@@ -91,6 +95,7 @@ from functools import lru_cache
 
 from guard.findings import Finding, Severity
 from guard.repo import is_test_path
+from guard.resolve.locate import typeshed_stdlib
 
 UNDEFINED_NAME_RULES = frozenset({"F821", "F822", "name-defined"})
 LAZY_EXPORT_RULES = frozenset({"F822"})
@@ -837,6 +842,76 @@ def _mentions(text: str, name: str) -> int:
     return len(re.findall(rf"(?<![A-Za-z0-9_]){re.escape(name)}(?![A-Za-z0-9_])", text))
 
 
+_INCOMPATIBLE_ARGUMENT = re.compile(r'^Argument \d+ to "[\w.]+" has incompatible type "(\w+)"; expected "([\w.]+)(?: \| None)?"$')
+
+
+@lru_cache(maxsize=64)
+def plain_classes(source: str) -> Mapping[str, frozenset[str]]:
+    """The classes the module defines with no base but ``object``, each with the names of the
+    methods it defines: objects that can only ever satisfy an interface by duck typing."""
+    tree = _tree(source)
+    if tree is None:
+        return {}
+    return {
+        node.name: frozenset(
+            d.name for d in node.body if isinstance(d, ast.FunctionDef | ast.AsyncFunctionDef) and d.name != "__init__"
+        )
+        for node in ast.walk(tree)
+        if isinstance(node, ast.ClassDef) and not node.keywords
+        and all(isinstance(b, ast.Name) and b.id == "object" for b in node.bases)
+    }  # fmt: skip
+
+
+@lru_cache(maxsize=128)
+def stdlib_class_methods(name: str) -> frozenset[str] | None:
+    """The methods typeshed's stdlib stubs declare on the nominal classes named ``name`` (every
+    stub that defines one, in every Python version); None when no stub defines such a class or one
+    of them is a Protocol (mypy checks those structurally, and its complaint is then about what
+    the object lacks)."""
+    root = typeshed_stdlib()
+    if root is None:
+        return None
+    header = re.compile(rf"^\s*class {re.escape(name)}\b", re.MULTILINE)
+    methods: set[str] = set()
+    found = False
+    for stub in root.rglob("*.pyi"):
+        try:
+            text = stub.read_text(encoding="utf-8")
+        except OSError:
+            continue
+        if not header.search(text):
+            continue
+        tree = _tree(text)
+        if tree is None:
+            continue
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ClassDef) and node.name == name:
+                if any("Protocol" in ast.unparse(b) for b in node.bases):
+                    return None
+                found = True
+                methods.update(d.name for d in node.body if isinstance(d, ast.FunctionDef | ast.AsyncFunctionDef))
+    return frozenset(methods) if found else None
+
+
+def duck_typed_argument(f: Finding, source: str) -> bool:
+    """mypy's arg-type for an instance of a class the module defines with no base, passed where a
+    stdlib class is expected, when the class implements methods that class declares (toolz 0.12.0
+    passes its ``TlzLoader``, which defines ``create_module`` and ``exec_module``, to
+    ``ModuleSpec(name, loader)``, typed ``Loader | None``): Python checks no nominal type, and an
+    object that implements the interface is what the callee uses. An object sharing no method
+    with the expected class (a loader passed where a ``str`` goes) is still reported."""
+    if f.analyzer != "mypy" or f.rule != "arg-type":
+        return False
+    found = _INCOMPATIBLE_ARGUMENT.match(f.message)
+    if found is None:
+        return False
+    own = plain_classes(source).get(found[1])
+    if not own:
+        return False
+    expected = stdlib_class_methods(found[2].rsplit(".", 1)[-1])
+    return expected is not None and bool({m for m in own if not m.startswith("__")} & expected)
+
+
 _NARROWED_RULES = frozenset({"index", "arg-type", "union-attr", "operator", "call-overload"})
 _UNION_TYPE = re.compile(r'"[^"]*\w \| \w[^"]*"')
 
@@ -979,6 +1054,8 @@ def _explained(f: Finding, source: str | None) -> str | None:
         return "an import rebound before any use: only the import is dropped, no code"
     if f.analyzer == "mypy" and f.rule == "attr-defined" and _module_attribute_set(f, source):
         return "an attribute set on a module object: a module takes new names at run time"
+    if duck_typed_argument(f, source):
+        return "an object of the module's own class that implements the expected stdlib class's methods: Python checks no nominal type"
     if f.analyzer == "mypy" and f.rule == "attr-defined" and _function_attribute_set(f, source):
         return "an attribute the module sets on its own function: a function object takes new attributes at run time"
     if f.rule in _COMPUTED_ALL_RULES and f.line in computed_all_lines(source):

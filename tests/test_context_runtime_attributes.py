@@ -97,3 +97,47 @@ def test_a_result_whose_old_fields_changed_or_whose_new_field_nothing_names_stil
     same = in_context([_change("Namespace(paths=[])", "Namespace(quiet=False, paths=[])")], {"cli.py": WITH_OPTION}, {"cli.py": WITH_OPTION})
     assert same[0].severity is Severity.WARNING
 
+
+
+FINDER = """\
+import sys
+import types
+from importlib.machinery import ModuleSpec
+
+
+class AliasLoader:
+    def find_spec(self, fullname, path, target=None):
+        if fullname.startswith("alias."):
+            return ModuleSpec(fullname, self)
+
+    def create_module(self, spec):
+        return types.ModuleType(spec.name)
+
+    def exec_module(self, module):
+        module.__dict__.update(vars(sys.modules["real"]))
+
+    def describe(self):
+        return ModuleSpec(self, "alias")
+
+
+class Note:
+    def read(self):
+        return ""
+
+
+def spec_of(note: Note) -> ModuleSpec:
+    return ModuleSpec("x", note)
+"""
+
+
+def test_an_own_class_implementing_the_expected_stdlib_class_is_duck_typed() -> None:
+    def arg(line: int, n: int, got: str, expected: str) -> Finding:
+        message = f'Argument {n} to "ModuleSpec" has incompatible type "{got}"; expected "{expected}"'
+        return Finding("alias.py", line, 1, "arg-type", "mypy", message, Severity.ERROR, Confidence.MEDIUM)
+
+    found = in_context(
+        [arg(9, 2, "AliasLoader", "Loader | None"), arg(18, 1, "AliasLoader", "str"), arg(27, 2, "Note", "Loader | None")],
+        {"alias.py": FINDER},
+    )  # fmt: skip
+    assert [f.severity for f in found] == [Severity.INFO, Severity.ERROR, Severity.ERROR]
+    assert "duck" in dict(found[0].evidence)["context"] or "nominal" in dict(found[0].evidence)["context"]
