@@ -5,9 +5,16 @@ every ``assert`` when it runs with ``-O`` (or ``PYTHONOPTIMIZE``), as many deplo
 input check is gone there, and what it guarded (a size, a permission, a signature) is not checked
 at all. A model that "tidies" validation into asserts writes code that passes every test.
 
-Reported on changed lines outside test files: an ``assert`` in a function whose original version
-raised from an ``if`` that the patched version no longer has, where the assert tests the negation
-of that ``if``'s condition or carries the raise's message.
+Reported on new asserts with what says they stand for a raise, outside test files:
+
+- the function's original version raised from an ``if`` that the patched version no longer has,
+  and the assert tests the negation of that ``if``'s condition or carries the raise's message
+  (high confidence), or carries a message and tests the same names (medium);
+- the patch's tests expect an exception other than ``AssertionError`` whose ``match=`` pattern
+  (``pytest.raises``, ``assertRaisesRegex``) the assert's message matches (high): the check the
+  tests were written for is a raise;
+- the patched function raises from an ``if`` for its other checks and this check, with a message,
+  only asserts (medium): a raise the same patch writes as an assert.
 
 Where bandit stands: B101 reports every ``assert`` in code, including all those that were never a
 raise; guard leaves that to bandit's configuration and reports only the conversion.
@@ -22,14 +29,19 @@ Example::
 from __future__ import annotations
 
 import ast
+import builtins
+import re
 import textwrap
+from collections.abc import Iterator
+from dataclasses import dataclass
 
 import libcst as cst
 
 from guard.findings import Confidence, Severity
-from guard.rulekit import Example, Rule
+from guard.repo import is_test_path
+from guard.rulekit import Example, Rule, children
 
-from ._patch import before_function, code, touches, walk
+from ._patch import before_function, code, dotted, touches, walk
 
 _NEGATED = {
     ast.Lt: ast.GtE, ast.LtE: ast.Gt, ast.Gt: ast.LtE, ast.GtE: ast.Lt, ast.Eq: ast.NotEq,
@@ -63,6 +75,10 @@ class AssertValidation(Rule):
             before="def helper(n):\n    if n < 1:\n        raise ValueError('n')\n",
             after="def helper(n):\n    assert n >= 1, 'n'\n",
         ),
+        Example(  # an internal invariant, with a message, in a function that raises nothing itself
+            before="def pop(self):\n    return self.items.pop()\n",
+            after="def pop(self):\n    assert self.items, 'pop() on an empty stack'\n    return self.items.pop()\n",
+        ),
     )
     INVALID = (
         Example(
@@ -81,34 +97,189 @@ class AssertValidation(Rule):
             after="def grant(user):\n    assert user.admin\n    return True\n",
             lines=(2,),
         ),
+        Example(  # condition and message reworded; the same value checked
+            before="def load(filename):\n    if not os.path.exists(filename):\n        raise ConfigError(f'{filename} does not exist')\n"
+            "    return read(filename)\n",
+            after="def load(filename):\n    assert os.path.isfile(filename), f'{filename} is not a file'\n    return read(filename)\n",
+            lines=(2,),
+        ),
+        Example(  # new code: the function raises ValueError for one check and asserts the other
+            before="def other():\n    pass\n",
+            after="def other():\n    pass\n\n\ndef batched(items, n, strict=False):\n    if n < 1:\n"
+            "        raise ValueError('n must be at least one')\n    batch = items[:n]\n"
+            "    assert not (strict and len(batch) != n), 'incomplete batch'\n    return batch\n",
+            lines=(9,),
+        ),
     )
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
         if self.context.is_test_file or not touches(self, node):
             return
+        asserts = [s for s in _own(node.body) if isinstance(s, cst.Assert) and touches(self, s)]
+        if not asserts:
+            return
         old = before_function(self, node)
-        if old is None:
-            return
-        raising = _raising_ifs(old)
-        if not raising:
-            return
-        kept = {code(n) for n in walk(node.body) if isinstance(n, cst.If)}
-        gone = [(test, message) for text, test, message in raising if text not in kept]
-        for stmt in walk(node.body):
-            if not isinstance(stmt, cst.Assert) or not touches(self, stmt):
-                continue
-            test = _parse(code(stmt.test))
-            message = _parse(code(stmt.msg)) if stmt.msg is not None else None
-            for old_test, old_message in gone:
-                if (test is not None and _negates(test, old_test)) or (
-                    message is not None and old_message is not None and ast.dump(message) == ast.dump(old_message)
-                ):
-                    self.report(
-                        stmt,
-                        f"`if {ast.unparse(old_test)}: raise ...` became `{code(stmt).strip()}`: asserts are "
-                        "stripped under `python -O`, where the check no longer runs",
+        gone: list[_Check] = []
+        if old is not None:
+            kept = {code(n) for n in walk(node.body) if isinstance(n, cst.If)}
+            gone = [check for check in _raising_ifs(old) if check.text not in kept]
+        raised = _raised_here(node)
+        for stmt in asserts:
+            found = self._evidence(stmt, gone, raised)
+            if found is not None:
+                confidence, why = found
+                self.report(
+                    stmt,
+                    f"{why}; `{code(stmt).strip()[:80]}` is stripped under `python -O`, where the check no longer runs",
+                    confidence=confidence,
+                )
+
+    def _evidence(
+        self, stmt: cst.Assert, gone: list[_Check], raised: list[str]
+    ) -> tuple[Confidence, str] | None:
+        """How sure we are that the assert stands for a raise, and why; None when nothing says so."""
+        test = _parse(code(stmt.test))
+        message = _parse(code(stmt.msg)) if stmt.msg is not None else None
+        for check in gone:
+            if (test is not None and _negates(test, check.test)) or (
+                message is not None and check.message is not None and ast.dump(message) == ast.dump(check.message)
+            ):
+                return Confidence.HIGH, f"`if {ast.unparse(check.test)}: raise {check.exc}` became an assert"
+        for check in gone:  # the condition or message reworded, the check's subject the same
+            if message is not None and test is not None and _subjects(test) & _subjects(check.test):
+                return Confidence.MEDIUM, (
+                    f"`if {ast.unparse(check.test)}: raise {check.exc}` is gone and an assert with a message "
+                    "checks the same value instead"
+                )
+        text = _static_text(message) if message is not None else None
+        if text is not None:
+            for exc, pattern in _expected_by_tests(self):
+                if _matches(pattern, text):
+                    return Confidence.HIGH, (
+                        f"the patch's tests expect {exc} matching {pattern!r}, which this assert's message "
+                        "matches, but an assert raises AssertionError"
                     )
-                    break
+        if message is not None and raised:
+            return Confidence.MEDIUM, (
+                f"the function raises {raised[0]} for its other checks, this one only asserts"
+            )
+        return None
+
+
+@dataclass(frozen=True)
+class _Check:
+    text: str
+    """The ``if`` statement's code."""
+    test: ast.expr
+    message: ast.expr | None
+    exc: str
+    """The exception raised, as written (``ValueError``)."""
+
+
+# What a function raises that is not a reaction to a bad argument or state (or is an assert).
+_NOT_CHECKS = frozenset(
+    {"AssertionError", "NotImplementedError", "StopIteration", "StopAsyncIteration", "KeyboardInterrupt", "SystemExit"}
+)
+_BROAD = frozenset({"AssertionError", "Exception", "BaseException"})
+_HOLE = "\x00"
+
+
+def _own(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
+    """The nodes of a function's body, not descending into nested functions, classes or lambdas
+    (each nested function is visited on its own)."""
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        yield current
+        stack.extend(
+            reversed([c for c in children(current) if not isinstance(c, cst.FunctionDef | cst.ClassDef | cst.Lambda)])
+        )
+
+
+def _raised_here(fn: cst.FunctionDef) -> list[str]:
+    """The exceptions the function raises itself from under an ``if`` (a check), by name:
+    ``ValueError`` for ``if n < 1: raise ValueError(...)``; re-raises and non-checks left out."""
+    out: list[str] = []
+    for node in _own(fn.body):
+        if not isinstance(node, cst.If):
+            continue
+        for inner in _own(node.body):
+            if isinstance(inner, cst.Raise) and inner.exc is not None:
+                name = dotted(inner.exc).rsplit(".", 1)[-1]
+                if name and name not in _NOT_CHECKS and name not in out:
+                    out.append(name)
+    return out
+
+
+def _subjects(expr: ast.expr) -> set[str]:
+    """The names an expression reads, builtins and ``self``/``cls`` left out."""
+    return {
+        n.id for n in ast.walk(expr) if isinstance(n, ast.Name) and n.id not in _BUILTINS and n.id not in ("self", "cls")
+    }
+
+
+_BUILTINS = frozenset(dir(builtins))
+
+
+def _static_text(message: ast.expr) -> str | None:
+    """The fixed text of an assert message, each interpolated value a hole: the literal, an
+    f-string's literal parts, the format string of ``"..." % x`` or ``"...".format(x)``."""
+    if isinstance(message, ast.Constant) and isinstance(message.value, str):
+        return message.value
+    if isinstance(message, ast.JoinedStr):
+        return "".join(
+            v.value if isinstance(v, ast.Constant) and isinstance(v.value, str) else _HOLE for v in message.values
+        )
+    if isinstance(message, ast.BinOp) and isinstance(message.op, ast.Mod):
+        return _static_text(message.left)
+    if isinstance(message, ast.Call) and isinstance(message.func, ast.Attribute) and message.func.attr == "format":
+        return _static_text(message.func.value)
+    return None
+
+
+def _matches(pattern: str, text: str) -> bool:
+    """Whether a ``match=`` pattern matches the message (its holes filled any of a few ways), or
+    the pattern's literal lead (8 characters or more) appears in it."""
+    try:
+        if any(re.search(pattern, text.replace(_HOLE, fill)) for fill in ("", "x", "0", "'x'")):
+            return True
+    except re.error:
+        return False
+    lead = re.split(r"[\\.^$*+?{}\[\]|()]", pattern)[0]
+    return len(lead) >= 8 and lead in text.replace(_HOLE, "")
+
+
+def _expected_by_tests(rule: Rule) -> list[tuple[str, str]]:
+    """What the patch's test code, on its changed lines, expects to be raised with a message:
+    ``(exception, pattern)`` for ``pytest.raises(E, match=P)`` and ``assertRaisesRegex(E, P)``,
+    exceptions an assert would satisfy left out."""
+
+    def build() -> list[tuple[str, str]]:
+        out: list[tuple[str, str]] = []
+        for changes in rule.context.project.files.values():
+            after = changes.after
+            if not is_test_path(changes.path) or after is None or after.tree is None:
+                continue
+            for call in ast.walk(after.tree):
+                if not isinstance(call, ast.Call) or not call.args:
+                    continue
+                if not any(line in changes.changed_lines for line in range(call.lineno, (call.end_lineno or call.lineno) + 1)):
+                    continue
+                name = call.func.attr if isinstance(call.func, ast.Attribute) else getattr(call.func, "id", "")
+                pattern: ast.expr | None = None
+                if name == "raises":
+                    pattern = next((k.value for k in call.keywords if k.arg == "match"), None)
+                elif name in ("assertRaisesRegex", "assertRaisesRegexp") and len(call.args) >= 2:
+                    pattern = call.args[1]
+                if not (isinstance(pattern, ast.Constant) and isinstance(pattern.value, str)):
+                    continue
+                kinds = call.args[0].elts if isinstance(call.args[0], ast.Tuple) else [call.args[0]]
+                names = [ast.unparse(k).rsplit(".", 1)[-1] for k in kinds]
+                if names and not any(n in _BROAD for n in names):
+                    out.append((" or ".join(names), pattern.value))
+        return out
+
+    return rule.context.project.memo("assert-validation:expected", build)
 
 
 def _parse(text: str) -> ast.expr | None:
@@ -118,16 +289,16 @@ def _parse(text: str) -> ast.expr | None:
         return None
 
 
-def _raising_ifs(fn: cst.FunctionDef) -> list[tuple[str, ast.expr, ast.expr | None]]:
+def _raising_ifs(fn: cst.FunctionDef) -> list[_Check]:
     """Each ``if`` of the function whose body raises (directly, maybe after building a message):
-    its code, its test, and the raise's message (its first argument, or what the name it raises
-    with was assigned in the body)."""
+    its code, its test, the raise's message (its first argument, or what the name it raises
+    with was assigned in the body) and the exception."""
     out = []
     for node in walk(fn.body):
         if not isinstance(node, cst.If) or not isinstance(node.body, cst.IndentedBlock):
             continue
         body = [stmt for line in node.body.body for stmt in _parse_block(_EMPTY.code_for_node(line))]
-        if not body or not isinstance(body[-1], ast.Raise):
+        if not body or not isinstance(body[-1], ast.Raise) or body[-1].exc is None:
             continue
         test = _parse(code(node.test))
         if test is None:
@@ -139,7 +310,8 @@ def _raising_ifs(fn: cst.FunctionDef) -> list[tuple[str, ast.expr, ast.expr | No
             for stmt in body[:-1]:
                 if isinstance(stmt, ast.Assign) and any(isinstance(t, ast.Name) and t.id == name for t in stmt.targets):
                     message = stmt.value
-        out.append((code(node), test, message))
+        kind = ast.unparse(exc.func if isinstance(exc, ast.Call) else exc)
+        out.append(_Check(code(node), test, message, kind))
     return out
 
 
