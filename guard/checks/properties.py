@@ -72,6 +72,10 @@ MESSAGES: dict[str, str] = {
 _MEMORY_BYTES = 512 << 20
 """Address space for the child: ~10x what the harness needs, small enough that a runaway
 allocation fails within the per-function budget (touching memory is slow in VMs)."""
+STAGE_WALL_SLACK = 3.0
+"""The stage's budget is CPU time in the child (its own and its test runs'), so that a busy
+machine searches as many inputs as an idle one: the same patch, the same findings. Its wall time
+may stretch to this many times the budget before the child stops searching."""
 _STARTUP_MARGIN_S = 2.0
 _WIND_DOWN_S = 0.5
 """Time the child keeps, before the wall limit, to write its last results and exit."""
@@ -214,17 +218,18 @@ def _run_child(repo: Path, modules: list[ModuleVersions], functions: list[Change
             "repo": str(repo), "box": str(box.root), "results": str(box.work / "results.jsonl"),
             "modules": [vars(m) for m in modules], "functions": [vars(f) for f in functions],
             "budget": {**vars(budget), "stage_s": left_s},
-            # The child's clock for the stage starts once it has started; the wall limit below
-            # counts from now, with _STARTUP_MARGIN_S for that start. On a machine so busy that
+            # The child's budget is CPU time (stage_s); its wall time may stretch to
+            # STAGE_WALL_SLACK times that, and the wall limit below counts from now, with
+            # _STARTUP_MARGIN_S for the child's start. On a machine so busy that
             # the start takes longer, the child still ends its work before it is killed (a kill
             # would be taken for a hang of the function it was running). The monotonic clock is
             # the machine's, the same in the child.
-            "stage_end": time.monotonic() + left_s + _STARTUP_MARGIN_S - _WIND_DOWN_S,
+            "stage_end": time.monotonic() + STAGE_WALL_SLACK * left_s + _STARTUP_MARGIN_S - _WIND_DOWN_S,
             "tests": [vars(t) for t in tests],
         }
         (box.work / "job.json").write_text(json.dumps(job), encoding="utf-8")
         _seed_unicode_cache(box)
-        limits = sandbox.Limits(wall_s=left_s + _STARTUP_MARGIN_S, cpu_s=int(left_s) + 3,
+        limits = sandbox.Limits(wall_s=STAGE_WALL_SLACK * left_s + _STARTUP_MARGIN_S, cpu_s=int(left_s) + 3,
                                 memory_bytes=_MEMORY_BYTES)
         argv = [sys.executable, "-s", "-B", "-m", "guard.harness", str(box.work / "job.json")]
         env = {"PYTHONPATH": str(Path(guard.__file__).resolve().parent.parent)}

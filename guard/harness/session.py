@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import difflib
 import math
+import resource
 import sys
 import time
 import traceback
@@ -532,10 +533,10 @@ def _read_source(module_name: str) -> str | None:
 
 def check_function(rt: Runtime, fn: dict[str, Any], touched: Touched, budget: dict[str, Any],
                    deadline: float, by_name: dict[str, Touched] | None = None,
-                   changed: Collection[str] = (), hard_end: float = math.inf
-                   ) -> tuple[list[Failure], list[str]]:
-    cpu_deadline = (time.process_time()
-                    + CPU_SLACK * budget["per_function_s"] * budget.get("search_share", 1.0))
+                   changed: Collection[str] = (), hard_end: float = math.inf,
+                   cpu_left: float = math.inf) -> tuple[list[Failure], list[str]]:
+    cpu_deadline = time.process_time() + min(
+        CPU_SLACK * budget["per_function_s"] * budget.get("search_share", 1.0), cpu_left)
     qualname = fn["qualname"]
     label = f"{fn['path']}::{qualname}"
     new_mod = rt.worlds.new.modules.get(touched.name)
@@ -725,6 +726,17 @@ def _scaled(budget: dict[str, Any], examples: int) -> dict[str, Any]:
     return {**budget, "max_examples": examples, "search_share": max(examples / full, 0.25)}
 
 
+STAGE_WALL_SLACK = 3.0
+"""Without a wall end from the parent, the stage's wall time may stretch to this many times its
+CPU budget (the parent's is properties.STAGE_WALL_SLACK)."""
+
+
+def _cpu_used() -> float:
+    """CPU time of this process and of the children it has waited for (the repo's test runs)."""
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return time.process_time() + children.ru_utime + children.ru_stime
+
+
 def _searched(label: str, notes: list[str]) -> bool:
     """Did the search run at all (a function that cannot be called or given inputs says why)?"""
     return not any(n.startswith(f"untested: {label}") for n in notes)
@@ -737,7 +749,14 @@ def run_all(job: dict[str, Any], touched: list[Touched], names: dict[str, str],
     ``held`` when its first pass found nothing and it waits for the second; ``again`` before its
     second pass; ``done`` with its findings and notes, once per function."""
     budget = job["budget"]
-    stage_end = min(time.monotonic() + budget["stage_s"], job.get("stage_end", math.inf))
+    # The stage's budget is CPU time, this process's and its test runs' (see
+    # properties.STAGE_WALL_SLACK); its wall end is the job's, when the parent set one.
+    stage_end = float(job.get("stage_end", time.monotonic() + STAGE_WALL_SLACK * budget["stage_s"]))
+    stage_cpu_end = _cpu_used() + budget["stage_s"]
+
+    def over() -> bool:
+        return time.monotonic() >= stage_end or _cpu_used() >= stage_cpu_end
+
     worlds = Worlds(touched)
     targets = sorted({names[f["path"]] for f in job["functions"]})
     try:
@@ -761,13 +780,14 @@ def run_all(job: dict[str, Any], touched: list[Touched], names: dict[str, str],
         deadline = min(now + WALL_SLACK * this_budget["per_function_s"], stage_end)
         changed = {f["qualname"] for f in functions if f["path"] == fn["path"]}
         return check_function(rt, fn, by_name[names[fn["path"]]], this_budget, deadline,
-                              by_name, changed, job.get("stage_end", math.inf))
+                              by_name, changed, job.get("stage_end", math.inf),
+                              cpu_left=stage_cpu_end - _cpu_used())
 
     held: dict[int, list[str]] = {}
     for index in _schedule(functions):
         fn = functions[index]
         label = f"{fn['path']}::{fn['qualname']}"
-        if time.monotonic() >= stage_end:
+        if over():
             emit(out, event="done", index=index, findings=[],
                  notes=[f"untested: {label} — stage time budget used up"])
             continue
@@ -779,7 +799,7 @@ def run_all(job: dict[str, Any], touched: list[Touched], names: dict[str, str],
         else:
             emit(out, event="done", index=index, findings=[f.as_json() for f in found], notes=notes)
     for index, notes in held.items():
-        if time.monotonic() >= stage_end:
+        if over():
             label = f"{functions[index]['path']}::{functions[index]['qualname']}"
             emit(out, event="done", index=index, findings=[],
                  notes=[*notes, f"{label}: searched with {quick['max_examples']} examples only "
