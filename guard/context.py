@@ -62,6 +62,9 @@ Some findings are true to the letter and still say nothing about the patch:
   stdlib class is expected (``ModuleSpec(name, loader)``, a ``Loader``), when the class implements
   methods the expected class declares (``create_module``, ``exec_module``): duck typing, which
   Python allows; a class sharing no method with the expected one is still reported;
+- mypy's '"tuple[str, str]" has no attribute "pos"' on a name the module compares with tuple
+  literals (``tok == ("DELIM", ")")``) and assigns from calls: mypy narrowed an object of a tuple
+  subclass to the literal's plain tuple type, which lacks the subclass's attributes;
 - ruff's "invalid format for ``__all__``" (PLE0605) where ``__all__`` is computed at run time (a
   call, a name): a linter cannot see its type, and any sequence of names is a valid ``__all__``;
 - mypy's arg-type on an unchanged line calling a function of the same file that the patch annotated
@@ -912,6 +915,50 @@ def duck_typed_argument(f: Finding, source: str) -> bool:
     return expected is not None and bool({m for m in own if not m.startswith("__")} & expected)
 
 
+_TUPLE_MISSING = re.compile(r'^"tuple\[[^"]*\]" has no attribute "(\w+)"')
+
+
+@lru_cache(maxsize=64)
+def tuple_compared_names(source: str) -> frozenset[str]:
+    """Names the module compares with tuple literals (``tok == ("DELIM", ")")``, ``tok in
+    [("DELIM", "+"), ...]``) and also assigns from a call: values of a tuple subclass (a token
+    with a ``pos``) that mypy narrows to the literal's plain ``tuple[...]`` type on comparing."""
+    tree = _tree(source)
+    if tree is None:
+        return frozenset()
+
+    def tuple_literal(node: ast.expr) -> bool:
+        if isinstance(node, ast.Tuple):
+            return True
+        return isinstance(node, ast.List | ast.Tuple | ast.Set) and any(isinstance(e, ast.Tuple) for e in node.elts)
+
+    compared: set[str] = set()
+    called: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Compare) and isinstance(node.left, ast.Name) and len(node.ops) == 1:
+            if isinstance(node.ops[0], ast.Eq | ast.NotEq | ast.In | ast.NotIn) and tuple_literal(node.comparators[0]):
+                compared.add(node.left.id)
+        elif isinstance(node, ast.Assign) and isinstance(node.value, ast.Call):
+            called.update(t.id for t in node.targets if isinstance(t, ast.Name))
+    return frozenset(compared & called)
+
+
+def _narrowed_to_tuple(f: Finding, source: str) -> bool:
+    """mypy's '"tuple[str, str]" has no attribute "pos"' on ``name.pos`` where the module compares
+    ``name`` with tuple literals and assigns it from calls: mypy narrowed an object of a tuple
+    subclass (cssselect's ``Token``) to the literal's type, which lacks the subclass's attributes."""
+    found = _TUPLE_MISSING.match(f.message)
+    if found is None:
+        return False
+    lines = source.splitlines()
+    if not 0 < f.line <= len(lines):
+        return False
+    return any(
+        re.search(rf"(?<![\w.]){re.escape(name)}\.{re.escape(found[1])}\b", lines[f.line - 1])
+        for name in tuple_compared_names(source)
+    )
+
+
 _NARROWED_RULES = frozenset({"index", "arg-type", "union-attr", "operator", "call-overload"})
 _UNION_TYPE = re.compile(r'"[^"]*\w \| \w[^"]*"')
 
@@ -1054,6 +1101,8 @@ def _explained(f: Finding, source: str | None) -> str | None:
         return "an import rebound before any use: only the import is dropped, no code"
     if f.analyzer == "mypy" and f.rule == "attr-defined" and _module_attribute_set(f, source):
         return "an attribute set on a module object: a module takes new names at run time"
+    if f.analyzer == "mypy" and f.rule == "attr-defined" and _narrowed_to_tuple(f, source):
+        return "mypy narrowed a tuple subclass to the plain tuple it was compared with, losing its attributes"
     if duck_typed_argument(f, source):
         return "an object of the module's own class that implements the expected stdlib class's methods: Python checks no nominal type"
     if f.analyzer == "mypy" and f.rule == "attr-defined" and _function_attribute_set(f, source):

@@ -141,3 +141,34 @@ def test_an_own_class_implementing_the_expected_stdlib_class_is_duck_typed() -> 
     )  # fmt: skip
     assert [f.severity for f in found] == [Severity.INFO, Severity.ERROR, Severity.ERROR]
     assert "duck" in dict(found[0].evidence)["context"] or "nominal" in dict(found[0].evidence)["context"]
+
+
+TOKENS = """\
+class Token(tuple):
+    def __new__(cls, kind, value, pos):
+        obj = tuple.__new__(cls, (kind, value))
+        obj.pos = pos
+        return obj
+
+
+def closing(stream):
+    tok = stream.next()
+    while tok not in [("DELIM", ")"), ("EOF", None)]:
+        tok = stream.next()
+    return tok.pos
+
+
+def plain():
+    pair = ("a", "b")
+    if pair == ("a", "b"):
+        return pair.pos
+"""
+
+
+def test_a_tuple_subclass_narrowed_by_comparison_with_tuple_literals_is_explained() -> None:
+    def missing(line: int) -> Finding:
+        message = '"tuple[str, str]" has no attribute "pos"'
+        return Finding("tok.py", line, 1, "attr-defined", "mypy", message, Severity.ERROR, Confidence.HIGH)
+
+    found = in_context([missing(12), missing(18)], {"tok.py": TOKENS})
+    assert [f.severity for f in found] == [Severity.INFO, Severity.ERROR]
