@@ -146,3 +146,89 @@ def walk(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
         current = stack.pop()
         yield current
         stack.extend(reversed(children(current)))
+
+
+# --- ``ast`` views of the two versions, for rules that compare a function before and after -------
+
+AstFunction = ast.FunctionDef | ast.AsyncFunctionDef
+
+
+def ast_imports(tree: ast.Module) -> dict[str, str]:
+    """What each name the module imports stands for: ``{"r": "random", "urandom": "os.urandom"}``
+    for ``import random as r`` and ``from os import urandom``, wherever the import statement is."""
+    out: dict[str, str] = {}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                if alias.asname:
+                    out[alias.asname] = alias.name
+                else:
+                    head = alias.name.split(".", 1)[0]
+                    out[head] = head
+        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            for alias in node.names:
+                out[alias.asname or alias.name] = f"{node.module}.{alias.name}"
+    return out
+
+
+def ast_qualified(node: ast.expr, imports: dict[str, str]) -> str:
+    """The dotted name of a name or attribute chain with its head resolved through the module's
+    imports (``os.path.basename`` for ``path.basename`` after ``from os import path``); '' when
+    the head is not imported (a local, a parameter, a call's result)."""
+    parts: list[str] = []
+    while isinstance(node, ast.Attribute):
+        parts.append(node.attr)
+        node = node.value
+    if not isinstance(node, ast.Name) or node.id not in imports:
+        return ""
+    return ".".join([imports[node.id], *reversed(parts)])
+
+
+def ast_functions(tree: ast.Module) -> dict[str, AstFunction]:
+    """Every function of the module by qualified name (``Class.method``, ``outer.<locals>.inner``)."""
+    out: dict[str, AstFunction] = {}
+
+    def collect(body: list[ast.stmt], prefix: str) -> None:
+        for node in body:
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+                out.setdefault(prefix + node.name, node)
+                collect(node.body, f"{prefix}{node.name}.<locals>.")
+            elif isinstance(node, ast.ClassDef):
+                collect(node.body, f"{prefix}{node.name}.")
+            else:  # if/for/while/with/try/match: their blocks, handlers' and cases' too
+                inner = [c for c in ast.iter_child_nodes(node) if isinstance(c, ast.stmt)]
+                for c in ast.iter_child_nodes(node):
+                    if isinstance(c, ast.ExceptHandler | ast.match_case):
+                        inner.extend(c.body)
+                collect(inner, prefix)
+
+    collect(tree.body, "")
+    return out
+
+
+def ast_changed_functions(rule: Rule) -> list[tuple[AstFunction, AstFunction | None]]:
+    """Each function of the patched file whose lines (signature included) the patch changed,
+    with the same function of the original file (None if it is new)."""
+    after, before = rule.context.after, rule.context.before
+    if after is None or after.tree is None:
+        return []
+    old = ast_functions(before.tree) if before is not None and before.tree is not None else {}
+    changed = rule.context.changed_lines
+    out = []
+    for name, fn in ast_functions(after.tree).items():
+        start = min([fn.lineno, *(d.lineno for d in fn.decorator_list)])
+        if any(line in changed for line in range(start, (fn.end_lineno or fn.lineno) + 1)):
+            out.append((fn, old.get(name)))
+    return out
+
+
+def ast_own(fn: AstFunction) -> Iterator[ast.AST]:
+    """The nodes of a function (its signature's defaults included), not those of the functions,
+    classes and lambdas nested in it."""
+    stack: list[ast.AST] = [*fn.args.defaults, *(d for d in fn.args.kw_defaults if d is not None), *fn.body]
+    while stack:
+        current = stack.pop()
+        yield current
+        stack.extend(
+            c for c in ast.iter_child_nodes(current) if not isinstance(c, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef | ast.Lambda)
+        )

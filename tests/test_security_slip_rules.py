@@ -1,12 +1,18 @@
 """Security-slip rules on patches that span more than one file (a rule's own examples hold one):
-an assert whose message the patch's own tests expect from a raise."""
+an assert whose message the patch's own tests expect from a raise; and the other security-slip
+rules on forms their examples leave out (aliased imports, nesting, confidence and message)."""
 
 from __future__ import annotations
 
+import ast
 import difflib
 from pathlib import Path
 
+from guard.rules._patch import ast_functions
 from guard.rules.assert_validation import AssertValidation
+from guard.rules.sanitizer_dropped import SanitizerDropped
+from guard.rules.weakened_randomness import WeakenedRandomness
+from guard.rules.widened_permissions import WidenedPermissions
 
 from guard.changes import analyse_file
 from guard.diff import parse_patch
@@ -94,3 +100,44 @@ def test_a_raise_of_the_original_turned_assert_is_high_confidence(tmp_path: Path
     after = "def take(n):\n    assert n >= 1, 'n must be positive'\n    return n\n"
     found = _check(AssertValidation, tmp_path, {"pkg/mod.py": (before, after)})
     assert [(f.line, f.confidence) for f in found] == [(2, Confidence.HIGH)]
+
+
+def test_mode_widened_for_reading_only_is_medium_and_says_who(tmp_path: Path) -> None:
+    before = "import os\n\ndef save(path):\n    os.chmod(path, 0o600)\n"
+    after = "import os\n\ndef save(path):\n    os.chmod(path, 0o644)\n"
+    found = _check(WidenedPermissions, tmp_path, {"pkg/mod.py": (before, after)})
+    assert [(f.line, f.confidence) for f in found] == [(4, Confidence.MEDIUM)]
+    assert "group r and others r" in found[0].message
+
+
+def test_mode_widened_inside_try_through_an_aliased_import(tmp_path: Path) -> None:
+    before = "import os as _os\n\nclass Store:\n    def make(self, d):\n        try:\n            _os.makedirs(d, 0o700)\n        except OSError:\n            pass\n"
+    after = before.replace("0o700", "0o777")
+    found = _check(WidenedPermissions, tmp_path, {"pkg/mod.py": (before, after)})
+    assert [(f.line, f.confidence) for f in found] == [(6, Confidence.HIGH)]
+
+
+def test_csprng_imported_by_name_replaced_by_random(tmp_path: Path) -> None:
+    before = "from os import urandom\n\ndef salt():\n    return urandom(16)\n"
+    after = "import random\n\ndef salt():\n    return random.getrandbits(128).to_bytes(16, 'big')\n"
+    found = _check(WeakenedRandomness, tmp_path, {"pkg/mod.py": (before, after)})
+    assert [f.line for f in found] == [4]
+    assert "os.urandom" in found[0].message and "random.getrandbits" in found[0].message
+
+
+def test_sanitizer_imported_by_name_dropped_from_an_argument(tmp_path: Path) -> None:
+    before = "from os.path import basename\n\ndef upload(root, name):\n    return open(root / basename(name), 'wb')\n"
+    after = "from os.path import basename\n\ndef upload(root, name):\n    return open(root / name, 'wb')\n"
+    # `root / basename(name)` is a BinOp looked through: the use is open's first argument.
+    found = _check(SanitizerDropped, tmp_path, {"pkg/mod.py": (before, after)})
+    assert [f.line for f in found] == [4]
+    assert "os.path.basename" in found[0].message
+
+
+def test_ast_functions_names_methods_nested_and_guarded_definitions() -> None:
+    tree = ast.parse(
+        "class A:\n    def m(self):\n        def inner():\n            pass\n"
+        "try:\n    def f():\n        pass\nexcept ImportError:\n    def g():\n        pass\n"
+        "if X:\n    class B:\n        async def h(self):\n            pass\n"
+    )
+    assert sorted(ast_functions(tree)) == ["A.m", "A.m.<locals>.inner", "B.h", "f", "g"]
