@@ -346,3 +346,20 @@ def test_a_busy_machine_searches_as_much_as_an_idle_one(repo: Path) -> None:
 def _spin() -> None:
     while True:
         pass
+
+
+def test_a_timeout_where_the_old_version_was_slow_too_is_not_a_hang(repo: Path) -> None:
+    """Own time near the limit both ways: which version crosses it is chance, run to run. A new
+    version that hangs where the old one was quick is still a hang."""
+    busy = ("import time\n\n\ndef _busy(seconds):\n    end = time.process_time() + seconds\n"
+            "    while time.process_time() < end:\n        pass\n\n\n")
+    before = busy + ("def slow(x: int) -> int:\n    _busy(0.25)\n    return x\n\n\n"
+                     "def quick(x: int) -> int:\n    return x\n")
+    after = busy + ("def slow(x: int) -> int:\n    _busy(0.6)\n    return x\n\n\n"
+                    "def quick(x: int) -> int:\n    _busy(0.6)\n    return x\n")
+    (repo / "pkg" / "mod.py").write_text(before)
+    result = run_properties(repo, [ModuleVersions("pkg/mod.py", before, after)],
+                            [ChangedFunction("pkg/mod.py", n, False) for n in ("slow", "quick")],
+                            PropertyBudget(per_function_s=0.4, stage_s=4.0))
+    assert rules(result) == {("quick", "timeout")}
+    assert any("both are slow there" in n.message and n.symbol == "slow" for n in result.notes)

@@ -118,6 +118,8 @@ class Runtime:
     worlds: Worlds
     auditor: Auditor
     convert: Callable[[Any], Any] = field(default=lambda v: v)
+    last_s: float = 0.0
+    """The last call's own time (wall time less time queued for a CPU; see :class:`_Alarm`)."""
 
     def call(self, world: World, run: Callable[[Any], tuple[Any, object]], inp: Any,
              limit_s: float, cap_s: float | None = None) -> tuple[Outcome, object]:
@@ -130,6 +132,7 @@ class Runtime:
         peak, rss = _peak_bytes(), _rss_bytes()
         with armed(self.auditor, limit_s, cap_s):
             outcome, state = _attempt(run, args)
+        self.last_s = (time.monotonic() - _Alarm.started) - (_queued_s() - _Alarm.queued)
         found = tuple(self.auditor.violations[before:])
         if found:
             outcome = Outcome("violation", exc=outcome.exc, violations=found)

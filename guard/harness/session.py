@@ -94,6 +94,8 @@ class Probe:
     """Inputs on which the calls finished (returned or raised) in time."""
     hard_end: float = math.inf
     """When the child must have ended its work (the job's ``stage_end``)."""
+    old_s: float = 0.0
+    """The old version's own time on the last input (see :data:`SLOW_SHARE`)."""
     cpu_deadline: float = math.inf
     """When this process's CPU time (``time.process_time``) says the function has used its cap
     (see :data:`CPU_SLACK`): CPU, so a loaded machine tests as many inputs as an idle one (same
@@ -138,8 +140,9 @@ class Probe:
         new = self.rt.call(self.rt.worlds.new, self.new.call, inp, self.limit_s, cap())
         if self.old is None:
             return new, None
-        return new, self.rt.call(self.rt.worlds.old, self.old.call, self.rt.convert(inp),
-                                 self.limit_s, cap())
+        old = self.rt.call(self.rt.worlds.old, self.old.call, self.rt.convert(inp), self.limit_s, cap())
+        self.old_s = self.rt.last_s
+        return new, old
 
     def _judge(self, inp: Any, new: tuple[Outcome, object], old: tuple[Outcome, object] | None
                ) -> list[str | None]:
@@ -152,6 +155,11 @@ class Probe:
                 and not _proof(new_o)):
             self._note(f"{rule} of a new function on guessed inputs not reported "
                        f"({new_o.describe()[:80]})")
+            rule = None
+        if rule == "timeout" and old_o is not None and self.old_s >= SLOW_SHARE * self.limit_s:
+            self._note(f"a timeout of the new version on an input the old one took "
+                       f"{self.old_s:.2f} s of its {self.limit_s:g} s limit for, not reported: both "
+                       "are slow there, and which one crosses the limit is chance")
             rule = None
         if rule in ("timeout", "resource-exhausted") and old_o is None and _asks_for_much(inp):
             self._note(f"{rule} of a function with no old version to compare, on an input holding "
@@ -725,6 +733,11 @@ def _scaled(budget: dict[str, Any], examples: int) -> dict[str, Any]:
     examples = min(examples, full)
     return {**budget, "max_examples": examples, "search_share": max(examples / full, 0.25)}
 
+
+SLOW_SHARE = 0.5
+"""A timeout of the new version is a hang the patch made only where the old version finished the
+same input in less than this share of the call limit: an input both take near the limit for (a
+list of ten million items) times out one way or the other by chance, run to run."""
 
 STAGE_WALL_SLACK = 3.0
 """Without a wall end from the parent, the stage's wall time may stretch to this many times its
