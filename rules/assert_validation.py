@@ -14,7 +14,9 @@ Reported on new asserts with what says they stand for a raise, outside test file
   (``pytest.raises``, ``assertRaisesRegex``) the assert's message matches (high): the check the
   tests were written for is a raise;
 - the patched function raises from an ``if`` for its other checks and this check, with a message,
-  only asserts (medium): a raise the same patch writes as an assert.
+  only asserts (medium): a raise the same patch writes as an assert. An assert that narrows a
+  type for the checker (``x is not None``, ``isinstance(x, T)``) of anything but a parameter is
+  internal state, not input, and is left alone.
 
 Where bandit stands: B101 reports every ``assert`` in code, including all those that were never a
 raise; guard leaves that to bandit's configuration and reports only the conversion.
@@ -75,6 +77,11 @@ class AssertValidation(Rule):
             before="def helper(n):\n    if n < 1:\n        raise ValueError('n')\n",
             after="def helper(n):\n    assert n >= 1, 'n'\n",
         ),
+        Example(  # a type narrowed for the checker, in a function that raises for its input
+            before="def send(self, data):\n    return self.conn.send(data)\n",
+            after="def send(self, data):\n    if not data:\n        raise ValueError('nothing to send')\n"
+            "    conn = self.conn\n    assert conn is not None, 'connect() first'\n    return conn.send(data)\n",
+        ),
         Example(  # an internal invariant, with a message, in a function that raises nothing itself
             before="def pop(self):\n    return self.items.pop()\n",
             after="def pop(self):\n    assert self.items, 'pop() on an empty stack'\n    return self.items.pop()\n",
@@ -124,8 +131,9 @@ class AssertValidation(Rule):
             kept = {code(n) for n in walk(node.body) if isinstance(n, cst.If)}
             gone = [check for check in _raising_ifs(old) if check.text not in kept]
         raised = _raised_here(node)
+        params = frozenset(p.name.value for p in (*node.params.posonly_params, *node.params.params, *node.params.kwonly_params))
         for stmt in asserts:
-            found = self._evidence(stmt, gone, raised)
+            found = self._evidence(stmt, gone, raised, params)
             if found is not None:
                 confidence, why = found
                 self.report(
@@ -135,7 +143,7 @@ class AssertValidation(Rule):
                 )
 
     def _evidence(
-        self, stmt: cst.Assert, gone: list[_Check], raised: list[str]
+        self, stmt: cst.Assert, gone: list[_Check], raised: list[str], params: frozenset[str]
     ) -> tuple[Confidence, str] | None:
         """How sure we are that the assert stands for a raise, and why; None when nothing says so."""
         test = _parse(code(stmt.test))
@@ -159,7 +167,7 @@ class AssertValidation(Rule):
                         f"the patch's tests expect {exc} matching {pattern!r}, which this assert's message "
                         "matches, but an assert raises AssertionError"
                     )
-        if message is not None and raised:
+        if message is not None and raised and test is not None and not _narrows_local(test, params):
             return Confidence.MEDIUM, (
                 f"the function raises {raised[0]} for its other checks, this one only asserts"
             )
@@ -209,6 +217,21 @@ def _raised_here(fn: cst.FunctionDef) -> list[str]:
                 if name and name not in _NOT_CHECKS and name not in out:
                     out.append(name)
     return out
+
+
+def _narrows_local(test: ast.expr, params: frozenset[str]) -> bool:
+    """Whether the assert narrows a type for the checker (``x is not None``, ``isinstance(x, T)``)
+    of a value that is not one of the function's parameters: internal state, not input."""
+    subject: ast.expr | None = None
+    if isinstance(test, ast.Compare) and len(test.ops) == 1 and isinstance(test.ops[0], ast.IsNot):
+        right = test.comparators[0]
+        if isinstance(right, ast.Constant) and right.value is None:
+            subject = test.left
+    elif isinstance(test, ast.Call) and isinstance(test.func, ast.Name) and test.func.id == "isinstance" and test.args:
+        subject = test.args[0]
+    if subject is None:
+        return False
+    return not (isinstance(subject, ast.Name) and subject.id in params)
 
 
 def _subjects(expr: ast.expr) -> set[str]:
