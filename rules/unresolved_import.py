@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import ast
 import re
+import sys
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -42,7 +43,7 @@ from libcst.metadata import ParentNodeProvider, PositionProvider
 from guard.findings import Confidence, Severity
 from guard.repo import is_test_path, python_files
 from guard.resolve import Missing, Module, locate
-from guard.resolve.locate import stdlib_span
+from guard.resolve.locate import stdlib_source, stdlib_span, stub_path
 from guard.resolve.nodes import METADATA, Resolving
 from guard.resolve.removals import removal_for
 from guard.rulekit import Example, Rule, RuleContext
@@ -60,6 +61,15 @@ def distance(a: str, b: str) -> int:
                 cur[j] = min(cur[j], prev2[j - 2] + 1)
         prev2, prev = prev, cur
     return prev[-1]
+
+
+def _stdlib_nowhere(module: str) -> bool:
+    """Is ``module`` a submodule of a stdlib package that typeshed (every CPython version's stubs)
+    and this Python's stdlib both lack?"""
+    top = module.split(".")[0]
+    if "." not in module or (top not in sys.stdlib_module_names and stdlib_span(top) is None):
+        return False
+    return stub_path(module) is None and stdlib_source(module) is None
 
 
 def near_miss(name: str, known: frozenset[str]) -> str | None:
@@ -128,6 +138,14 @@ class UnresolvedImport(Rule):
             before="import sys\n",
             after="import sys\n\nPY_3_14_PLUS = sys.version_info[:2] >= (3, 14)\n\nif PY_3_14_PLUS:\n    import annotationlib\n",
         ),
+        Example(  # a stdlib submodule of other Python versions, under their test
+            before="import sys\n",
+            after="import sys\n\nif sys.version_info < (3, 12):\n    import distutils.command.build\nif sys.version_info >= (3, 14):\n    import compression.zstd\n",
+        ),
+        Example(  # a made-up stdlib submodule, in a try that handles its absence
+            before="x = 1\n",
+            after="try:\n    from importlib.util.helpers import find_spec\nexcept ImportError:\n    find_spec = None\n",
+        ),
         Example(
             before="x = 1\n",
             after="from typing import TYPE_CHECKING\n\nif TYPE_CHECKING:\n    from _typeshed import SupportsRead\n",
@@ -182,6 +200,16 @@ class UnresolvedImport(Rule):
         ),
     )
     INVALID = (
+        Example(  # no Python version has this stdlib submodule: the version test does not make it optional
+            before="import sys\n",
+            after="import sys\n\nif sys.version_info >= (3, 4):\n    from importlib.util.helpers import find_spec\n",
+            lines=(4,),
+        ),
+        Example(  # under a duck-typing test: random.compat exists in no Python version
+            before="def pick(rng):\n    return rng.random()\n",
+            after="def pick(rng):\n    if not hasattr(rng, 'random'):\n        from random.compat import Random\n\n        rng = Random(rng)\n    return rng.random()\n",
+            lines=(3,),
+        ),
         Example(  # through a name a plain module imports: it is not a package
             path="pkg/setters.py",
             before="def convert(c, v):\n    return c(v)\n",
@@ -280,7 +308,15 @@ class UnresolvedImport(Rule):
     def _check(self, at: cst.CSTNode, module: str, statement: cst.CSTNode) -> None:
         env = self.r.env
         target = self.context.project.target_version
-        if env.where(module) is not None or removal_for(module, target) or self.r.guarded(statement, type_checking=False, raised=ImportError):
+        if env.where(module) is not None or removal_for(module, target):
+            return
+        if self.r.guarded(statement, type_checking=False, raised=ImportError) and not (
+            # A stdlib package's submodule no Python version has is missing whatever a version or
+            # feature test says (six's `if PY34: from importlib.util.utils import ...`); only a
+            # handler that catches the ImportError makes it optional.
+            _stdlib_nowhere(module)
+            and not self.r.guarded(statement, type_checking=False, raised=ImportError, tests=False)
+        ):
             return
         extended = self._path_extended_at()
         if extended is not None and self.get_metadata(PositionProvider, statement).start.line > extended:
