@@ -200,6 +200,11 @@ class UnresolvedImport(Rule):
         ),
     )
     INVALID = (
+        Example(  # the handler of a body that imports nothing is no fallback: its import must resolve
+            before="import importlib\n\n\ndef load(name):\n    return importlib.import_module(name)\n",
+            after="import importlib\n\n\ndef load(name):\n    try:\n        return importlib.import_module(name)\n    except ImportError:\n        from plugin_helpers import fallback\n\n        return fallback(name)\n",
+            lines=(8,),
+        ),
         Example(  # no Python version has this stdlib submodule: the version test does not make it optional
             before="import sys\n",
             after="import sys\n\nif sys.version_info >= (3, 4):\n    from importlib.util.helpers import find_spec\n",

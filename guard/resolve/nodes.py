@@ -213,7 +213,8 @@ class Resolving:
         attribute, ImportError for a missing module), a block only guards what it can catch:
         ``with pytest.raises(JsonPatchTestFailed):`` does not catch an AttributeError, and a handler
         that ends by re-raising (``except BaseException: cleanup(); raise``) lets an ImportError
-        through: the module is required there. A function
+        through: the module is required there; and for an ImportError, the handler of a ``try``
+        that imports nothing is no fallback (its imports run wherever the body raised). A function
         or class whose decorator tests the environment (``@pytest.mark.skipif(sys.version_info <
         (3, 11))``) runs only where the test allows.
 
@@ -236,7 +237,14 @@ class Resolving:
             ):
                 return True
             if isinstance(parent, cst.ExceptHandler) and current is parent.body and _catches_import_error(parent.type):
-                return True
+                # The fallback of an import that may fail runs only where it failed; a handler of a
+                # body that imports nothing itself (``__import__(name)``, a call) runs wherever
+                # that code raises, and a module it imports is required there.
+                attempt = self.rule.get_metadata(ParentNodeProvider, parent, None)
+                if not (raised is not None and issubclass(raised, ImportError)) or (
+                    isinstance(attempt, cst.Try) and _imports(attempt.body)
+                ):
+                    return True
             if isinstance(parent, cst.With) and any(
                 _expects_error(item.item) and self._expects(item.item, raised) for item in parent.items
             ):
@@ -379,6 +387,11 @@ def _reraises(handler: cst.ExceptHandler) -> bool:
     last = body[-1] if body else None
     small = last.body[-1] if isinstance(last, cst.SimpleStatementLine) and last.body else None
     return isinstance(small, cst.Raise)
+
+
+def _imports(node: cst.CSTNode) -> bool:
+    """Does ``node`` hold an import statement?"""
+    return any(isinstance(n, cst.Import | cst.ImportFrom) for n in _walk(node))
 
 
 def _catches_import_error(handler_type: cst.BaseExpression | None) -> bool:
