@@ -42,7 +42,7 @@ from libcst.metadata import ParentNodeProvider, PositionProvider
 
 from guard.findings import Confidence, Severity
 from guard.repo import is_test_path, python_files
-from guard.resolve import Missing, Module, locate
+from guard.resolve import Missing, Module, Unknown, locate
 from guard.resolve.locate import stdlib_source, stdlib_span, stub_path
 from guard.resolve.nodes import METADATA, Resolving
 from guard.resolve.removals import removal_for
@@ -138,6 +138,12 @@ class UnresolvedImport(Rule):
             before="import sys\n",
             after="import sys\n\nPY_3_14_PLUS = sys.version_info[:2] >= (3, 14)\n\nif PY_3_14_PLUS:\n    import annotationlib\n",
         ),
+        Example(  # the package registers submodules itself
+            path="tests/test_moves.py",
+            before="x = 1\n",
+            after="from pkg.moves import urllib\n",
+            files=(("pkg/__init__.py", "import sys\n\n\ndef __getattr__(name):\n    raise AttributeError(name)\n\n\nsys.modules[__name__ + '.moves'] = sys\n"),),
+        ),
         Example(  # a stdlib submodule of other Python versions, under their test
             before="import sys\n",
             after="import sys\n\nif sys.version_info < (3, 12):\n    import distutils.command.build\nif sys.version_info >= (3, 14):\n    import compression.zstd\n",
@@ -200,6 +206,14 @@ class UnresolvedImport(Rule):
         ),
     )
     INVALID = (
+        Example(  # a module-level __getattr__ does not make a submodule importable
+            path="tests/test_dump.py",
+            before="from pkg.recorder import dump\n",
+            after="from pkg.recorder_utils import dump\n",
+            lines=(1,),
+            files=(("pkg/__init__.py", "def __getattr__(name):\n    raise AttributeError(name)\n"),
+                   ("pkg/recorder.py", "def dump():\n    pass\n")),
+        ),
         Example(  # the handler of a body that imports nothing is no fallback: its import must resolve
             before="import importlib\n\n\ndef load(name):\n    return importlib.import_module(name)\n",
             after="import importlib\n\n\ndef load(name):\n    try:\n        return importlib.import_module(name)\n    except ImportError:\n        from plugin_helpers import fallback\n\n        return fallback(name)\n",
@@ -426,9 +440,28 @@ class UnresolvedImport(Rule):
             # names (``from ._make.types import X`` where _make.py imports types) fails.
             self.report(at, f"'{known}' is a module, not a package: it has no submodule '{missing}'")
             return
+        if isinstance(found, Unknown) and origin == "repo" and not plain and not self._registers_modules(known):
+            # A module-level __getattr__ (or a star import) leaves the attribute unknown, but the
+            # import system looks for a submodule in the package's directory, never through it.
+            self.report(at, f"module '{known}' has no submodule '{missing}'")
+            return
         if not isinstance(found, Missing):
             return  # an attribute, not a module: ``import`` fails, but often it is a re-export
         self.report(at, f"module '{known}' has no submodule '{missing}'{found.suggestion()}")
+
+    def _registers_modules(self, package: str) -> bool:
+        """Does a module of the repo package register modules itself (``sys.modules[...] = ``, an
+        import hook on ``sys.meta_path``: toolz's ``tlz`` does in ``_build_tlz.py``), so a
+        submodule may exist without a file?"""
+        init = self.r.env.repo_modules().get(package, "")
+        directory = init[: -len("__init__.py")]
+        project = self.context.project
+        for rel in {r for r in self.r.env.repo_modules().values() if r.startswith(directory)}:
+            changed = project.files.get(rel)
+            text = changed.after.text if changed is not None and changed.after is not None else _read(project.repo / rel)
+            if text is None or "sys.modules" in text or "meta_path" in text:
+                return True
+        return False
 
 
     def _has_stub(self, package: str, name: str) -> bool:
