@@ -16,7 +16,13 @@ Reported on new asserts with what says they stand for a raise, outside test file
 - the patched function raises from an ``if`` for its other checks and this check, with a message,
   only asserts (medium): a raise the same patch writes as an assert. An assert that narrows a
   type for the checker (``x is not None``, ``isinstance(x, T)``) of anything but a parameter is
-  internal state, not input, and is left alone.
+  internal state, not input, and is left alone;
+- the patch's tests expect an exception (not ``AssertionError``) from a call of the function (in a
+  ``pytest.raises``/``assertRaises`` block, or passed to ``assertRaises``) and the assert checks one
+  of its parameters (high).
+
+A new assert on a parameter with a message, and nothing else, is not reported: libraries write
+those for internal invariants too (on the fit sets' clean release diffs that alone would fire).
 
 Where bandit stands: B101 reports every ``assert`` in code, including all those that were never a
 raise; guard leaves that to bandit's configuration and reports only the conversion.
@@ -43,7 +49,7 @@ from guard.findings import Confidence, Severity
 from guard.repo import is_test_path
 from guard.rulekit import Example, Rule, children
 
-from ._patch import before_function, code, dotted, touches, walk
+from ._patch import before_function, code, dotted, qualname, touches, walk
 
 _NEGATED = {
     ast.Lt: ast.GtE, ast.LtE: ast.Gt, ast.Gt: ast.LtE, ast.GtE: ast.Lt, ast.Eq: ast.NotEq,
@@ -132,8 +138,11 @@ class AssertValidation(Rule):
             gone = [check for check in _raising_ifs(old) if check.text not in kept]
         raised = _raised_here(node)
         params = frozenset(p.name.value for p in (*node.params.posonly_params, *node.params.params, *node.params.kwonly_params))
+        parts = qualname(self, node).split(".")
+        # How tests call it: by its name, or a constructor by its class's.
+        callee = parts[-2] if parts[-1] == "__init__" and len(parts) > 1 else parts[-1]
         for stmt in asserts:
-            found = self._evidence(stmt, gone, raised, params)
+            found = self._evidence(stmt, gone, raised, params, callee)
             if found is not None:
                 confidence, why = found
                 self.report(
@@ -143,7 +152,7 @@ class AssertValidation(Rule):
                 )
 
     def _evidence(
-        self, stmt: cst.Assert, gone: list[_Check], raised: list[str], params: frozenset[str]
+        self, stmt: cst.Assert, gone: list[_Check], raised: list[str], params: frozenset[str], callee: str
     ) -> tuple[Confidence, str] | None:
         """How sure we are that the assert stands for a raise, and why; None when nothing says so."""
         test = _parse(code(stmt.test))
@@ -167,6 +176,13 @@ class AssertValidation(Rule):
                         f"the patch's tests expect {exc} matching {pattern!r}, which this assert's message "
                         "matches, but an assert raises AssertionError"
                     )
+        reads_input = test is not None and bool(_subjects(test) & params) and not _narrows_local(test, params)
+        expected = _raised_for_tests(self).get(callee)
+        if expected is not None and reads_input:
+            return Confidence.HIGH, (
+                f"the patch's tests expect {expected} from `{callee}(...)`, and this check of its input only "
+                "asserts (AssertionError)"
+            )
         if message is not None and raised and test is not None and not _narrows_local(test, params):
             return Confidence.MEDIUM, (
                 f"the function raises {raised[0]} for its other checks, this one only asserts"
@@ -303,6 +319,54 @@ def _expected_by_tests(rule: Rule) -> list[tuple[str, str]]:
         return out
 
     return rule.context.project.memo("assert-validation:expected", build)
+
+
+def _raised_for_tests(rule: Rule) -> dict[str, str]:
+    """What the patch's test code, on its changed lines, expects a call to raise, by the called
+    name's last part: ``{"circular_shifts": "ValueError"}`` for ``with pytest.raises(ValueError):
+    circular_shifts(x, 0)`` or ``self.assertRaises(ValueError, circular_shifts, x, 0)``;
+    exceptions an assert would satisfy left out."""
+
+    def exceptions(call: ast.Call) -> str | None:
+        name = call.func.attr if isinstance(call.func, ast.Attribute) else getattr(call.func, "id", "")
+        if name not in ("raises", "assertRaises", "assertRaisesRegex", "assertRaisesRegexp") or not call.args:
+            return None
+        kinds = call.args[0].elts if isinstance(call.args[0], ast.Tuple) else [call.args[0]]
+        names = [ast.unparse(k).rsplit(".", 1)[-1] for k in kinds]
+        return " or ".join(names) if names and not any(n in _BROAD for n in names) else None
+
+    def called(nodes: list[ast.stmt] | list[ast.expr]) -> set[str]:
+        out = set()
+        for node in nodes:
+            for n in ast.walk(node):
+                if isinstance(n, ast.Call):
+                    func = n.func
+                    out.add(func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", ""))
+        return out - {""}
+
+    def build() -> dict[str, str]:
+        out: dict[str, str] = {}
+        for changes in rule.context.project.files.values():
+            after = changes.after
+            if not is_test_path(changes.path) or after is None or after.tree is None:
+                continue
+            for node in ast.walk(after.tree):
+                if isinstance(node, ast.With):
+                    kinds = [k for k in (exceptions(i.context_expr) for i in node.items if isinstance(i.context_expr, ast.Call)) if k]
+                    lines = range(node.lineno, (node.end_lineno or node.lineno) + 1)
+                    if kinds and any(line in changes.changed_lines for line in lines):
+                        for name in called(node.body):
+                            out.setdefault(name, kinds[0])
+                elif isinstance(node, ast.Call) and len(node.args) >= 2:
+                    kind = exceptions(node)
+                    if kind and node.lineno in changes.changed_lines:
+                        target = node.args[1]
+                        name = target.attr if isinstance(target, ast.Attribute) else getattr(target, "id", "")
+                        if name:
+                            out.setdefault(name, kind)
+        return out
+
+    return rule.context.project.memo("assert-validation:raised-for-tests", build)
 
 
 def _parse(text: str) -> ast.expr | None:

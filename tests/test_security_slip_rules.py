@@ -141,3 +141,21 @@ def test_ast_functions_names_methods_nested_and_guarded_definitions() -> None:
         "if X:\n    class B:\n        async def h(self):\n            pass\n"
     )
     assert sorted(ast_functions(tree)) == ["A.m", "A.m.<locals>.inner", "B.h", "f", "g"]
+
+
+def test_assert_in_a_function_the_patch_tests_expect_to_raise(tmp_path: Path) -> None:
+    before = "def shifts(items, steps=1):\n    return items[steps:] + items[:steps]\n"
+    after = "def shifts(items, steps=1):\n    assert steps != 0, 'steps must be non-zero'\n    return items[steps:] + items[:steps]\n"
+    test_before = "from pkg.mod import shifts\n\n\ndef test_shifts():\n    assert shifts([1, 2], 1) == [2, 1]\n"
+    for raises in ("with pytest.raises(ValueError):\n        shifts([1], 0)\n", "self.assertRaises(ValueError, shifts, [1], 0)\n"):
+        test_after = test_before + "\n\ndef test_zero(self):\n    " + raises
+        found = _check(
+            AssertValidation,
+            tmp_path / str(abs(hash(raises))),
+            {"pkg/mod.py": (before, after), "tests/test_mod.py": (test_before, test_after)},
+        )
+        assert [(f.line, f.confidence) for f in found] == [(2, Confidence.HIGH)], raises
+    # Tests that expect the error from another function say nothing about this one.
+    test_after = test_before + "\n\ndef test_zero():\n    with pytest.raises(ValueError):\n        other(0)\n"
+    found = _check(AssertValidation, tmp_path / "other", {"pkg/mod.py": (before, after), "tests/test_mod.py": (test_before, test_after)})
+    assert found == []
