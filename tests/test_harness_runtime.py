@@ -6,6 +6,7 @@ from __future__ import annotations
 import signal
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
@@ -80,3 +81,27 @@ def test_a_forked_process_reads_its_own_schedstat() -> None:
     os.waitpid(pid, 0)
     assert mine == f"/proc/{os.getpid()}/schedstat"
     assert child == f"/proc/{pid}/schedstat"
+
+
+def test_the_audit_hooks_let_code_write_to_the_null_device_only(tmp_path: Path) -> None:
+    """Silencing output with open(os.devnull, "w") is no violation; a write elsewhere outside the
+    box is (the hooks cannot be removed once added, so this runs in a fresh interpreter)."""
+    import subprocess
+    import sys
+
+    script = (
+        "import os, sys\n"
+        "from guard.harness.audit import Auditor, SandboxViolation\n"
+        "a = Auditor(sys.argv[1]); a.install(); a.armed = True\n"
+        "open(os.devnull, 'w').write('x')\n"
+        "try:\n"
+        "    open(sys.argv[2], 'w')\n"
+        "except SandboxViolation:\n"
+        "    print('refused')\n"
+        "print(len(a.violations))\n"
+    )
+    box, elsewhere = tmp_path / "box", tmp_path / "elsewhere.txt"
+    box.mkdir()
+    out = subprocess.run([sys.executable, "-c", script, str(box), str(elsewhere)],
+                         capture_output=True, text=True, check=True).stdout.split()
+    assert out == ["refused", "1"] and not elsewhere.exists()

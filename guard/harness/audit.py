@@ -26,6 +26,12 @@ _PATH_EVENTS = frozenset({
 _WRITE_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_TRUNC | os.O_APPEND
 
 
+def _discards(path: object) -> bool:
+    """Is ``path`` the null device? Writing there changes nothing (``open(os.devnull, "w")`` to
+    silence output is common in library code)."""
+    return isinstance(path, (str, bytes)) and os.fsdecode(path) == os.devnull
+
+
 class SandboxViolation(PermissionError):
     pass
 
@@ -67,7 +73,7 @@ class Auditor:
             writing = (isinstance(mode, str) and any(c in mode for c in "wax+")) or (
                 isinstance(flags, int) and flags & _WRITE_FLAGS
             )
-            if writing and self._outside(path):
+            if writing and self._outside(path) and not _discards(path):
                 self._refuse(event, path)
         elif event in _PATH_EVENTS:
             paths = [a for a in args[:2] if isinstance(a, (str, bytes, os.PathLike))]
