@@ -363,3 +363,18 @@ def test_a_timeout_where_the_old_version_was_slow_too_is_not_a_hang(repo: Path) 
                             PropertyBudget(per_function_s=0.4, stage_s=4.0))
     assert rules(result) == {("quick", "timeout")}
     assert any("both are slow there" in n.message and n.symbol == "slow" for n in result.notes)
+
+
+def test_code_reading_its_own_source_reads_the_version_it_runs_in(repo: Path) -> None:
+    """Both versions carry the repo file's name, and the disk holds the old one: a decorator that
+    reads the function's source (typeguard's @typechecked re-compiles it) must see the new text in
+    the new version."""
+    template = ("import inspect\n\n\ndef echo(f):\n    src = inspect.getsource(f)\n\n"
+                "    def g(x: int) -> str:\n        return src\n\n    return g\n\n\n"
+                "@echo\ndef shown(x: int) -> int:\n    return {body}\n")
+    before, after = template.format(body="x"), template.format(body="x + 0")
+    (repo / "pkg" / "mod.py").write_text(before)
+    result = run_properties(repo, [ModuleVersions("pkg/mod.py", before, after)],
+                            [ChangedFunction("pkg/mod.py", "shown", False)], PropertyBudget())
+    [finding] = result.findings
+    assert finding.rule == "behaviour-change" and "x + 0" in finding.message

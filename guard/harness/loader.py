@@ -15,6 +15,7 @@ import importlib.abc
 import importlib.machinery
 import importlib.util
 import inspect
+import linecache
 import os
 import sys
 from collections.abc import Callable, Mapping, Sequence
@@ -109,6 +110,7 @@ class Worlds:
             for name in self.names:
                 sys.modules.pop(name, None)
             self._finder.active = world
+            _show_sources(world)
             shared = _shared_bindings(self.names, self.new.bindings) if world is self.old else {}
             _import_all(world, targets)
             world.modules = {n: sys.modules[n] for n in self.names if n in sys.modules}
@@ -158,7 +160,20 @@ class Worlds:
 
     def enter(self, world: World) -> None:
         self._finder.active = world
+        _show_sources(world)
         _install(world, self.names)
+
+
+def _show_sources(world: World) -> None:
+    """Make ``linecache`` (so ``inspect.getsource``, tracebacks) read each touched file as ``world``
+    has it: both worlds' modules carry the repo file's name, and the disk holds the old version
+    only. Code that reads its own source at import (typeguard's ``@typechecked`` re-compiles the
+    function from it) got the old text in the new world."""
+    for source, filename, _ in world.sources.values():
+        if source is None:
+            linecache.cache.pop(filename, None)
+        else:  # no mtime: linecache.checkcache leaves the entry alone
+            linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
 
 
 def _import_all(world: World, names: Sequence[str], stop_on: str | None = None) -> None:
