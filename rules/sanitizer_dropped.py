@@ -12,7 +12,9 @@ expression through one of those sanitizers (resolved through the module's import
 version has fewer such calls of it on that expression and uses the bare expression in the same
 place: the same keyword of the same callee, the same argument position, the same assignment
 target, a return, or an f-string/concatenation that itself sits in such a place (method calls
-on the sanitized value, ``basename(p).upper()``, are looked through).
+on the sanitized value, ``basename(p).upper()``, are looked through); or a statement of the
+patched version reads exactly as the original's with the sanitizer call replaced by its argument.
+Sanitized values are counted per place, so one of two ``basename(cmd)`` dropped counts.
 
 Where bandit stands: it has no check for this.
 
@@ -84,15 +86,24 @@ def _use(node: ast.AST, parents: dict[ast.AST, ast.AST]) -> str | None:
     return None
 
 
-def _sanitized(fn: AstFunction, imports: dict[str, str]) -> list[tuple[str, str, str | None]]:
-    """Each sanitizer call of the function: (sanitizer, its argument's code, where it goes)."""
+_SIMPLE = (ast.Return, ast.Assign, ast.AugAssign, ast.AnnAssign, ast.Expr)
+
+
+def _sanitized(fn: AstFunction, imports: dict[str, str]) -> list[tuple[str, str, str | None, str | None]]:
+    """Each sanitizer call of the function: (sanitizer, its argument's code, where it goes, and
+    the simple statement it sits in as it reads with the call replaced by its argument)."""
     parents = _parents(fn)
     out = []
     for node in ast_own(fn):
         if isinstance(node, ast.Call) and len(node.args) == 1 and not isinstance(node.args[0], ast.Starred):
             name = ast_qualified(node.func, imports)
             if name in _SANITIZERS:
-                out.append((name, ast.unparse(node.args[0]), _use(node, parents)))
+                arg = ast.unparse(node.args[0])
+                stmt: ast.AST | None = parents.get(node)
+                while stmt is not None and not isinstance(stmt, ast.stmt):
+                    stmt = parents.get(stmt)
+                bare = ast.unparse(stmt).replace(ast.unparse(node), arg) if isinstance(stmt, _SIMPLE) else None
+                out.append((name, arg, _use(node, parents), bare))
     return out
 
 
@@ -144,6 +155,11 @@ class SanitizerDropped(Rule):
             after="import shlex, subprocess\n\ndef run(path):\n    subprocess.run(f'ls -la {path}', shell=True)\n",
             lines=(4,),
         ),
+        Example(  # in a boolean expression over two lines: the statement reads as before, minus the sanitizer
+            before="import re\n\ndef translate(m):\n    return m.group('set') or (\n        re.escape(m.group(0)).replace('x', '.')\n    )\n",
+            after="import re\n\ndef translate(m):\n    return m.group('set') or (\n        m.group(0).replace('x', '.')\n    )\n",
+            lines=(5,),
+        ),
     )
 
     def visit_Module(self, node: object) -> None:
@@ -160,26 +176,28 @@ class SanitizerDropped(Rule):
             now = _sanitized(fn, new_imports)
             parents = _parents(fn)
             reported: set[int] = set()
-            for name, arg, use in was:
-                if use is None:
-                    continue
-                if sum(1 for n, a, _ in now if (n, a) == (name, arg)) >= sum(1 for n, a, _ in was if (n, a) == (name, arg)):
+            for name, arg, use, bare_stmt in was:
+                key = (name, arg, use)
+                if sum(1 for n, a, u, _ in now if (n, a, u) == key) >= sum(1 for n, a, u, _ in was if (n, a, u) == key):
                     continue
                 for bare in ast_own(fn):
-                    line = getattr(bare, "lineno", None)
-                    if (
-                        not isinstance(bare, ast.expr)
-                        or line not in self.context.changed_lines
-                        or line in reported
-                        or ast.unparse(bare) != arg
-                        or _use(bare, parents) != use
-                    ):
+                    if not isinstance(bare, ast.expr | ast.stmt):
                         continue
+                    if isinstance(bare, ast.expr) and use is not None:
+                        same = ast.unparse(bare) == arg and _use(bare, parents) == use
+                        lines = [bare.lineno]
+                    else:  # the whole statement as the original's reads without the sanitizer
+                        same = isinstance(bare, _SIMPLE) and bare_stmt is not None and ast.unparse(bare) == bare_stmt
+                        lines = list(range(bare.lineno, (bare.end_lineno or bare.lineno) + 1))
+                    changed = [n for n in lines if n in self.context.changed_lines and n not in reported]
+                    if not same or not changed:
+                        continue
+                    line = changed[0]
                     reported.add(line)
                     self.report(
                         line=line,
-                        column=bare.col_offset + 1,
-                        message=f"the original passed `{arg}` through `{name}` ({use}); here it goes there raw, "
-                        f"and nothing keeps it from {_SANITIZERS[name]}",
+                        column=bare.col_offset + 1 if line == bare.lineno else 1,
+                        message=f"the original passed `{arg}` through `{name}` ({use or 'in this statement'}); "
+                        f"here it goes there raw, and nothing keeps it from {_SANITIZERS[name]}",
                     )
                     break
