@@ -378,3 +378,27 @@ def test_code_reading_its_own_source_reads_the_version_it_runs_in(repo: Path) ->
                             [ChangedFunction("pkg/mod.py", "shown", False)], PropertyBudget())
     [finding] = result.findings
     assert finding.rule == "behaviour-change" and "x + 0" in finding.message
+
+
+def test_a_refusal_the_stdlib_commits_for_a_new_feature_is_a_note(repo: Path) -> None:
+    """Where the old version rejected the input, a new version that asks the stdlib about the
+    machine (platform.processor() runs `uname -p`) is a new feature, not a violation of the patch's
+    own making; the same input running a command itself still is."""
+    before = ("def describe(kind: str) -> str:\n    if kind != 'name':\n"
+              "        raise KeyError(kind)\n    return 'guard'\n\n\n"
+              "def run(kind: str) -> str:\n    if kind != 'name':\n"
+              "        raise KeyError(kind)\n    return 'guard'\n")
+    after = ("import platform\nimport subprocess\n\n\n"
+             "def describe(kind: str) -> str:\n    if kind == 'name':\n        return 'guard'\n"
+             "    return platform.processor()\n\n\n"
+             "def run(kind: str) -> str:\n    if kind == 'name':\n        return 'guard'\n"
+             "    return str(subprocess.run(['uname', '-p']))\n")
+    (repo / "pkg" / "mod.py").write_text(before)
+    result = run_properties(repo, [ModuleVersions("pkg/mod.py", before, after)],
+                            [ChangedFunction("pkg/mod.py", n, False) for n in ("describe", "run")],
+                            PropertyBudget())
+    # platform caches what it learnt, so describe's later calls return: that is a change of
+    # behaviour on inputs the old version rejected, and it may be reported as one.
+    assert ("run", "sandbox-violation") in rules(result)
+    assert ("describe", "sandbox-violation") not in rules(result)
+    assert any("committed by the stdlib" in n.message and n.symbol == "describe" for n in result.notes)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import sys
+import sysconfig
 from collections.abc import Sequence
 from typing import Any
 
@@ -32,6 +33,10 @@ def _discards(path: object) -> bool:
     return isinstance(path, (str, bytes)) and os.fsdecode(path) == os.devnull
 
 
+VIA = "[via the stdlib's "
+"""Marks a violation the stdlib committed on the code's behalf (see :meth:`Auditor._via`)."""
+
+
 class SandboxViolation(PermissionError):
     pass
 
@@ -43,6 +48,7 @@ class Auditor:
         self.allowed = os.path.abspath(allowed_root) + os.sep
         self.armed = False
         self.violations: list[str] = []
+        self.stdlib = os.path.abspath(sysconfig.get_paths()["stdlib"]) + os.sep
 
     def install(self) -> None:
         sys.addaudithook(self._hook)
@@ -58,10 +64,27 @@ class Auditor:
     def _refuse(self, event: str, detail: object) -> None:
         self.armed = False  # our own bookkeeping below must not re-enter the hook
         try:
-            self.violations.append(f"{event} {str(detail)[:120]}")
+            via = self._via(event)
+            self.violations.append(f"{event} {str(detail)[:120]}" + (f" {VIA}{via}]" if via else ""))
         finally:
             self.armed = True
         raise SandboxViolation(f"guard sandbox refused {event}")
+
+    def _via(self, event: str) -> str | None:
+        """The stdlib module that made the refused call on the code's behalf (``platform`` running
+        ``uname -p`` for ``platform.processor()``), or None when code outside the stdlib made it
+        itself (through the API module of the event: ``subprocess.run``, ``os.system``)."""
+        frame = sys._getframe(3)  # past this method, _refuse and the hook: the code raising the event
+        outermost: str | None = None
+        while frame is not None:
+            name = os.path.abspath(frame.f_code.co_filename)
+            if not name.startswith(self.stdlib) or "site-packages" in name:
+                break
+            outermost = frame.f_globals.get("__name__", "")
+            frame = frame.f_back  # type: ignore[assignment]
+        if outermost is None or outermost.split(".")[0] == event.split(".")[0]:
+            return None
+        return str(outermost)
 
     def _hook(self, event: str, args: Sequence[Any]) -> None:
         if not self.armed:

@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 from hypothesis.errors import InvalidArgument, Unsatisfiable
 
 from guard.harness import mining
-from guard.harness.audit import Auditor, SandboxViolation
+from guard.harness.audit import VIA, Auditor, SandboxViolation
 from guard.harness.compare import (
     Compared,
     Drawn,
@@ -155,6 +155,13 @@ class Probe:
                 and not _proof(new_o)):
             self._note(f"{rule} of a new function on guessed inputs not reported "
                        f"({new_o.describe()[:80]})")
+            rule = None
+        if (rule == "sandbox-violation" and old_o is not None and old_o.kind == "raise"
+                and all(VIA in v for v in new_o.violations)):
+            self._note(f"a sandbox refusal on an input the old version rejected "
+                       f"({old_o.describe()[:60]}), committed by the stdlib on the new code's behalf "
+                       f"({new_o.violations[0][:100]}), not reported: a new feature's environment "
+                       "query, not code of the patch doing what the sandbox forbids")
             rule = None
         if rule == "timeout" and old_o is not None and self.old_s >= SLOW_SHARE * self.limit_s:
             self._note(f"a timeout of the new version on an input the old one took "
