@@ -28,7 +28,9 @@ run was interrupted after 30 of 110 checks and resumed from its cache): its esti
 spent. HELD_OUT_10 was chosen the same way at the start of the eighth session and run once at its
 end (at 17cdcd7, the eighth session's final code): its estimate; then read, so spent — the next
 session chooses HELD_OUT_11 before measuring anything. HELD_OUT_11 was chosen the same way at the
-start of the ninth session, before any of its changes were measured, to be run once at its end. None may be tuned on; a fix prompted by a held-out false alarm makes
+start of the ninth session, before any of its changes were measured, and run once at its end (at
+4e00357, the ninth session's final code): its estimate; then read, so spent — the next session
+chooses HELD_OUT_12 before measuring anything. None may be tuned on; a fix prompted by a held-out false alarm makes
 that set tuned, and calls for a fresh one.
 
 Each diff holds the Python files, type stubs (``.pyi``), the root files that declare the target
@@ -216,7 +218,8 @@ HELD_OUT_10: dict[str, list[str]] = {
 # Chosen at the start of the ninth session (2026-11-21), before any of its changes were measured,
 # after HELD_OUT_10 had been run and read (spent; a fit set now): nine well-known pure-Python packages
 # never used in a set, each with its last four releases as `pip index versions` listed them that day.
-# Never fitted on; to be run once, clean and injected, with guard as finally committed.
+# Never fitted on; run once, clean and injected, with guard as finally committed (at 4e00357; read
+# since, so spent).
 HELD_OUT_11: dict[str, list[str]] = {
     "werkzeug": ["3.1.6", "3.1.7", "3.1.8", "3.1.9"],
     "anyio": ["4.14.2", "4.15.0", "4.15.1", "4.16.0"],
@@ -234,9 +237,10 @@ SETS: dict[str, dict[str, list[str]]] = {
     "held-out-7": HELD_OUT_7, "held-out-8": HELD_OUT_8, "held-out-9": HELD_OUT_9, "held-out-10": HELD_OUT_10,
     "held-out-11": HELD_OUT_11,
 }  # fmt: skip
-# The sets a fit may use: every set but the one kept for the clean estimate (HELD_OUT_11).
+# The sets a fit may use: every set but the one kept for the clean estimate (none now: HELD_OUT_11
+# was run and read at the end of the ninth session; the next session chooses HELD_OUT_12).
 FIT_SETS = ("tuned", "held-out", "held-out-2", "held-out-3", "held-out-4", "held-out-5", "held-out-6",
-            "held-out-7", "held-out-8", "held-out-9", "held-out-10")
+            "held-out-7", "held-out-8", "held-out-9", "held-out-10", "held-out-11")
 RELEASES: dict[str, list[str]] = {name: versions for s in SETS.values() for name, versions in s.items()}
 
 # Budgets well above guard's defaults: on a loaded machine an analyzer that runs out of time drops

@@ -64,7 +64,7 @@ ESTIMATE = {
     "held-out-8": "   (a clean estimate when first run; read since)",
     "held-out-9": "   (a clean estimate when first run; read since)",
     "held-out-10": "   (a clean estimate when first run; read since)",
-    "held-out-11": "   (the clean estimate: chosen before the ninth session measured anything)",
+    "held-out-11": "   (a clean estimate when first run; read since)",
 }  # fmt: skip
 TARGETS = {"auroc": 0.97, "recall": 0.90, "false_alarms": 0.05, "release_failed": 0.05}
 
