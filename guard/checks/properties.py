@@ -77,6 +77,12 @@ STAGE_WALL_SLACK = 3.0
 machine searches as many inputs as an idle one: the same patch, the same findings. Its wall time
 may stretch to this many times the budget before the child stops searching."""
 _STARTUP_MARGIN_S = 2.0
+_CPU_MARGIN_S = 6
+"""CPU seconds the child may use beyond the stage's budget before RLIMIT_CPU ends it: its start
+(imports of Hypothesis, the harness, the repo's modules: up to ~2 s on a busy machine), the call in
+flight when the budget runs out (up to its 1 s limit) and winding down. The budget itself is CPU
+time (:data:`STAGE_WALL_SLACK`), so with the old +3 the limit could end a child that was only
+finishing its search (markdown-it-py 4.1.0's clean diff: exit status -24 under load)."""
 _WIND_DOWN_S = 0.5
 """Time the child keeps, before the wall limit, to write its last results and exit."""
 SCRIPT_DIRS = frozenset({"examples", "example", "docs", "doc", "demos", "demo", "benchmarks"})
@@ -229,7 +235,8 @@ def _run_child(repo: Path, modules: list[ModuleVersions], functions: list[Change
         }
         (box.work / "job.json").write_text(json.dumps(job), encoding="utf-8")
         _seed_unicode_cache(box)
-        limits = sandbox.Limits(wall_s=STAGE_WALL_SLACK * left_s + _STARTUP_MARGIN_S, cpu_s=int(left_s) + 3,
+        limits = sandbox.Limits(wall_s=STAGE_WALL_SLACK * left_s + _STARTUP_MARGIN_S,
+                                cpu_s=int(left_s) + _CPU_MARGIN_S,
                                 memory_bytes=_MEMORY_BYTES)
         argv = [sys.executable, "-s", "-B", "-m", "guard.harness", str(box.work / "job.json")]
         env = {"PYTHONPATH": str(Path(guard.__file__).resolve().parent.parent)}
