@@ -222,6 +222,21 @@ def ast_changed_functions(rule: Rule) -> list[tuple[AstFunction, AstFunction | N
     return out
 
 
+def ast_rewritten_functions(
+    rule: Rule,
+) -> Iterator[tuple[AstFunction, AstFunction, dict[str, str], dict[str, str]]]:
+    """Each function of a non-test file that the patch changed and the original had too: the new
+    and the old function, with what the patched and the original module's imports stand for
+    (:func:`ast_imports`). Nothing when either version does not parse."""
+    before, after = rule.context.before, rule.context.after
+    if rule.context.is_test_file or before is None or before.tree is None or after is None or after.tree is None:
+        return
+    new_imports, old_imports = ast_imports(after.tree), ast_imports(before.tree)
+    for fn, old in ast_changed_functions(rule):
+        if old is not None:
+            yield fn, old, new_imports, old_imports
+
+
 def ast_own(fn: AstFunction) -> Iterator[ast.AST]:
     """The nodes of a function (its signature's defaults included), not those of the functions,
     classes and lambdas nested in it."""

@@ -31,7 +31,7 @@ import ast
 from guard.findings import Confidence, Severity
 from guard.rulekit import Example, Rule
 
-from ._patch import AstFunction, ast_changed_functions, ast_imports, ast_own, ast_qualified
+from ._patch import AstFunction, ast_own, ast_qualified, ast_rewritten_functions
 
 # What each sanitizer keeps a value from doing.
 _SANITIZERS = {
@@ -163,13 +163,7 @@ class SanitizerDropped(Rule):
     )
 
     def visit_Module(self, node: object) -> None:
-        before, after = self.context.before, self.context.after
-        if self.context.is_test_file or before is None or before.tree is None or after is None or after.tree is None:
-            return
-        new_imports, old_imports = ast_imports(after.tree), ast_imports(before.tree)
-        for fn, old in ast_changed_functions(self):
-            if old is None:
-                continue
+        for fn, old, new_imports, old_imports in ast_rewritten_functions(self):
             was = _sanitized(old, old_imports)
             if not was:
                 continue

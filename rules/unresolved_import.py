@@ -456,12 +456,16 @@ class UnresolvedImport(Rule):
         init = self.r.env.repo_modules().get(package, "")
         directory = init[: -len("__init__.py")]
         project = self.context.project
-        for rel in {r for r in self.r.env.repo_modules().values() if r.startswith(directory)}:
-            changed = project.files.get(rel)
-            text = changed.after.text if changed is not None and changed.after is not None else _read(project.repo / rel)
-            if text is None or "sys.modules" in text or "meta_path" in text:
-                return True
-        return False
+
+        def registers() -> bool:
+            for rel in {r for r in self.r.env.repo_modules().values() if r.startswith(directory)}:
+                changed = project.files.get(rel)
+                text = changed.after.text if changed is not None and changed.after is not None else _read(project.repo / rel)
+                if text is None or "sys.modules" in text or "meta_path" in text:
+                    return True
+            return False
+
+        return project.memo(f"unresolved-import.registers-modules:{package}", registers)
 
 
     def _has_stub(self, package: str, name: str) -> bool:

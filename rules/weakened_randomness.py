@@ -28,7 +28,7 @@ import ast
 from guard.findings import Confidence, Severity
 from guard.rulekit import Example, Rule
 
-from ._patch import AstFunction, ast_changed_functions, ast_imports, ast_own, ast_qualified
+from ._patch import AstFunction, ast_own, ast_qualified, ast_rewritten_functions
 
 _CSPRNG_EXACT = frozenset({"os.urandom", "os.getrandom", "random.SystemRandom", "ssl.RAND_bytes"})
 _CSPRNG_MODULES = ("secrets.",)
@@ -99,13 +99,7 @@ class WeakenedRandomness(Rule):
     )
 
     def visit_Module(self, node: object) -> None:
-        before, after = self.context.before, self.context.after
-        if self.context.is_test_file or before is None or before.tree is None or after is None or after.tree is None:
-            return
-        new_imports, old_imports = ast_imports(after.tree), ast_imports(before.tree)
-        for fn, old in ast_changed_functions(self):
-            if old is None:
-                continue
+        for fn, old, new_imports, old_imports in ast_rewritten_functions(self):
             was = [name for name, _ in _calls(old, old_imports) if _csprng(name)]
             if not was:
                 continue

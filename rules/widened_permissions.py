@@ -30,7 +30,7 @@ import re
 from guard.findings import Confidence, Severity
 from guard.rulekit import Example, Rule
 
-from ._patch import AstFunction, ast_changed_functions, ast_imports, ast_own, ast_qualified
+from ._patch import AstFunction, ast_own, ast_qualified, ast_rewritten_functions
 
 # Where the mode is among the positional arguments of the os functions that take one.
 _MODE_ARG = {
@@ -130,16 +130,7 @@ class WidenedPermissions(Rule):
     )
 
     def visit_Module(self, node: object) -> None:
-        if self.context.is_test_file or self.context.before is None or self.context.before.tree is None:
-            return
-        after = self.context.after
-        if after is None or after.tree is None:
-            return
-        new_imports = ast_imports(after.tree)
-        old_imports = ast_imports(self.context.before.tree)
-        for fn, old in ast_changed_functions(self):
-            if old is None:
-                continue
+        for fn, old, new_imports, old_imports in ast_rewritten_functions(self):
             before = _modes(old, old_imports)
             for where, values in _modes(fn, new_imports).items():
                 olds = before.get(where)

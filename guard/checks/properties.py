@@ -222,6 +222,7 @@ def _run_child(repo: Path, modules: list[ModuleVersions], functions: list[Change
     with sandbox.open_box() as box:
         job = {
             "repo": str(repo), "box": str(box.root), "results": str(box.work / "results.jsonl"),
+            "hypothesis_home": str(_hypothesis_home(box)),
             "modules": [vars(m) for m in modules], "functions": [vars(f) for f in functions],
             "budget": {**vars(budget), "stage_s": left_s},
             # The child's budget is CPU time (stage_s); its wall time may stretch to
@@ -287,9 +288,14 @@ def _unicode_cache() -> Path:
     return Path(base) / "guard" / "hypothesis-unicode"
 
 
+def _hypothesis_home(box: sandbox.Box) -> Path:
+    """The child's Hypothesis home (the job names it; runner.py sets it)."""
+    return box.root / ".hypothesis"
+
+
 def _unicode_dir(box: sandbox.Box) -> Path:
-    """Where the child's Hypothesis keeps its Unicode tables: its home is the box (runner.py)."""
-    return box.root / ".hypothesis" / "unicode_data"
+    """Where the child's Hypothesis keeps its Unicode tables."""
+    return _hypothesis_home(box) / "unicode_data"
 
 
 def _seed_unicode_cache(box: sandbox.Box) -> None:

@@ -30,8 +30,8 @@ def main(argv: list[str]) -> int:
     # The repo's own Hypothesis tests keep their examples under the working directory's
     # .hypothesis unless told otherwise; a fork server's child inherits a directory outside this
     # job's box, where every write is refused, and such a test would fail before and after the
-    # patch alike. Their home is the box.
-    set_hypothesis_home_dir(Path(job["box"]) / ".hypothesis")
+    # patch alike. Their home is in the box, where the job names it (the parent seeds it).
+    set_hypothesis_home_dir(Path(job["hypothesis_home"]))
     repo = Path(job["repo"])
     touched_paths = {m["path"] for m in job["modules"]}
     touched: list[Touched] = []

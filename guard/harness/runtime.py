@@ -84,11 +84,16 @@ def _queued_s() -> float:
         return 0.0
 
 
+def _elapsed() -> tuple[float, float]:
+    """Wall time since the call in flight began, and its own share (less the time queued)."""
+    wall = time.monotonic() - _Alarm.started
+    return wall, wall - (_queued_s() - _Alarm.queued)
+
+
 def on_alarm(signum: int, frame: FrameType | None) -> None:
     if not _Alarm.active:
         return
-    wall = time.monotonic() - _Alarm.started
-    own = wall - (_queued_s() - _Alarm.queued)
+    wall, own = _elapsed()
     if own >= _Alarm.limit_s or wall >= _Alarm.cap_s:
         raise CallTimeout(own < _Alarm.limit_s)
 
@@ -132,7 +137,7 @@ class Runtime:
         peak, rss = _peak_bytes(), _rss_bytes()
         with armed(self.auditor, limit_s, cap_s):
             outcome, state = _attempt(run, args)
-        self.last_s = (time.monotonic() - _Alarm.started) - (_queued_s() - _Alarm.queued)
+        self.last_s = _elapsed()[1]
         found = tuple(self.auditor.violations[before:])
         if found:
             outcome = Outcome("violation", exc=outcome.exc, violations=found)

@@ -746,10 +746,6 @@ SLOW_SHARE = 0.5
 same input in less than this share of the call limit: an input both take near the limit for (a
 list of ten million items) times out one way or the other by chance, run to run."""
 
-STAGE_WALL_SLACK = 3.0
-"""Without a wall end from the parent, the stage's wall time may stretch to this many times its
-CPU budget (the parent's is properties.STAGE_WALL_SLACK)."""
-
 
 def _cpu_used() -> float:
     """CPU time of this process and of the children it has waited for (the repo's test runs)."""
@@ -770,8 +766,8 @@ def run_all(job: dict[str, Any], touched: list[Touched], names: dict[str, str],
     second pass; ``done`` with its findings and notes, once per function."""
     budget = job["budget"]
     # The stage's budget is CPU time, this process's and its test runs' (see
-    # properties.STAGE_WALL_SLACK); its wall end is the job's, when the parent set one.
-    stage_end = float(job.get("stage_end", time.monotonic() + STAGE_WALL_SLACK * budget["stage_s"]))
+    # properties.STAGE_WALL_SLACK); its wall end is the job's (the parent sets it).
+    stage_end = float(job.get("stage_end", math.inf))
     stage_cpu_end = _cpu_used() + budget["stage_s"]
 
     def over() -> bool:
