@@ -29,15 +29,15 @@ spent. HELD_OUT_10 was chosen the same way at the start of the eighth session an
 end (at 17cdcd7, the eighth session's final code): its estimate; then read, so spent — the next
 session chooses HELD_OUT_11 before measuring anything. HELD_OUT_11 was chosen the same way at the
 start of the ninth session, before any of its changes were measured, and run once at its end (at
-4e00357, the ninth session's final code): its estimate; then read, so spent — the next session
-chooses HELD_OUT_12 before measuring anything. None may be tuned on; a fix prompted by a held-out false alarm makes
+4e00357, the ninth session's final code): its estimate; then read, so spent. HELD_OUT_12 was chosen
+the same way at the start of the tenth session, before any of its changes were measured. None may be tuned on; a fix prompted by a held-out false alarm makes
 that set tuned, and calls for a fresh one.
 
 Each diff holds the Python files, type stubs (``.pyi``), the root files that declare the target
 Python (``pyproject.toml``, ``setup.cfg``, ``mypy.ini``) and the requirements files
 (``*requirements*.txt``, ``requirements/*.txt``), as a release's own diff does.
 
-    .venv/bin/python benchmarks/release_diffs.py [--only six,tomli] [--set tuned|held-out|...|held-out-11|all]
+    .venv/bin/python benchmarks/release_diffs.py [--only six,tomli] [--set tuned|held-out|...|held-out-12|all]
 """
 
 from __future__ import annotations
@@ -231,14 +231,29 @@ HELD_OUT_11: dict[str, list[str]] = {
     "chardet": ["7.5.0", "7.5.1", "7.6.0", "7.7.0"],
     "aiofiles": ["23.1.0", "23.2.1", "24.1.0", "25.1.0"],
 }
+# Chosen at the start of the tenth session (2026-11-22), before any of its changes were measured,
+# after HELD_OUT_11 had been run and read (spent; a fit set now): nine well-known pure-Python packages
+# never used in a set, each with its last four releases as `pip index versions` listed them that day.
+# Never fitted on; run once, clean and injected, with guard as finally committed.
+HELD_OUT_12: dict[str, list[str]] = {
+    "urllib3": ["2.6.2", "2.6.3", "2.7.0", "2.8.0"],
+    "flask": ["3.1.0", "3.1.1", "3.1.2", "3.1.3"],
+    "jsonschema": ["4.24.1", "4.25.0", "4.25.1", "4.26.0"],
+    "isort": ["8.0.1", "9.0.0", "9.0.1", "9.0.2"],
+    "httpx": ["0.27.1", "0.27.2", "0.28.0", "0.28.1"],
+    "h2": ["4.2.0", "4.3.0", "4.4.0", "4.4.1"],
+    "wsproto": ["1.2.0", "1.3.0", "1.3.1", "1.3.2"],
+    "oauthlib": ["3.3.0", "3.3.1", "4.0.0", "4.0.1"],
+    "mako": ["1.3.12", "1.4.1", "1.4.2", "1.4.3"],
+}
 SETS: dict[str, dict[str, list[str]]] = {
     "tuned": TUNED, "held-out": HELD_OUT, "held-out-2": HELD_OUT_2, "held-out-3": HELD_OUT_3,
     "held-out-4": HELD_OUT_4, "held-out-5": HELD_OUT_5, "held-out-6": HELD_OUT_6,
     "held-out-7": HELD_OUT_7, "held-out-8": HELD_OUT_8, "held-out-9": HELD_OUT_9, "held-out-10": HELD_OUT_10,
-    "held-out-11": HELD_OUT_11,
+    "held-out-11": HELD_OUT_11, "held-out-12": HELD_OUT_12,
 }  # fmt: skip
-# The sets a fit may use: every set but the one kept for the clean estimate (none now: HELD_OUT_11
-# was run and read at the end of the ninth session; the next session chooses HELD_OUT_12).
+# The sets a fit may use: every set but the one kept for the clean estimate (HELD_OUT_12, chosen at
+# the start of the tenth session).
 FIT_SETS = ("tuned", "held-out", "held-out-2", "held-out-3", "held-out-4", "held-out-5", "held-out-6",
             "held-out-7", "held-out-8", "held-out-9", "held-out-10", "held-out-11")
 RELEASES: dict[str, list[str]] = {name: versions for s in SETS.values() for name, versions in s.items()}
