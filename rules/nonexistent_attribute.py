@@ -89,6 +89,15 @@ class NonexistentAttribute(Rule):
             before="class Mixin:\n    def run(self):\n        return 1\n\n\nclass Session(Mixin):\n    def send(self):\n        return 2\n",
             after="class Mixin:\n    def run(self):\n        return self.send()\n\n\nclass Session(Mixin):\n    def send(self):\n        return 2\n",
         ),
+        Example(  # the subclass gets readline from the repo's own class decorator, which setattr()s it
+            before="def delegate(*names):\n    def build(cls):\n        for n in names:\n"
+            "            setattr(cls, n, lambda self: n)\n        return cls\n    return build\n\n\n"
+            "class Base:\n    pass\n\n\n@delegate('readline')\nclass Wrapper(Base):\n    pass\n",
+            after="def delegate(*names):\n    def build(cls):\n        for n in names:\n"
+            "            setattr(cls, n, lambda self: n)\n        return cls\n    return build\n\n\n"
+            "class Base:\n    def next_line(self):\n        return self.readline()\n\n\n"
+            "@delegate('readline')\nclass Wrapper(Base):\n    pass\n",
+        ),
         Example(  # Windows-only and version-only names, under the test that selects them
             before="import os\nimport sys\n",
             after="import os\nimport sys\n\nif sys.platform == 'win32':\n    os.startfile('a.txt')\n"
@@ -133,6 +142,12 @@ class NonexistentAttribute(Rule):
             after="import itertools\nfrom concurrent import interpreters\n\npairs = itertools.batched([1, 2, 3, 4], 2)\n",
             lines=(2, 4),
             files=(("pyproject.toml", '[project]\nname = "p"\nrequires-python = ">=3.10"\n'),),
+        ),
+        Example(  # a stdlib class decorator adds no method a call could name
+            before="from dataclasses import dataclass\n\n\n@dataclass\nclass Point:\n    x: int = 0\n",
+            after="from dataclasses import dataclass\n\n\n@dataclass\nclass Point:\n    x: int = 0\n\n\n"
+            "def shift(p: Point):\n    return Point().moved(1)\n",
+            lines=(10,),
         ),
         Example(  # ... and a B has no `nmae`
             before="x = 1\n",

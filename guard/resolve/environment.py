@@ -510,7 +510,7 @@ class Environment:
         binding = klass.info.members.get(name)
         if binding is not None:
             return self._binding(binding, f"{klass.qualname}.{name}", klass.info.module, klass.info.stub, klass)
-        if klass.info.open:
+        if klass.info.open or self._decorator_may_add(klass):
             return UNKNOWN
         protocol = False
         for base in klass.info.bases:
@@ -530,6 +530,23 @@ class Environment:
         if klass.info.metaclass or protocol:
             metas.append(klass)
         return None
+
+    def _decorator_may_add(self, klass: Klass) -> bool:
+        """Whether a class decorator of the repo's own may set members on the class: aiofiles'
+        ``@delegate_to_executor("readline", ...)`` setattr()s each name it is given. A decorator
+        from the stdlib or an installed package (``dataclass``, ``total_ordering``, ``attrs.define``)
+        adds none a call could name; one that resolves to nothing may."""
+        if klass.info.stub or not klass.info.decorators:
+            return False
+        for name in klass.info.decorators:
+            if name == "?":
+                return True
+            resolved = self.resolve_in(klass.info.module, name)[1]
+            if not isinstance(resolved, Func | Klass):
+                return True
+            if self.where(resolved.module if isinstance(resolved, Func) else resolved.info.module) == "repo":
+                return True
+        return False
 
     def subclasses(self, klass: Klass) -> list[Klass]:
         """The repo's classes (as the patch leaves the tree) deriving from ``klass``, at any depth."""

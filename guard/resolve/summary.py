@@ -36,6 +36,8 @@ class ClassInfo:
     stub: bool = False
     members: dict[str, Binding] = field(default_factory=dict)
     decorated: bool = False
+    decorators: list[str] = field(default_factory=list)
+    """As written (dotted, a call's callee); ``?`` when not a plain name."""
     metaclass: str | None = None
     """As written (dotted); ``?`` when not a plain name."""
     open: bool = False
@@ -196,6 +198,7 @@ class _Binder:
         info = ClassInfo(node.name, self.summary.name, stub=self.summary.stub)
         info.bases = [chain(_unsubscript(b)) for b in node.bases]
         info.decorated = bool(node.decorator_list)
+        info.decorators = [dotted(d) or "?" for d in node.decorator_list]
         for k in node.keywords:
             if k.arg == "metaclass":
                 info.metaclass = dotted(k.value) or "?"
