@@ -487,3 +487,48 @@ def test_a_bare_return_under_the_patchs_new_annotation_still_counts() -> None:
         {"s.py": annotated}, {"s.py": original},
     )  # fmt: skip
     assert [f.severity for f in found] == [Severity.ERROR, Severity.INFO]
+
+
+ESCAPE = "def escape(value):\n    return ''.join('\\\\' + c if c in '\"\\\\' else c for c in value)\n"
+REBOUND = """\
+import re
+
+_special = ''.join(re.escape(c) for c in '"\\\\')
+_special = re.compile(f'[{_special}]')
+
+
+def escape(value):
+    return _special.sub(lambda m: '\\\\' + m.group(0), value)
+"""
+
+
+def test_a_name_rebound_to_another_type_is_explained_a_made_up_attribute_is_not(make_repo: MakeRepo) -> None:
+    """tinycss2 1.5.0 builds a character class as a string, then rebinds the name to the compiled
+    pattern: mypy types the name from its first assignment (str), so it calls the rebinding
+    incompatible and the pattern's ``.sub`` missing. Python lets an unannotated name hold any type,
+    and Pattern declares ``sub``; a made-up ``.subst`` (on neither type) still counts."""
+    repo = make_repo({"esc.py": ESCAPE})
+    report = check_patch(diff_after_edit(repo, {"esc.py": REBOUND}), repo, analyzers=frozenset({"mypy"}))
+    assert sorted((s.finding.rule, s.finding.line, s.weight) for s in report.findings) == [
+        ("assignment", 4, 0.0), ("attr-defined", 8, 0.0),
+    ]  # fmt: skip
+    assert report.verdict == "pass"
+    made_up = REBOUND.replace("_special.sub(", "_special.subst(")
+    report = check_patch(diff_after_edit(repo, {"esc.py": made_up}), repo, analyzers=frozenset({"mypy"}))
+    assert [(s.finding.rule, s.finding.line) for s in report.findings if s.weight > 0] == [("attr-defined", 8)]
+    assert report.verdict == "fail"
+
+
+def test_only_a_plain_rebinding_in_the_same_block_counts_as_inference() -> None:
+    def assignment(line: int) -> Finding:
+        text = 'Incompatible types in assignment (expression has type "int", variable has type "str")'
+        return Finding("r.py", line, 1, "assignment", "mypy", text, Severity.WARNING, Confidence.MEDIUM)
+
+    plain = "x = 'a'\nx = 1\n"
+    declared = "x: str = 'a'\nx = 1\n"  # the annotation declares the type: a real mismatch
+    branch = "x = 'a'\nif c:\n    x = 1\n"  # another block: only one of the values may be live
+    looped = "x = 'a'\nfor c in cs:\n    x = 'b'\n    x = 1\n"
+    across = "x = 'a'\ndef f():\n    return x\nx = 1\n"  # f may read either value
+    cases = {plain: 2, declared: 2, branch: 3, looped: 4, across: 4}
+    found = [in_context([assignment(line)], {"r.py": source})[0].severity for source, line in cases.items()]
+    assert found == [Severity.INFO, Severity.WARNING, Severity.WARNING, Severity.WARNING, Severity.WARNING]
