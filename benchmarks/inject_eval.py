@@ -100,6 +100,7 @@ def run_target(target: Target, jobs: list[tuple[str, Injection | None]]) -> list
                 "seconds": round(time.perf_counter() - started, 2), "env": _env_name(),
                 "findings": [finding_json(s.finding) for s in report.findings],
                 "tool_errors": [f"{e.analyzer}: {e.message}" for e in report.tool_errors],
+                "notes": [f"{n.analyzer}: {n.message}" for n in report.notes if n.analyzer == "properties"],
             })  # fmt: skip
     return rows
 

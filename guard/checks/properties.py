@@ -235,18 +235,23 @@ def _run_child(repo: Path, modules: list[ModuleVersions], functions: list[Change
             "tests": [vars(t) for t in tests],
         }
         (box.work / "job.json").write_text(json.dumps(job), encoding="utf-8")
+        if os.environ.get("GUARD_KEEP_JOB"):
+            shutil.copy(box.work / "job.json", os.environ["GUARD_KEEP_JOB"])
         _seed_unicode_cache(box)
         limits = sandbox.Limits(wall_s=STAGE_WALL_SLACK * left_s + _STARTUP_MARGIN_S,
                                 cpu_s=int(left_s) + _CPU_MARGIN_S,
                                 memory_bytes=_MEMORY_BYTES)
         argv = [sys.executable, "-s", "-B", "-m", "guard.harness", str(box.work / "job.json")]
         env = {"PYTHONPATH": str(Path(guard.__file__).resolve().parent.parent)}
+        spawned = time.monotonic()
         if server is not None and server.usable:
             run = server.run(box.work / "job.json", box, limits)
         else:
             run = sandbox.run(argv, box, limits, readonly=[repo, Path.home()], env=env,
                               readable=[repo])
         events = _read_events(box.work / "results.jsonl")
+        if os.environ.get("GUARD_DEBUG"):
+            _print_timeline(events, spawned, functions)
         _keep_unicode_cache(box)
     result.isolation = (*run.isolation, "audit-hooks")
     started: int | None = None
@@ -327,6 +332,16 @@ def _keep_unicode_cache(box: sandbox.Box) -> None:
             partial.replace(kept)
         except (OSError, ValueError, EOFError):
             continue
+
+
+def _print_timeline(events: list[dict[str, Any]], spawned: float, functions: Sequence[ChangedFunction]) -> None:
+    """The child's events, in seconds since the parent started it (``GUARD_DEBUG=1``)."""
+    for event in events:
+        index = event.get("index")
+        what = f"{functions[index].path}::{functions[index].qualname}" if isinstance(index, int) and 0 <= index < len(functions) else ""
+        at = event.get("t")
+        stamp = f"{at - spawned:7.3f}s" if isinstance(at, int | float) else "      ?"
+        print(f"guard: properties {stamp} {event.get('event')} {what}", file=sys.stderr)
 
 
 def _read_events(path: Path) -> list[dict[str, Any]]:

@@ -207,5 +207,7 @@ def _safe_canon(value: object) -> object:
 
 
 def emit(out: TextIO, **event: Any) -> None:
-    out.write(json.dumps(event, default=str) + "\n")
+    """One event line; ``t`` is the machine's monotonic clock (the parent's too), for the
+    timeline ``GUARD_DEBUG`` prints."""
+    out.write(json.dumps({**event, "t": round(time.monotonic(), 4)}, default=str) + "\n")
     out.flush()
