@@ -205,7 +205,9 @@ def is_script_path(path: str) -> bool:
 def start_fork_server(repo: Path) -> sandbox.ForkServer:
     """A zygote for ``repo``'s property jobs: the same sandbox as :func:`_run_child`'s children."""
     return sandbox.ForkServer(
-        [sys.executable, "-s", "-B", "-m", "guard.harness.zygote"],
+        # The zygote runs in its box's work directory; its Hypothesis home is the box's, as a
+        # one-off child's (_hypothesis_home), where `prepare` seeds the Unicode tables.
+        [sys.executable, "-s", "-B", "-m", "guard.harness.zygote", "../.hypothesis"],
         readonly=[repo.resolve(), Path.home()],
         env={"PYTHONPATH": str(Path(guard.__file__).resolve().parent.parent)},
         readable=[repo.resolve()],

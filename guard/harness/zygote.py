@@ -14,6 +14,9 @@ child that:
 - works in the job's box (cwd, HOME, TMPDIR) and runs :func:`guard.harness.runner.main`, which
   installs the audit hooks before loading any patched code.
 
+Its one argument, if given, is the Hypothesis home to use (the box's, which the parent seeds
+with the Unicode tables kept from earlier children).
+
 Protocol, one JSON object per line: the parent writes ``{"job": PATH, "work": DIR, "home": DIR,
 "tmp": DIR, "wall_s": F, "cpu_s": N, "memory_bytes": N, "file_bytes": N, "nproc": N}`` on stdin;
 the zygote answers ``{"code": N, "timed_out": BOOL, "elapsed_s": F}`` on its stdout once the child
@@ -127,6 +130,12 @@ def main() -> int:
     sys.stdout = sys.stderr
     from guard.harness import runner  # Hypothesis, the strategies and the loader, once
 
+    if len(sys.argv) > 1:
+        # The Hypothesis home the parent seeded with the Unicode tables kept from earlier
+        # children: built here instead, the tables cost ~1 s and a 200 MB peak per session.
+        from hypothesis.configuration import set_hypothesis_home_dir
+
+        set_hypothesis_home_dir(sys.argv[1])
     with contextlib.suppress(ImportError):  # what the repo's tests import (guard.harness.testrun)
         import pytest  # noqa: F401
     runner._warm_up()
