@@ -90,3 +90,57 @@ def test_a_new_example_using_a_rebound_package_attribute_is_not_a_runtime_error(
     result = run_properties(repo, modules, [ChangedFunction("tools/use.py", "describe", True)])
     assert result.findings == ()
     assert not any("untested" in n.message for n in result.notes), result.notes
+
+
+MOVED_OLD = """\
+import subprocess
+
+
+def release(strip: bool) -> str:
+    out = subprocess.run(["uname", "-r"], capture_output=True, text=True).stdout
+    return out.strip() if strip else out
+
+
+def double(x: int) -> int:
+    return x * 2
+
+
+def probe(x: int) -> int:
+    return x
+"""
+MOVED_NEW = """\
+import subprocess
+
+
+def release(strip: bool) -> str:
+    # the same call as before, in the module's new place
+    out = subprocess.run(["uname", "-r"], capture_output=True, text=True).stdout
+    return out.strip() if strip else out
+
+
+def double(x: int) -> int:
+    return x * 3
+
+
+def probe(x: int) -> int:
+    subprocess.run(["uname", "-r"], capture_output=True)
+    return x
+"""
+
+
+def test_a_module_moved_into_a_new_package_is_compared_with_its_old_version(repo: Path) -> None:
+    """distro 1.7.0 moved ``distro.py`` to ``src/distro/distro.py`` under a new package: the old world
+    had no ``distro`` package to import the old module by its new name from, so every function was
+    checked as new, and each one's ``lsb_release`` call, which the old version made just the same,
+    was a sandbox violation. In an empty package the old module imports and is compared: a refusal
+    both versions earn is no finding; a changed result and a subprocess only the new version starts
+    still are."""
+    write(repo / "lmoved.py", MOVED_OLD)  # the tree before the patch: the module at the root
+    modules = [
+        ModuleVersions("src/lmoved/__init__.py", None, "from .core import release\n"),
+        ModuleVersions("src/lmoved/core.py", MOVED_OLD, MOVED_NEW),
+    ]
+    functions = [ChangedFunction("src/lmoved/core.py", name, False) for name in ("release", "double", "probe")]
+    result = run_properties(repo, modules, functions)
+    found = sorted((f.rule, f.symbol) for f in result.findings)
+    assert found == [("behaviour-change", "double"), ("sandbox-violation", "probe")], result.notes

@@ -86,12 +86,25 @@ class _Finder(importlib.abc.MetaPathFinder):
         if self.active is None or fullname not in self.active.sources:
             return None
         source, filename, is_pkg = self.active.sources[fullname]
+        if source is None and is_pkg and _holds_source(self.active, fullname):
+            # A package the patch adds around a module it moved in (distro.py moved to
+            # src/distro/distro.py): the old module imports under its new name, inside an empty
+            # package, so the old version of its functions is there to compare with.
+            spec = importlib.machinery.ModuleSpec(fullname, None, is_package=True)
+            spec.submodule_search_locations = [os.path.dirname(filename)]
+            return spec
         if source is None:
             raise ModuleNotFoundError(f"No module named {fullname!r}", name=fullname)
         return importlib.util.spec_from_file_location(
             fullname, filename, loader=_SourceLoader(source, filename),
             submodule_search_locations=[os.path.dirname(filename)] if is_pkg else None,
         )
+
+
+def _holds_source(world: World, package: str) -> bool:
+    """Whether ``world`` has the source of a module inside ``package`` (at any depth)."""
+    prefix = package + "."
+    return any(name.startswith(prefix) and entry[0] is not None for name, entry in world.sources.items())
 
 
 class Worlds:
