@@ -222,6 +222,21 @@ def test_every_function_is_searched_before_any_gets_the_full_search(repo: Path) 
     assert not any("untested" in n.message and n.symbol == "is_below" for n in result.notes)
 
 
+def test_the_quick_pass_runs_only_where_full_searches_would_not_fit() -> None:
+    from guard.harness.session import needs_quick_pass
+
+    budget = {"per_function_s": 1.0, "max_examples": 200}
+    # One or two functions: each full search (at most 1.5 s of CPU) fits in the 5 s left.
+    assert not needs_quick_pass(1, budget, 5.0)
+    assert not needs_quick_pass(3, budget, 5.0)
+    # Four would not: every function gets its quick pass first.
+    assert needs_quick_pass(4, budget, 5.0)
+    # A test run that used most of the stage leaves room for one full search only.
+    assert needs_quick_pass(2, budget, 2.0)
+    # A search no bigger than the quick pass has no quick pass.
+    assert not needs_quick_pass(10, {"per_function_s": 1.0, "max_examples": 20}, 5.0)
+
+
 def test_a_new_function_asked_for_a_huge_size_is_not_a_resource_finding(repo: Path) -> None:
     # pad(width=45137944) fills memory as asked; with no old version to compare, that is what
     # the width asks for, not a bug of the code.

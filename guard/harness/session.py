@@ -732,6 +732,16 @@ def _schedule(functions: list[dict[str, Any]]) -> list[int]:
     return sorted(range(len(functions)), key=lambda i: bool(functions[i]["is_new"]))
 
 
+def needs_quick_pass(functions: int, budget: dict[str, Any], cpu_left: float) -> bool:
+    """The quick pass is for patches with more functions than the stage's time can search in
+    full. Where every function's full search fits (each is capped at CPU_SLACK times
+    ``per_function_s``), it would only repeat the full search's first examples, and its own
+    set-up (strategies, a Hypothesis engine): a quarter of a one-function patch's time."""
+    if QUICK_EXAMPLES >= int(budget["max_examples"]):
+        return False
+    return functions * CPU_SLACK * float(budget["per_function_s"]) > cpu_left
+
+
 def _scaled(budget: dict[str, Any], examples: int) -> dict[str, Any]:
     """``budget`` for a search of ``examples`` examples: the search's CPU cap shrinks in proportion
     (``search_share``), the time limit of one call does not (a call slower than that is a
@@ -786,7 +796,7 @@ def run_all(job: dict[str, Any], touched: list[Touched], names: dict[str, str],
         _run_tests(job, rt, touched, names, auditor, out, stage_end)
     functions: list[dict[str, Any]] = job["functions"]
     quick = _scaled(budget, QUICK_EXAMPLES)
-    two_pass = quick["max_examples"] < budget["max_examples"]
+    two_pass = needs_quick_pass(len(functions), budget, stage_cpu_end - _cpu_used())
 
     def search(index: int, this_budget: dict[str, Any]) -> tuple[list[Failure], list[str]]:
         fn = functions[index]
