@@ -737,7 +737,7 @@ def needs_quick_pass(functions: int, budget: dict[str, Any], cpu_left: float) ->
     full. Where every function's full search fits (each is capped at CPU_SLACK times
     ``per_function_s``), it would only repeat the full search's first examples, and its own
     set-up (strategies, a Hypothesis engine): a quarter of a one-function patch's time."""
-    if QUICK_EXAMPLES >= int(budget["max_examples"]):
+    if int(budget["max_examples"]) <= QUICK_EXAMPLES:
         return False
     return functions * CPU_SLACK * float(budget["per_function_s"]) > cpu_left
 
