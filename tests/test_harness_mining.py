@@ -101,6 +101,10 @@ def test_types_of_unannotated_parameters_come_from_their_use() -> None:
     assert mining.infer_kind(fn("def f(v):\n    if isinstance(v, str):\n"
                                 "        return len(v)\n    return v"), "v") == "str"
     assert mining.infer_kind(fn("def f(v, w):\n    return w"), "v") is None
+    # what is iterated: iter(), itertools by name or through the module
+    assert mining.infer_kind(fn("def f(src):\n    it = iter(src)\n    return next(it)"), "src") == "list"
+    assert mining.infer_kind(fn("def f(src, n):\n    return list(islice(src, n))"), "src") == "list"
+    assert mining.infer_kind(fn("def f(src):\n    return itertools.groupby(src)"), "src") == "list"
     mined = mining.mine(fn("def f(self, text, count):\n    return text.lower()[: count - 1]"))
     assert mined.kinds == {"text": "str", "count": "int"}
 

@@ -311,3 +311,15 @@ def test_a_file_argument_is_an_in_memory_file_compared_by_what_it_holds() -> Non
     five.truncate()
     five.write("[\n    1,\n]")
     assert canon(four) == canon(five)
+
+
+def test_an_untyped_iterable_gets_lists_of_one_scalar_type() -> None:
+    def window(iterable, n):  # type: ignore[no-untyped-def]  # the usual untyped itertools recipe
+        return list(iterable)[:n]
+
+    plan = plan_for(window)
+    assert found(plan.kwargs, lambda kw: len(kw["iterable"]) >= 2 and isinstance(kw["iterable"][0], int))
+    assert found(plan.kwargs, lambda kw: len(kw["iterable"]) >= 2 and isinstance(kw["iterable"][0], str))
+    # never a mix: sorting or comparing the items must not be what fails
+    with pytest.raises(Exception):
+        found(plan.kwargs, lambda kw: len({type(v) for v in kw["iterable"]}) > 1)

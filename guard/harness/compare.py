@@ -18,7 +18,7 @@ import math
 import re
 import reprlib
 import types
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from types import ModuleType
 from typing import Any
@@ -67,38 +67,55 @@ class Drawn:
 
     items: tuple[object, ...]
     error: str | None = None
+    label = "generator"
 
     def __repr__(self) -> str:
         shown = ", ".join(show(v) for v in self.items[:8])
         more = ", ..." if len(self.items) > 8 else ""
         end = f", then raises {self.error}" if self.error else ""
-        return f"<generator yielding {shown}{more}{end}>"
+        return f"<{self.label} yielding {shown}{more}{end}>"
+
+
+class DrawnIterator(Drawn):
+    """What another returned iterator (``zip``, ``map``, ``iter(list)``, an ``itertools`` object,
+    a class with ``__next__``) yields first. It compares equal to a generator yielding the same:
+    returning ``iter(items)`` instead of yielding them is a refactor, not a change of behaviour,
+    and an iterator object compares by identity, so what it yields would go unseen."""
+
+    label = "iterator"
 
 
 def drain(value: object) -> object:
-    """``value``, or for a generator (which runs nothing until iterated) what it yields first, as
-    a :class:`Drawn`. Run inside the call's time limit and audit: the yields are the function's
-    own code."""
-    if not isinstance(value, types.GeneratorType):
+    """``value``, or for a generator (which runs nothing until iterated) or another iterator what
+    it yields first, as a :class:`Drawn`. Run inside the call's time limit and audit: the yields
+    are the function's own code. A file is left as it is (:func:`canon` reads its contents)."""
+    generator = isinstance(value, types.GeneratorType)
+    if not generator and (not isinstance(value, Iterator) or isinstance(value, io.IOBase)):
         return value
     items: list[object] = []
     error = None
     try:
-        for item in value:
+        for item in value:  # type: ignore[attr-defined]
             items.append(item)
             if len(items) >= MAX_DRAWN:
                 break
-    except Exception as exc:  # the generator's own error ends what it yields
+    except Exception as exc:  # the iterator's own error ends what it yields
         error = type(exc).__name__
     finally:
-        with contextlib.suppress(Exception):
-            value.close()
-    return Drawn(tuple(items), error)
+        if generator:
+            with contextlib.suppress(Exception):
+                value.close()  # type: ignore[attr-defined]
+    return Drawn(tuple(items), error) if generator else DrawnIterator(tuple(items), error)
+
+
+_ADDRESS = re.compile(r" at 0x[0-9a-fA-F]+")
 
 
 def show(value: object) -> str:
+    """A short repr, without the memory addresses of default reprs (``<Foo object at 0x7f..>``):
+    they differ run to run, and the same patch must get the same message."""
     try:
-        return _repr.repr(value)
+        return _ADDRESS.sub("", _repr.repr(value))
     except Exception:
         return f"<unrepresentable {type(value).__qualname__}>"
 
@@ -116,6 +133,8 @@ def canon(value: object, depth: int = 0) -> object:
         return value
     if t is float:
         return ("nan",) if math.isnan(value) else value  # type: ignore[arg-type]
+    if isinstance(value, Drawn):  # a generator and an iterator yielding the same are the same
+        return ("yields", canon(value.items, depth + 1), value.error)
     if isinstance(value, enum.Enum):
         return ("enum", t.__qualname__, value.name)
     if t in (io.BytesIO, io.StringIO):

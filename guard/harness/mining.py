@@ -43,7 +43,12 @@ _AFFIX_METHODS = {"startswith": "prefixes", "removeprefix": "prefixes", "lstrip"
 _SEP_METHODS = frozenset({"split", "rsplit", "partition", "rpartition", "join", "find",
                           "index", "rfind", "rindex", "count", "replace"})
 _ITERATING = frozenset({"len", "sorted", "sum", "min", "max", "list", "tuple", "set", "enumerate",
-                        "reversed", "any", "all", "zip"})
+                        "reversed", "any", "all", "zip", "iter", "frozenset"})
+_ITERTOOLS = frozenset({"islice", "groupby", "cycle", "tee", "accumulate", "pairwise", "chain",
+                        "combinations", "combinations_with_replacement", "permutations",
+                        "zip_longest", "deque"})
+"""Calls (``itertools.islice(iterable, n)``, ``islice(...)``, ``collections.deque(...)``) whose
+first argument is iterated."""
 
 Kind = str
 """An inferred parameter type: 'str', 'bytes', 'int', 'float', 'bool', 'dict', 'list', 'set'."""
@@ -497,8 +502,11 @@ def _infer(fn: ast.AST, is_param: Callable[[ast.AST], bool]) -> Kind | None:
                     vote(kinds[0], 10)
             elif node.func.id == "range" and any(is_param(a) for a in node.args):
                 vote("int", 3)
-            elif node.func.id in _ITERATING and node.args and is_param(node.args[0]):
+            elif node.func.id in _ITERATING | _ITERTOOLS and node.args and is_param(node.args[0]):
                 vote("list")
+        elif (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+              and node.func.attr in _ITERTOOLS and node.args and is_param(node.args[0])):
+            vote("list")
         if isinstance(node, ast.Attribute) and is_param(node.value):
             for methods, kind in ((STR_METHODS, "str"), (BYTES_METHODS, "bytes"),
                                   (DICT_METHODS, "dict"), (LIST_METHODS, "list"),

@@ -259,6 +259,11 @@ def _keyed(keys: Strategy, values: Strategy, ctx: Context, max_size: int | None 
                                           st.dictionaries(keys, values, max_size=3)))
 
 
+def _homogeneous(ctx: Context) -> Strategy:
+    """Lists of integers or lists of strings."""
+    return st.one_of(_lists(integers(ctx.inner()), ctx), _lists(text(ctx.inner()), ctx))
+
+
 _BY_NAME: list[tuple[str, Callable[[Context], Strategy]]] = [
     (r"(n|i|j|k|m|count|size|index|idx|num|number|length|width|height|limit|offset|start|end"
      r"|stop|step|depth|level|times|.*_(count|size|index|idx|len|num))", integers),
@@ -269,6 +274,10 @@ _BY_NAME: list[tuple[str, Callable[[Context], Strategy]]] = [
     (r"(flag|verbose|strict|enabled|(is|has|allow|use)_.*)", lambda ctx: st.booleans()),
     (r"(items|values|xs|ys|nums|numbers|ints|lst|seq|scores)",
      lambda ctx: _lists(integers(ctx.inner()), ctx)),
+    # The usual names of an untyped iterable (more-itertools, the itertools recipes): lists of
+    # one scalar type each, so that sorting and comparing the items is not itself the error.
+    (r"(iterable|iterator|it|sequence|elements|population|collection)", _homogeneous),
+    (r"(iterables|sequences)", lambda ctx: _lists(_homogeneous(ctx.inner()), ctx)),
     (r"(words|names|lines|strings|texts|tokens)", lambda ctx: _lists(text(ctx.inner()), ctx)),
 ]
 
