@@ -56,7 +56,7 @@ def test_an_iterator_is_compared_by_what_it_yields_like_a_generator() -> None:
     # Returning iter(items) or zip(...) instead of yielding the same items is a refactor...
     assert same(canon(drain(gen([1, 2]))), canon(drain(iter([1, 2]))))
     assert same(canon(drain(gen([1, 2]))), canon(drain(x for x in (1, 2))))
-    assert same(canon(drain(zip([1], [2]))), canon(drain(gen([(1, 2)]))))  # type: ignore[list-item]
+    assert same(canon(drain(zip([1], [2], strict=True))), canon(drain(gen([(1, 2)]))))  # type: ignore[list-item]
     # ... while an iterator that yields other items (or as many, then fails) changed.
     assert not same(canon(drain(map(abs, [-1, 2]))), canon(drain(iter([-1, 2]))))
     assert not same(canon(drain(iter([1]))), canon(drain(gen([1, 2]))))
