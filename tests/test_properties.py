@@ -286,6 +286,29 @@ def test_a_changed_default_of_a_generator_is_seen_in_what_it_yields(repo: Path) 
                      "expo").findings == ()
 
 
+HEADERS = """\
+def quote_header_value(blob, allow_token=True):
+    return '"' + str(blob) + '"'
+
+
+def unquote_header_value(value: str) -> str:
+    if value[:1] == value[-1:] == '"':
+        value = value[1:-1]
+    return value
+"""
+
+
+def test_a_decoder_whose_encoder_takes_what_cannot_be_generated_is_still_searched(repo: Path) -> None:
+    """werkzeug's unquote_header_value: its encoder takes a value there is no strategy for (an
+    annotation that does not resolve, here none and a name that says nothing); the round trip is left out with a note instead of crashing the child (which was
+    reported as the decoder crashing the interpreter)."""
+    flipped = HEADERS.replace("    return value\n", "    return value.lower()\n")
+    result = _run_pair(repo, HEADERS, flipped, "unquote_header_value")
+    assert {f.rule for f in result.findings} == {"behaviour-change"}, result.findings
+    assert any("round trip through quote_header_value not searched" in n.message for n in result.notes)
+    assert _run_pair(repo, HEADERS, HEADERS, "unquote_header_value").findings == ()
+
+
 def test_unicode_tables_are_seeded_into_the_child_and_new_ones_kept(
     repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
