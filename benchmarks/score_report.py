@@ -254,6 +254,8 @@ def main() -> None:
                         help="fit on the cached release diffs too (as clean cases, one fold per package)")  # fmt: skip
     parser.add_argument("--injections-in-fit", action="store_true",
                         help="fit on the release diffs of inject_eval.py too, clean and injected (one fold per package)")  # fmt: skip
+    parser.add_argument("--inject-cache", type=Path, default=None,
+                        help="the inject_eval.py cache --injections-in-fit reads (default: fit_score's)")  # fmt: skip
     parser.add_argument("--only", default="", help="comma-separated packages for the release diffs")
     parser.add_argument("--set", choices=["all", *SETS], default="all",
                         help="which set of release diffs (see benchmarks/release_diffs.py)")  # fmt: skip
@@ -262,7 +264,8 @@ def main() -> None:
         release_report(args.threshold, args.recheck, {n for n in args.only.split(",") if n}, args.set)
     if not args.no_fixtures:
         releases = load_release_cases() if args.releases_in_fit else []
-        releases += load_inject_cases() if args.injections_in_fit else []
+        if args.injections_in_fit:
+            releases += load_inject_cases(args.inject_cache) if args.inject_cache else load_inject_cases()
         cv_report(load_cases(args.eval) + releases, args.threshold)
 
 
