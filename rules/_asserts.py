@@ -71,6 +71,24 @@ def _truthy_literal(node: cst.BaseExpression) -> bool:
     return ok and bool(value)
 
 
+_NEVER_NONE_CALLS = {
+    "list", "dict", "set", "tuple", "frozenset", "str", "bytes", "int", "float", "bool", "len",
+    "sorted", "repr", "sum", "range", "enumerate", "zip", "map", "filter", "reversed",
+}  # fmt: skip
+_NEVER_NONE_NODES = (
+    cst.List, cst.Tuple, cst.Set, cst.Dict, cst.ListComp, cst.SetComp, cst.DictComp, cst.GeneratorExp,
+    cst.FormattedString, cst.ConcatenatedString, cst.SimpleString, cst.Integer, cst.Float, cst.Imaginary,
+)  # fmt: skip
+
+
+def _never_none(node: cst.BaseExpression) -> bool:
+    """Whether the expression's value can never be None: a display, comprehension or literal, or
+    a call of a builtin that always returns a value (``list(items)``, ``len(x)``, ``str(v)``)."""
+    if isinstance(node, _NEVER_NONE_NODES):
+        return True
+    return isinstance(node, cst.Call) and isinstance(node.func, cst.Name) and node.func.value in _NEVER_NONE_CALLS
+
+
 def _never_fails(op: cst.BaseCompOp, operand: cst.BaseExpression, constants: frozenset[str]) -> bool:
     """Whether comparing ``operand`` with itself by ``op`` is true whatever happens at run time.
 
@@ -120,6 +138,8 @@ def _from_assert(node: cst.Assert, constants: frozenset[str] = frozenset()) -> C
         return Check(node, text, NONE, (), tautology="one side of its `or` is a true constant")
     if isinstance(test, cst.Comparison) and len(test.comparisons) == 1:
         op, right = test.comparisons[0].operator, test.comparisons[0].comparator
+        if isinstance(op, cst.IsNot) and isinstance(right, cst.Name) and right.value == "None" and _never_none(test.left):
+            return Check(node, text, NONE, (), tautology="the value it checks is never None (only an exception while computing it would fail the check)")
         if code(test.left) == code(right):
             if _never_fails(op, right, constants):
                 return Check(node, text, NONE, (), tautology="it compares an expression with itself")
@@ -163,6 +183,8 @@ def _from_call(node: cst.Call, constants: frozenset[str] = frozenset()) -> Check
     if name in _LOOSE_CALLS and args:
         if name == "assertTrue" and _truthy_literal(args[0]):
             return Check(node, text, NONE, (), tautology="it asserts a true constant")
+        if name == "assertIsNotNone" and _never_none(args[0]):
+            return Check(node, text, NONE, (), tautology="the value it checks is never None (only an exception while computing it would fail the check)")
         return Check(node, text, LOOSE, _subjects(*args[:2]))
     if name in _WARNING_FILTERS and args and literal(args[0]) == (True, "error"):
         # Turns every warning into an exception: a check that the code under it warns nothing.

@@ -188,6 +188,11 @@ class TamperedTests(Rule):
     CONFIDENCE = Confidence.HIGH
 
     VALID = (
+        Example(  # a function's result may be None: checking that it is not is a real check
+            path="tests/test_cache.py",
+            before="def test_get():\n    assert lookup('a') == 1\n",
+            after="def test_get():\n    assert lookup('a') == 1\n    assert lookup('b') is not None\n",
+        ),
         Example(  # the old default's check dropped, a new test checks the same object's new default
             path="tests/test_conf.py",
             before=_T + "@pytest.mark.parametrize('key', ['a', 'b'])\ndef test_key(key):\n    conf = load({})\n"
@@ -318,6 +323,16 @@ class TamperedTests(Rule):
         ),
     )
     INVALID = (
+        Example(  # added checks that cannot fail: list() and a comprehension are never None
+            path="tests/test_cache.py",
+            before="import unittest\n\n\nclass T(unittest.TestCase):\n    def test_expire(self):\n"
+            "        items = expire(1)\n        self.assertEqual([], list(items))\n",
+            after="import unittest\n\n\nclass T(unittest.TestCase):\n    def test_expire(self):\n"
+            "        items = expire(1)\n        self.assertEqual([], list(items))\n"
+            "        more = expire(2)\n        self.assertIsNotNone(list(more))\n"
+            "        assert [m for m in more] is not None\n",
+            lines=(9, 10),
+        ),
         Example(  # a new test checks the loaded object, but not what the lost check looked at
             path="tests/test_conf.py",
             before=_T + "@pytest.mark.parametrize('key', ['a', 'b'])\ndef test_key(key):\n    conf = load({})\n"
