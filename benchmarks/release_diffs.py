@@ -30,7 +30,9 @@ end (at 17cdcd7, the eighth session's final code): its estimate; then read, so s
 session chooses HELD_OUT_11 before measuring anything. HELD_OUT_11 was chosen the same way at the
 start of the ninth session, before any of its changes were measured, and run once at its end (at
 4e00357, the ninth session's final code): its estimate; then read, so spent. HELD_OUT_12 was chosen
-the same way at the start of the tenth session, before any of its changes were measured. None may be tuned on; a fix prompted by a held-out false alarm makes
+the same way at the start of the tenth session, before any of its changes were measured, and run once
+at its end (at 326d6aa, the tenth session's final code): its estimate; then read, so spent — the next
+session chooses HELD_OUT_13 before measuring anything. None may be tuned on; a fix prompted by a held-out false alarm makes
 that set tuned, and calls for a fresh one.
 
 Each diff holds the Python files, type stubs (``.pyi``), the root files that declare the target
@@ -234,7 +236,8 @@ HELD_OUT_11: dict[str, list[str]] = {
 # Chosen at the start of the tenth session (2026-11-22), before any of its changes were measured,
 # after HELD_OUT_11 had been run and read (spent; a fit set now): nine well-known pure-Python packages
 # never used in a set, each with its last four releases as `pip index versions` listed them that day.
-# Never fitted on; run once, clean and injected, with guard as finally committed.
+# Never fitted on; run once, clean and injected, with guard as finally committed (at 326d6aa; read
+# since, so spent).
 HELD_OUT_12: dict[str, list[str]] = {
     "urllib3": ["2.6.2", "2.6.3", "2.7.0", "2.8.0"],
     "flask": ["3.1.0", "3.1.1", "3.1.2", "3.1.3"],
@@ -252,10 +255,10 @@ SETS: dict[str, dict[str, list[str]]] = {
     "held-out-7": HELD_OUT_7, "held-out-8": HELD_OUT_8, "held-out-9": HELD_OUT_9, "held-out-10": HELD_OUT_10,
     "held-out-11": HELD_OUT_11, "held-out-12": HELD_OUT_12,
 }  # fmt: skip
-# The sets a fit may use: every set but the one kept for the clean estimate (HELD_OUT_12, chosen at
-# the start of the tenth session).
+# The sets a fit may use: every set but the one kept for the clean estimate (none now: HELD_OUT_12
+# was run and read at the end of the tenth session; the next session chooses HELD_OUT_13).
 FIT_SETS = ("tuned", "held-out", "held-out-2", "held-out-3", "held-out-4", "held-out-5", "held-out-6",
-            "held-out-7", "held-out-8", "held-out-9", "held-out-10", "held-out-11")
+            "held-out-7", "held-out-8", "held-out-9", "held-out-10", "held-out-11", "held-out-12")
 RELEASES: dict[str, list[str]] = {name: versions for s in SETS.values() for name, versions in s.items()}
 
 # Budgets well above guard's defaults: on a loaded machine an analyzer that runs out of time drops
