@@ -100,6 +100,10 @@ class UnresolvedImport(Rule):
     METADATA_DEPENDENCIES = (PositionProvider, *METADATA)
 
     VALID = (
+        Example(  # a real submodule of an installed package whose __init__ has a __getattr__
+            before="import click\n",
+            after="import click\nfrom click.testing import CliRunner\nfrom click import __version__\n",
+        ),
         Example(before="x = 1\n", after="import json\nimport os.path\nfrom collections import abc\n"),
         Example(  # the script puts the system's packages on the path first
             path="tests/hook_script.py",
@@ -206,6 +210,11 @@ class UnresolvedImport(Rule):
         ),
     )
     INVALID = (
+        Example(  # click (installed here) has a module-level __getattr__; its submodules are files
+            before="from click.testing import CliRunner\n",
+            after="from click.testing_compat import CliRunner\n",
+            lines=(1,),
+        ),
         Example(  # a module-level __getattr__ does not make a submodule importable
             path="tests/test_dump.py",
             before="from pkg.recorder import dump\n",
@@ -445,9 +454,32 @@ class UnresolvedImport(Rule):
             # import system looks for a submodule in the package's directory, never through it.
             self.report(at, f"module '{known}' has no submodule '{missing}'")
             return
+        if (isinstance(found, Unknown) and origin == "installed" and isinstance(at, cst.ImportFrom)
+                and module.count(".") > known.count(".") and self._no_installed_submodule(known, missing)):
+            # click 8.2+ has a module-level __getattr__ (for __version__); it answers
+            # ``from click import x``, but ``from click.testing_compat import y`` needs a file.
+            self.report(at, f"module '{known}' has no submodule '{missing}'")
+            return
         if not isinstance(found, Missing):
             return  # an attribute, not a module: ``import`` fails, but often it is a re-export
         self.report(at, f"module '{known}' has no submodule '{missing}'{found.suggestion()}")
+
+    def _no_installed_submodule(self, package: str, name: str) -> bool:
+        """An installed regular package (a directory with ``__init__.py``) holds no file or
+        directory for submodule ``name``, and none of its modules registers modules itself."""
+        init = locate.find_installed(package, self.r.env.paths)
+        if init is None or init.name != "__init__.py":
+            return False
+        if locate.find_installed(f"{package}.{name}", self.r.env.paths) is not None:
+            return False
+        directory = init.parent
+        if any(directory.glob(f"{name}.*")) or (directory / name).exists():
+            return False
+        try:
+            sources = [p for p in directory.rglob("*.py") if not is_test_path(str(p.relative_to(directory)))][:400]
+        except OSError:
+            return False
+        return not any(_REGISTERS.search(_read(p) or "") for p in sources)
 
     def _registers_modules(self, package: str) -> bool:
         """Does a module of the repo package register modules itself (``sys.modules[...] = ``, an
@@ -458,10 +490,12 @@ class UnresolvedImport(Rule):
         project = self.context.project
 
         def registers() -> bool:
-            for rel in {r for r in self.r.env.repo_modules().values() if r.startswith(directory)}:
+            # A test that fakes a module (``sys.modules["requests"] = None``) registers nothing
+            # the package's own imports could find.
+            for rel in {r for r in self.r.env.repo_modules().values() if r.startswith(directory) and not is_test_path(r)}:
                 changed = project.files.get(rel)
                 text = changed.after.text if changed is not None and changed.after is not None else _read(project.repo / rel)
-                if text is None or "sys.modules" in text or "meta_path" in text:
+                if text is None or _REGISTERS.search(text):
                     return True
             return False
 
@@ -623,6 +657,15 @@ def _imported_tops(node: ast.AST) -> frozenset[str]:
     if isinstance(node, ast.ImportFrom) and not node.level and node.module:
         return frozenset({node.module.split(".")[0]})
     return frozenset()
+
+
+_REGISTERS = re.compile(
+    r"sys\.modules\s*\[[^\]]*\]\s*=(?!=)|sys\.modules\.(?:setdefault|update)\(|meta_path\.(?:append|insert|extend)\("
+    r"|meta_path\s*(?:\+)?=(?!=)"
+)
+"""Code that puts modules in place itself (``sys.modules[name] = module``, an import hook on
+``sys.meta_path``), so that a submodule may exist without a file; reading ``sys.modules[...]`` is
+not that."""
 
 
 def _read(path: Path) -> str | None:
