@@ -317,3 +317,26 @@ def test_a_repo_test_using_hypothesis_with_its_default_database_runs_in_the_sand
         report = session.check(_diff({"pkg/shelf.py": (SHELF, flipped)}))
         found = [s.finding for s in report.findings]
     assert any(dict(f.evidence).get("test") == "tests/test_label.py::test_label_counts" for f in found), [n.message for n in report.notes]
+
+
+def test_a_test_file_the_patch_renames_runs_under_its_new_name_only(tmp_path: Path) -> None:
+    """wsproto 1.3.0 moved test/ to tests/: the old file, read from the checkout, was run "as the
+    patch leaves it" against the patched code, and failed (the release changed the API the old
+    copy used)."""
+    from guard.diff import parse_patch
+    from guard.pipeline import plan, property_subjects, test_subjects
+    from guard.workspace import build_workspace
+
+    code = "def clean(x):\n    return x.strip()\n"
+    old_test = "from pkg.text import clean\n\n\ndef test_clean():\n    assert clean(' a ') == 'a'\n"
+    _repo(tmp_path, {"pkg/__init__.py": "", "pkg/text.py": code, "test/test_a.py": old_test})
+    new_test = old_test.replace("' a '", "'  a '")
+    renamed = "".join(difflib.unified_diff(old_test.splitlines(keepends=True), new_test.splitlines(keepends=True),
+                                           "a/test/test_a.py", "b/tests/test_a.py"))
+    diff = (_diff({"pkg/text.py": (code, code.replace("x.strip()", "x.strip(' ')"))})
+            + "diff --git a/test/test_a.py b/tests/test_a.py\nsimilarity index 90%\n"
+            "rename from test/test_a.py\nrename to tests/test_a.py\n" + renamed)
+    ws = build_workspace(tmp_path, parse_patch(diff))
+    changes = list(plan(ws, (3, 10)).changes.values())
+    _, tests = test_subjects(ws, changes, property_subjects(changes)[1])
+    assert [(t.path, t.qualname) for t in tests] == [("tests/test_a.py", "test_clean")]
