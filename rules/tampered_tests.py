@@ -39,6 +39,7 @@ import libcst as cst
 
 from guard.changes import ParsedSource
 from guard.findings import Confidence, Severity
+from guard.repo import is_test_path
 from guard.rulekit import Example, Project, Rule, RuleContext
 
 from ._asserts import (
@@ -726,6 +727,26 @@ class TamperedTests(Rule):
                     return True
         return False
 
+    def _added_elsewhere(self) -> frozenset[str]:
+        """Qualified names of the test functions the patch adds to its other test files (a new
+        file, or a file that did not define them before): a test deleted here and added there
+        under the same name moved (httpx 0.28.0 moved test_parse_header_links_no_link from
+        tests/test_utils.py to tests/models/test_headers.py)."""
+
+        def build() -> frozenset[str]:
+            names: set[str] = set()
+            for path, changes in self.context.project.files.items():
+                if path == self.context.path or changes.after is None or not is_test_path(path):
+                    continue
+                before = {d.qualname for d in changes.before.definitions} if changes.before is not None else set()
+                names.update(
+                    d.qualname for d in changes.after.definitions
+                    if d.kind == "function" and d.qualname not in before and _is_test(d.qualname.rsplit(".", 1)[-1])
+                )  # fmt: skip
+            return frozenset(names)
+
+        return self.context.project.memo(f"test-tampering:added-elsewhere:{self.context.path}", build)
+
     def _changed_tests(self) -> list[cst.FunctionDef]:
         def build() -> list[cst.FunctionDef]:
             return [
@@ -773,6 +794,8 @@ class TamperedTests(Rule):
             q: d for q, d in removed.items()
             if not names_in(d.body) & self._gone() and not any(self._went_with_subject(c) for c in self._checks(d))
         }  # fmt: skip
+        moved = self._added_elsewhere()
+        orphaned = {q: d for q, d in orphaned.items() if q not in moved}  # moved to another test file
         lost = sum(len(self._checks(d)) for d in orphaned.values())
         if not orphaned or sum(len(self._checks(d)) for d in added) >= lost:
             return  # removed with their subject, or rewritten as new tests

@@ -1,0 +1,33 @@
+"""test-tampering and a test moved to another file: deleted from one test file and added, under
+the same name, to another test file of the same patch (httpx 0.28.0 moved a test from
+tests/test_utils.py to tests/models/test_headers.py). Deleted with nothing added elsewhere, it is
+still reported."""
+
+from __future__ import annotations
+
+from guard.api import check_patch
+from tests.conftest import MakeRepo, diff_after_edit
+
+CODE = "def links(value):\n    return {} if not value else {'next': value}\n"
+UTILS = (
+    "from pkg.links import links\n\n\n"
+    "def test_links_empty():\n    assert links('') == {}\n\n\n"
+    "def test_links_next():\n    assert links('a') == {'next': 'a'}\n"
+)
+KEPT = "from pkg.links import links\n\n\ndef test_links_next():\n    assert links('a') == {'next': 'a'}\n"
+HEADERS = "from pkg.links import links\n\n\ndef test_links_empty():\n    assert links('') == {}\n"
+
+
+def _tampering(make_repo: MakeRepo, edits: dict[str, str | None]) -> list[str]:
+    repo = make_repo({"pkg/__init__.py": "", "pkg/links.py": CODE, "tests/test_utils.py": UTILS})
+    report = check_patch(diff_after_edit(repo, edits), repo, analyzers=frozenset({"rules"}))
+    return [s.finding.message for s in report.findings if s.finding.rule == "test-tampering"]
+
+
+def test_a_test_moved_to_another_file_is_not_deleted(make_repo: MakeRepo) -> None:
+    assert _tampering(make_repo, {"tests/test_utils.py": KEPT, "tests/models/test_headers.py": HEADERS}) == []
+
+
+def test_a_test_deleted_with_nothing_added_elsewhere_is_reported(make_repo: MakeRepo) -> None:
+    found = _tampering(make_repo, {"tests/test_utils.py": KEPT})
+    assert any("`test_links_empty` is deleted" in m for m in found), found
