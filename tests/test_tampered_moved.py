@@ -31,3 +31,33 @@ def test_a_test_moved_to_another_file_is_not_deleted(make_repo: MakeRepo) -> Non
 def test_a_test_deleted_with_nothing_added_elsewhere_is_reported(make_repo: MakeRepo) -> None:
     found = _tampering(make_repo, {"tests/test_utils.py": KEPT})
     assert any("`test_links_empty` is deleted" in m for m in found), found
+
+
+TRAVERSAL = (
+    "import pytest\n\nfrom pkg.links import links\n\n\n"
+    "def test_rejects_parent():\n"
+    "    with pytest.raises(ValueError, match='outside: ../x'):\n        links('../x')\n"
+    "    with pytest.raises(ValueError, match='outside: /../x'):\n        links('/../x')\n"
+)
+FOLDED = (
+    "import pytest\n\nfrom pkg.links import links\n\n\n"
+    "@pytest.mark.parametrize('uri', ['../x', '/../x', '//../x'])\n"
+    "def test_rejects_parent(uri):\n    with pytest.raises(ValueError, match='outside: ' + uri):\n        links(uri)\n"
+)
+
+
+def _tampered_traversal(make_repo: MakeRepo, after: str) -> list[str]:
+    repo = make_repo({"pkg/__init__.py": "", "pkg/links.py": CODE, "tests/test_utils.py": TRAVERSAL})
+    report = check_patch(diff_after_edit(repo, {"tests/test_utils.py": after}), repo, analyzers=frozenset({"rules"}))
+    return [s.finding.message for s in report.findings if s.finding.rule == "test-tampering"]
+
+
+def test_checks_folded_into_parameters_of_the_test_are_not_lost(make_repo: MakeRepo) -> None:
+    """mako 1.4.2: a test's cases, one check each, became parameters of one check."""
+    assert _tampered_traversal(make_repo, FOLDED) == []
+
+
+def test_a_parametrized_test_that_drops_a_case_still_loses_it(make_repo: MakeRepo) -> None:
+    dropped = FOLDED.replace("['../x', '/../x', '//../x']", "['../x', '//../x']")
+    found = _tampered_traversal(make_repo, dropped)
+    assert any("lost 1 of its 2 checks" in m for m in found), found
