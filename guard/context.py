@@ -875,17 +875,15 @@ def plain_classes(source: str) -> Mapping[str, frozenset[str]]:
 
 
 @lru_cache(maxsize=128)
-def stdlib_class_methods(name: str) -> frozenset[str] | None:
-    """The methods typeshed's stdlib stubs declare on the nominal classes named ``name`` (every
-    stub that defines one, in every Python version); None when no stub defines such a class or one
-    of them is a Protocol (mypy checks those structurally, and its complaint is then about what
-    the object lacks)."""
+def _stdlib_classes(name: str) -> tuple[ast.ClassDef, ...] | None:
+    """Every class named ``name`` that typeshed's stdlib stubs define (in every Python version);
+    None without typeshed. Reading the stubs is the cost: one scan per name serves both
+    :func:`stdlib_class_methods` and :func:`stdlib_class_members`."""
     root = typeshed_stdlib()
     if root is None:
         return None
     header = re.compile(rf"^\s*class {re.escape(name)}\b", re.MULTILINE)
-    methods: set[str] = set()
-    found = False
+    found: list[ast.ClassDef] = []
     for stub in root.rglob("*.pyi"):
         try:
             text = stub.read_text(encoding="utf-8")
@@ -894,15 +892,23 @@ def stdlib_class_methods(name: str) -> frozenset[str] | None:
         if not header.search(text):
             continue
         tree = _tree(text)
-        if tree is None:
-            continue
-        for node in ast.walk(tree):
-            if isinstance(node, ast.ClassDef) and node.name == name:
-                if any("Protocol" in ast.unparse(b) for b in node.bases):
-                    return None
-                found = True
-                methods.update(d.name for d in node.body if isinstance(d, ast.FunctionDef | ast.AsyncFunctionDef))
-    return frozenset(methods) if found else None
+        if tree is not None:
+            found.extend(n for n in ast.walk(tree) if isinstance(n, ast.ClassDef) and n.name == name)
+    return tuple(found)
+
+
+@lru_cache(maxsize=128)
+def stdlib_class_methods(name: str) -> frozenset[str] | None:
+    """The methods typeshed's stdlib stubs declare on the nominal classes named ``name`` (every
+    stub that defines one, in every Python version); None when no stub defines such a class or one
+    of them is a Protocol (mypy checks those structurally, and its complaint is then about what
+    the object lacks)."""
+    classes = _stdlib_classes(name)
+    if not classes or any("Protocol" in ast.unparse(b) for node in classes for b in node.bases):
+        return None
+    return frozenset(
+        d.name for node in classes for d in node.body if isinstance(d, ast.FunctionDef | ast.AsyncFunctionDef)
+    )
 
 
 def duck_typed_argument(f: Finding, source: str) -> bool:
@@ -1207,24 +1213,10 @@ def _class_members(node: ast.ClassDef) -> set[str]:
 def stdlib_class_members(name: str) -> frozenset[str] | None:
     """The members typeshed's stdlib stubs declare on every class named ``name`` (those all of
     them declare, when several stubs define one); None when no stub defines such a class."""
-    root = typeshed_stdlib()
-    if root is None:
+    classes = _stdlib_classes(name)
+    if not classes:
         return None
-    header = re.compile(rf"^\s*class {re.escape(name)}\b", re.MULTILINE)
-    common: set[str] | None = None
-    for stub in root.rglob("*.pyi"):
-        try:
-            text = stub.read_text(encoding="utf-8")
-        except OSError:
-            continue
-        if not header.search(text):
-            continue
-        tree = _tree(text)
-        for node in ast.walk(tree) if tree is not None else ():
-            if isinstance(node, ast.ClassDef) and node.name == name:
-                members = _class_members(node)
-                common = members if common is None else common & members
-    return None if common is None else frozenset(common)
+    return frozenset(set.intersection(*(_class_members(node) for node in classes)))
 
 
 def _declares(type_text: str, attribute: str, source: str) -> bool:

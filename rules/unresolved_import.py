@@ -35,6 +35,7 @@ import ast
 import re
 import sys
 from collections.abc import Iterable
+from functools import lru_cache
 from pathlib import Path
 
 import libcst as cst
@@ -475,11 +476,7 @@ class UnresolvedImport(Rule):
         directory = init.parent
         if any(directory.glob(f"{name}.*")) or (directory / name).exists():
             return False
-        try:
-            sources = [p for p in directory.rglob("*.py") if not is_test_path(str(p.relative_to(directory)))][:400]
-        except OSError:
-            return False
-        return not any(_REGISTERS.search(_read(p) or "") for p in sources)
+        return not _installed_registers_modules(directory)
 
     def _registers_modules(self, package: str) -> bool:
         """Does a module of the repo package register modules itself (``sys.modules[...] = ``, an
@@ -666,6 +663,18 @@ _REGISTERS = re.compile(
 """Code that puts modules in place itself (``sys.modules[name] = module``, an import hook on
 ``sys.meta_path``), so that a submodule may exist without a file; reading ``sys.modules[...]`` is
 not that."""
+
+
+@lru_cache(maxsize=64)
+def _installed_registers_modules(directory: Path) -> bool:
+    """Does a module of the installed package in ``directory`` (its tests aside) register modules
+    itself (:data:`_REGISTERS`)? Read once per package: every import of it in every check asks.
+    Unreadable counts as yes (a submodule may then exist without a file)."""
+    try:
+        sources = [p for p in directory.rglob("*.py") if not is_test_path(str(p.relative_to(directory)))][:400]
+    except OSError:
+        return True
+    return any(_REGISTERS.search(_read(p) or "") for p in sources)
 
 
 def _read(path: Path) -> str | None:
