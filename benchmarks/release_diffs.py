@@ -32,14 +32,16 @@ start of the ninth session, before any of its changes were measured, and run onc
 4e00357, the ninth session's final code): its estimate; then read, so spent. HELD_OUT_12 was chosen
 the same way at the start of the tenth session, before any of its changes were measured, and run once
 at its end (at 326d6aa, the tenth session's final code): its estimate; then read, so spent — the next
-session chooses HELD_OUT_13 before measuring anything. None may be tuned on; a fix prompted by a held-out false alarm makes
+session chooses HELD_OUT_13 before measuring anything. HELD_OUT_13 was chosen the same way at the
+start of the eleventh session, before any of its changes were measured, to be run once at its end
+with that session's final code. None may be tuned on; a fix prompted by a held-out false alarm makes
 that set tuned, and calls for a fresh one.
 
 Each diff holds the Python files, type stubs (``.pyi``), the root files that declare the target
 Python (``pyproject.toml``, ``setup.cfg``, ``mypy.ini``) and the requirements files
 (``*requirements*.txt``, ``requirements/*.txt``), as a release's own diff does.
 
-    .venv/bin/python benchmarks/release_diffs.py [--only six,tomli] [--set tuned|held-out|...|held-out-12|all]
+    .venv/bin/python benchmarks/release_diffs.py [--only six,tomli] [--set tuned|held-out|...|held-out-13|all]
 """
 
 from __future__ import annotations
@@ -249,14 +251,29 @@ HELD_OUT_12: dict[str, list[str]] = {
     "oauthlib": ["3.3.0", "3.3.1", "4.0.0", "4.0.1"],
     "mako": ["1.3.12", "1.4.1", "1.4.2", "1.4.3"],
 }
+# Chosen at the start of the eleventh session (2026-11-22), before any of its changes were measured,
+# after HELD_OUT_12 had been run and read (spent; a fit set now): nine well-known pure-Python packages
+# never used in a set, each with its last four releases as `pip index versions` listed them that day.
+# Never fitted on; to be run once, clean and injected, with guard as finally committed.
+HELD_OUT_13: dict[str, list[str]] = {
+    "starlette": ["1.7.0", "1.8.0", "1.9.0", "1.10.0"],
+    "typer": ["0.28.0", "0.29.0", "0.29.1", "0.29.2"],
+    "asgiref": ["3.11.1", "3.12.0", "3.12.1", "3.13.0"],
+    "lark": ["1.2.1", "1.2.2", "1.3.0", "1.3.1"],
+    "parso": ["0.8.4", "0.8.5", "0.8.6", "0.8.7"],
+    "dill": ["0.3.8", "0.3.9", "0.4.0", "0.4.1"],
+    "waitress": ["2.1.2", "3.0.0", "3.0.1", "3.0.2"],
+    "bleach": ["6.1.0", "6.2.0", "6.3.0", "6.4.0"],
+    "fasteners": ["0.17.3", "0.18", "0.19", "0.20"],
+}
 SETS: dict[str, dict[str, list[str]]] = {
     "tuned": TUNED, "held-out": HELD_OUT, "held-out-2": HELD_OUT_2, "held-out-3": HELD_OUT_3,
     "held-out-4": HELD_OUT_4, "held-out-5": HELD_OUT_5, "held-out-6": HELD_OUT_6,
     "held-out-7": HELD_OUT_7, "held-out-8": HELD_OUT_8, "held-out-9": HELD_OUT_9, "held-out-10": HELD_OUT_10,
-    "held-out-11": HELD_OUT_11, "held-out-12": HELD_OUT_12,
+    "held-out-11": HELD_OUT_11, "held-out-12": HELD_OUT_12, "held-out-13": HELD_OUT_13,
 }  # fmt: skip
-# The sets a fit may use: every set but the one kept for the clean estimate (none now: HELD_OUT_12
-# was run and read at the end of the tenth session; the next session chooses HELD_OUT_13).
+# The sets a fit may use: every set but the one kept for the clean estimate (HELD_OUT_13, chosen at
+# the start of the eleventh session).
 FIT_SETS = ("tuned", "held-out", "held-out-2", "held-out-3", "held-out-4", "held-out-5", "held-out-6",
             "held-out-7", "held-out-8", "held-out-9", "held-out-10", "held-out-11", "held-out-12")
 RELEASES: dict[str, list[str]] = {name: versions for s in SETS.values() for name, versions in s.items()}
