@@ -33,9 +33,10 @@ Measured, per patch:
   (a whole-file libcst tree in the session, mypy in the child); the timed patches stay near
   110 MB.
 
-All guard runs share one scratch mypy cache (``GUARD_CACHE_DIR``) and naive mypy keeps one cache
-per repo, so neither pays mypy's first-ever start on every patch (the first run of a repo does, for
-both). A patch's latency is its best of ``--repeat`` runs: on a shared machine load only ever adds
+All guard runs share one scratch cache directory (``GUARD_CACHE_DIR``: mypy's caches and the
+environment tables and module summaries of ``guard.persist``) and naive mypy keeps one cache per
+repo, so neither pays mypy's first-ever start on every patch (the first run of a repo does, for
+both). guard's modules are byte-compiled first, as pip leaves an installed package. A patch's latency is its best of ``--repeat`` runs: on a shared machine load only ever adds
 time. Targets are reported, never asserted.
 
     .venv/bin/python benchmarks/speed.py [--fixtures N] [--only six,tomli] [--repeat R]
@@ -45,6 +46,7 @@ time. Targets are reported, never asserted.
 from __future__ import annotations
 
 import argparse
+import compileall
 import io
 import itertools
 import json
@@ -386,6 +388,10 @@ def main() -> int:
     print(f"{len(items)} patches: {n_fix} fixture, {len(items) - n_fix} release diffs "
           f"(capped at {args.max_lines} changed lines; {dropped} files left out)", file=sys.stderr)  # fmt: skip
 
+    # guard byte-compiled, as pip leaves an installed package: an editable install on a machine with
+    # PYTHONDONTWRITEBYTECODE set would otherwise compile every guard module in every cold process.
+    compileall.compile_dir(ROOT / "guard", quiet=1)
+    compileall.compile_dir(ROOT / "rules", quiet=1)
     scratch = Path(tempfile.mkdtemp(prefix="guard-speed-"))
     env = {**os.environ, "GUARD_CACHE_DIR": str(scratch / "guard-cache")}
     cold: dict[str, list[float]] = defaultdict(list)

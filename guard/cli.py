@@ -5,6 +5,7 @@ Exit codes: 0 pass, 1 the patch is flagged, 2 usage or input error, 3 internal e
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import os
 import sys
@@ -50,6 +51,31 @@ def _guarded(func: F) -> F:
     wrapper.__name__ = func.__name__
     wrapper.__doc__ = func.__doc__
     return wrapper  # type: ignore[return-value]
+
+
+def entry() -> NoReturn:
+    """The ``guard`` program: :func:`main`, then leave without tearing the interpreter down.
+
+    Freeing the modules a finished process imported (libcst, mypy, Hypothesis) takes 0.1-0.2 s,
+    a sixth of a cold ``guard check``; mypy leaves its own processes the same way. Exit handlers
+    still run first (they stop any mypy daemon or fork server a command started, and run pending
+    finalizers), and the output is flushed; only the freeing is skipped.
+    """
+    try:
+        main()
+        code: object = 0
+    except SystemExit as exc:
+        code = exc.code
+    if code is None:
+        code = 0
+    elif not isinstance(code, int):
+        click.echo(str(code), err=True)
+        code = 1
+    atexit._run_exitfuncs()
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(Exception):
+            stream.flush()
+    os._exit(code)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})

@@ -117,6 +117,13 @@ _DYNAMIC_NAMESPACE = re.compile(
 )
 _EXPECTS_EXCEPTION = frozenset({"raises", "assertRaises", "assertRaisesRegex", "assertRaisesRegexp"})
 USELESS_EXPRESSION_RULES = frozenset({"B018"})
+# bugbear's checks of how a test asserts, in test code: a weaker test than it could be, not a wrong
+# one. (A test the patch *weakens*, e.g. ``pytest.raises(ValueError)`` broadened to ``Exception``,
+# is tampered-tests' finding, made by comparing with the test as it was.)
+TEST_STYLE_RULES = {
+    "B017": "test code: a blind exception check is a weak test, not a wrong one (a narrower check the patch broadens is reported by tampered-tests)",
+    "B011": "test code: `assert False` only disappears under python -O, which test runs do not use",
+}
 GENERATOR_RETURN_RULES = frozenset({"B901"})
 # What evaluating a name, an attribute or a subscript raises when the thing is not there.
 _LOOKUP_ERRORS = frozenset({
@@ -1393,6 +1400,8 @@ def _explained(f: Finding, source: str | None) -> str | None:
         return "follows from an annotation mypy could not read (its type is marked with ?): the code runs as it reads"
     if f.analyzer == "bandit" and is_test_path(f.path):
         return "test code: bandit's findings are about code that ships"
+    if f.analyzer == "ruff" and f.rule in TEST_STYLE_RULES and is_test_path(f.path):
+        return TEST_STYLE_RULES[f.rule]
     if f.analyzer == "mypy" and is_test_path(f.path) and f.rule not in OWN_SIGNATURE_RULES:
         return "test code: mypy reads mocks and run-time attributes worst; the test run shows a real error"
     return None

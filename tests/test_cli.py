@@ -144,3 +144,26 @@ def test_installed_command_works_outside_the_repo(tmp_path: Path) -> None:
     result = subprocess.run([str(guard_bin), "rules"], cwd=tmp_path, capture_output=True, text=True, check=False)
     assert result.returncode == 0, result.stderr
     assert "suppression-added" in result.stdout
+
+
+def test_installed_command_flushes_output_and_keeps_exit_codes(repo: Path, tmp_path: Path) -> None:
+    """The program leaves with os._exit (guard.cli.entry): its output must still arrive, through a
+    pipe too, and its exit codes must be those of the command."""
+    import subprocess
+    import sys
+
+    guard_bin = Path(sys.executable).parent / "guard"
+    patch = tmp_path / "p.diff"
+    patch.write_text(diff_after_edit(repo, {"pkg/m.py": BAD}))
+    flagged = subprocess.run(
+        [str(guard_bin), "check", str(patch), "--repo", str(repo), "--format", "json"],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert flagged.returncode == 1, flagged.stderr
+    assert json.loads(flagged.stdout)["verdict"] == "fail"
+    missing = subprocess.run(
+        [str(guard_bin), "check", str(tmp_path / "absent.diff")], capture_output=True, text=True, check=False
+    )
+    assert missing.returncode == 2 and missing.stderr.startswith("guard: error:")
+    module = subprocess.run([sys.executable, "-m", "guard", "--version"], capture_output=True, text=True, check=False)
+    assert module.returncode == 0 and "guard, version" in module.stdout

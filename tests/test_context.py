@@ -144,6 +144,20 @@ def test_mypy_in_test_code_is_shown_not_weighed_but_guards_rules_are() -> None:
     assert "test code" in dict(found[0].evidence)["context"]
 
 
+def test_how_a_test_asserts_is_not_weighed_but_a_shadowed_test_is() -> None:
+    """bugbear's blind ``pytest.raises(Exception)`` (B017) and ``assert False`` (B011) in test code
+    make a weaker test, not a wrong one; in shipped code B011 still counts. A test function defined
+    twice (F811: the first never runs) counts in tests too."""
+    test = "import pytest\n\ndef test_a():\n    with pytest.raises(Exception):\n        f()\n    assert False\n"
+    found = in_context(
+        [finding("tests/test_io.py", 4, "B017", "ruff"), finding("tests/test_io.py", 6, "B011", "ruff"),
+         finding("pkg/io.py", 6, "B011", "ruff"), finding("tests/test_io.py", 3, "F811", "ruff")],
+        {"tests/test_io.py": test, "pkg/io.py": test},
+    )  # fmt: skip
+    assert [f.severity is Severity.INFO for f in found] == [True, True, False, False]
+    assert "weak test" in dict(found[0].evidence)["context"]
+
+
 def test_a_test_helper_that_breaks_its_own_return_annotation_still_counts() -> None:
     """A bare ``return`` in a helper declared ``-> bool`` involves no mock: it counts in tests too."""
     found = in_context(

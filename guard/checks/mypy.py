@@ -13,13 +13,13 @@ import contextlib
 import fcntl
 import hashlib
 import json
-import os
 import re
 import sys
 from collections.abc import Iterator, Sequence
 from dataclasses import replace
 from pathlib import Path
 
+from guard import persist
 from guard.checks.base import ToolFailure, ToolRun, keep_paths, relative, run_tool
 from guard.findings import Confidence, Finding, Severity
 
@@ -66,11 +66,8 @@ DEFAULT = (Severity.WARNING, Confidence.LOW)
 
 def cache_dir(repo: Path, state: str) -> Path:
     """Per repo and state, under the user's cache directory, never inside the repo."""
-    base = os.environ.get("GUARD_CACHE_DIR") or os.path.join(
-        os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "guard"
-    )
     digest = hashlib.sha256(str(repo.resolve()).encode()).hexdigest()[:16]
-    return Path(base) / "mypy" / digest / state
+    return persist.cache_base() / "mypy" / digest / state
 
 
 def run(job: ToolRun, cache: Path) -> tuple[list[Finding], str | None]:

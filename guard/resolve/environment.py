@@ -16,6 +16,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
+from guard import persist
 from guard.repo import python_files
 from guard.resolve import locate
 from guard.resolve.summary import Binding, ClassInfo, FunctionInfo, ModuleSummary, summarize
@@ -84,18 +85,28 @@ Resolved = Module | Klass | Func | Value | Missing | Unknown
 
 @lru_cache(maxsize=2048)
 def _summary_from_file(
-    path: str, mtime: int, name: str, is_package: bool, stub: bool, target: tuple[int, int]
+    path: str, stamp: tuple[int, int], name: str, is_package: bool, stub: bool, target: tuple[int, int], keep: bool
 ) -> ModuleSummary | None:
-    text = Path(path).read_text(encoding="utf-8", errors="replace")
-    return summarize(text, name, is_package, stub, target)
+    def read() -> ModuleSummary | None:
+        text = Path(path).read_text(encoding="utf-8", errors="replace")
+        return summarize(text, name, is_package, stub, target)
+
+    if not keep:
+        return read()
+    return persist.cached("summary", (path, stamp, name, is_package, stub, target), read)
 
 
-def _file_summary(path: Path, name: str, stub: bool, target: tuple[int, int]) -> ModuleSummary | None:
+def _file_summary(
+    path: Path, name: str, stub: bool, target: tuple[int, int], *, keep: bool = True
+) -> ModuleSummary | None:
+    """``keep``: a file outside the user's tree (stdlib, typeshed, installed), whose summary later
+    processes may reuse (guard.persist) until the file changes."""
     try:
-        mtime = path.stat().st_mtime_ns
+        st = path.stat()
     except OSError:
         return None
-    return _summary_from_file(str(path), mtime, name, path.stem == "__init__", stub, target)
+    stamp = (st.st_mtime_ns, st.st_size)
+    return _summary_from_file(str(path), stamp, name, path.stem == "__init__", stub, target, keep)
 
 
 @dataclass
@@ -263,7 +274,7 @@ class Environment:
                 return ModuleSummary(module, True, False)  # a namespace directory: submodules only
             text = self.overlay.get(rel)
             if text is None:
-                return _file_summary(self.repo / rel, module, False, self.target)
+                return _file_summary(self.repo / rel, module, False, self.target, keep=False)
             return summarize(text, module, rel.endswith("__init__.py"), False, self.target, shared=True)
         if origin == "stdlib":
             path = locate.stdlib_source(module) if source else locate.stub_path(module)

@@ -23,6 +23,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from guard import persist
 from guard.repo import REQUIREMENTS_FILE
 
 Version = tuple[int, int]
@@ -153,9 +154,19 @@ def find_installed(module: str, paths: tuple[str, ...]) -> Path | None:
 
 @lru_cache(maxsize=8)
 def installed_top_levels(paths: tuple[str, ...]) -> frozenset[str]:
-    names = {info.name for info in pkgutil.iter_modules(list(paths))}
-    names.update(importlib.metadata.packages_distributions())
-    return frozenset(names)
+    def scan() -> frozenset[str]:
+        names = {info.name for info in pkgutil.iter_modules(list(paths))}
+        names.update(importlib.metadata.packages_distributions())
+        return frozenset(names)
+
+    # A directory's mtime changes when an entry is added or removed: installing or removing a
+    # distribution (its dist-info directory) or a top-level module changes the key.
+    return persist.cached("top-levels", (persist.stamp(paths), persist.stamp(_metadata_dirs())), scan)
+
+
+def _metadata_dirs() -> list[str]:
+    """The directories ``importlib.metadata`` reads distributions from (this process's path)."""
+    return [p for p in sys.path if p and Path(p).is_dir()]
 
 
 def preload(paths: tuple[str, ...]) -> None:
@@ -169,11 +180,14 @@ def preload(paths: tuple[str, ...]) -> None:
 
 @lru_cache(maxsize=1)
 def _dists_to_imports() -> dict[str, frozenset[str]]:
-    out: dict[str, set[str]] = {}
-    for top, dists in importlib.metadata.packages_distributions().items():
-        for dist in dists:
-            out.setdefault(normalize(dist), set()).add(top)
-    return {k: frozenset(v) for k, v in out.items()}
+    def scan() -> dict[str, frozenset[str]]:
+        out: dict[str, set[str]] = {}
+        for top, dists in importlib.metadata.packages_distributions().items():
+            for dist in dists:
+                out.setdefault(normalize(dist), set()).add(top)
+        return {k: frozenset(v) for k, v in out.items()}
+
+    return persist.cached("dists-to-imports", persist.stamp(_metadata_dirs()), scan)
 
 
 def normalize(dist: str) -> str:
