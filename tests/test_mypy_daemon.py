@@ -144,6 +144,23 @@ def test_without_a_daemon_mypy_runs_as_a_process(make_repo: MakeRepo, monkeypatc
     assert any("refused by the test" in n.message for n in report.notes)
 
 
+def test_a_project_declaring_a_python_mypy_no_longer_takes_keeps_the_daemon(make_repo: MakeRepo) -> None:
+    """A project that still declares Python 3.7 (tomli 2.0.0) is checked as the oldest Python mypy
+    takes, by the daemon as by a separate mypy: before, the daemon refused to start on every check
+    (``--python-version: Python 3.7 is not supported``) and each check paid a whole mypy process."""
+    repo = make_repo({
+        "pyproject.toml": '[project]\nname = "p"\nrequires-python = ">=3.7"\n',
+        "pkg/__init__.py": "", "pkg/m.py": MOD,
+    })  # fmt: skip
+    diff = diff_after_edit(repo, {"pkg/m.py": MISSING_ATTRIBUTE})
+    with Session(repo, **NO_EXEC) as session:
+        session.warm_up()
+        report = session.check(diff)
+        assert session.stats()["mypy_daemon_runs"] >= 1
+    assert _mypy(report) == [("pkg/m.py", 5, "attr-defined")]
+    assert not any(n.analyzer == "mypy" for n in report.notes), report.notes
+
+
 def test_the_first_check_does_not_wait_for_the_daemon(make_repo: MakeRepo) -> None:
     repo = make_repo({"pkg/__init__.py": "", "pkg/m.py": MOD})
     diff = diff_after_edit(repo, {"pkg/m.py": MOD.replace("join(a, b)", "joinpath(a, b)")})

@@ -247,6 +247,12 @@ class MypyDaemon:
     # -- lifecycle -------------------------------------------------------------------------------
 
     def _flags(self, target: tuple[int, int]) -> list[str]:
+        # mypy refuses a --python-version older than the oldest it supports (3.10 for mypy 2.x), and
+        # the daemon would not start for a project that declares 3.7: check as the oldest it takes,
+        # as the separate mypy run does (guard.checks.mypy.run).
+        from mypy.defaults import PYTHON3_VERSION_MIN
+
+        target = max(target, PYTHON3_VERSION_MIN)
         return [
             "--output", "json", "--show-column-numbers", "--show-error-end", "--no-error-summary",
             "--no-pretty", "--follow-imports=normal", "--check-untyped-defs", "--warn-unused-ignores",
