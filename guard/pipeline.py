@@ -22,9 +22,11 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from guard import persist
 from guard.changes import FileChanges, analyse_file, parse_tree
 from guard.checks import bandit, mypy, ruff
 from guard.checks.base import ToolFailure, ToolRun
+from guard.checks.mypy_daemon import CONFIG_FILES as MYPY_CONFIG_FILES
 from guard.checks.mypy_daemon import DaemonUnavailable, MypyDaemon
 from guard.config import Options
 from guard.context import in_context
@@ -32,6 +34,7 @@ from guard.findings import Finding, Note, Severity, ToolError
 from guard.newonly import new_only
 from guard.prune import identifiers
 from guard.repo import importers, is_test_path, module_name, read_text
+from guard.resolve import locate
 from guard.workspace import State, Workspace
 
 if TYPE_CHECKING:  # the property stage loads only when it runs
@@ -323,6 +326,33 @@ def _mypy_runner(p: _Plan, out: Outcome, daemon: MypyDaemon | None, stamp: str |
         if note and not any(n.message == note for n in out.notes):
             out.notes.append(Note("mypy", note))
         return findings
+
+    return run
+
+
+def _original_kept(runner: Runner, p: _Plan) -> Runner:
+    """A cold check's mypy findings on the original tree, kept for the next process (guard.persist):
+    consecutive checks against one base (a pre-commit hook, a developer re-running a check) find
+    them there instead of running a second mypy. Keyed by everything mypy reads: the checked files'
+    content, every Python file of the repo (path, mtime, size), its configuration files, the
+    installed packages' directories, mypy's version and the target Python. The patched tree's run
+    is never kept: it is new with every patch."""
+    original = p.overlay("before")
+
+    def run(job: ToolRun) -> list[Finding]:
+        if job.root != original:
+            return runner(job)
+        from mypy.version import __version__ as mypy_version
+
+        repo = p.ws.repo
+        key = (
+            mypy_version, str(repo.resolve()), job.target_version,
+            repo_stamp(repo, p.ws.repo_python_files),
+            persist.stamp(repo / name for name in MYPY_CONFIG_FILES),
+            persist.stamp(locate.site_dirs(repo)),
+            tuple((path, hashlib.sha256((job.root / path).read_bytes()).hexdigest()) for path in job.paths),
+        )  # fmt: skip
+        return persist.cached("mypy-original", key, lambda: runner(job))
 
     return run
 
@@ -727,6 +757,8 @@ def run_pipeline(
             name: (cache.wrap(name, run, (lambda: stamp or "") if deps else None), deps)
             for name, (run, deps) in runners.items()
         }
+    elif mypy_daemon is None:
+        runners["mypy"] = (_original_kept(runners["mypy"][0], p), True)
     stages: list[Callable[[], None]] = []
     for name, (runner, with_dependents) in runners.items():
         if name in options.analyzers:

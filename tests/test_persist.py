@@ -8,6 +8,7 @@ import pytest
 
 from guard import persist
 from guard.resolve import environment
+from tests.conftest import MakeRepo, diff_after_edit
 
 
 @pytest.fixture(autouse=True)
@@ -79,3 +80,37 @@ def test_a_repo_file_is_never_kept(tmp_path: Path, cache_dir: Path) -> None:
     summary = environment._file_summary(module, "mod", False, (3, 11), keep=False)
     assert summary is not None and "X" in summary.names
     assert not list(cache_dir.rglob("*.pickle"))
+
+
+def test_cold_checks_keep_the_original_trees_mypy_findings(make_repo: MakeRepo, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A second cold check against the same base runs mypy on the patched tree only; a change to
+    any Python file of the repo (mypy reads the modules a file imports) runs it on both again, and
+    the findings are the same as without the cache."""
+    from guard.api import check_patch
+    from guard.checks import mypy
+
+    helper = "def width() -> int:\n    return 3\n"
+    mod = "from pkg.helper import width\n\n\ndef pad(s: str) -> str:\n    return s.ljust(width())\n"
+    repo = make_repo({"pkg/__init__.py": "", "pkg/helper.py": helper, "pkg/m.py": mod})
+    diff = diff_after_edit(repo, {"pkg/m.py": mod.replace("s.ljust(width())", "s.ljustify(width())")})
+    roots: list[str] = []
+    real = mypy.run
+
+    def counting(job: object, cache: Path) -> object:
+        roots.append(cache.name)
+        return real(job, cache)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(mypy, "run", counting)
+    opts = {"analyzers": frozenset({"mypy"}), "execute": False}
+    first = check_patch(diff, repo, **opts)
+    assert sorted(roots) == ["after", "before"]
+    roots.clear()
+    second = check_patch(diff, repo, **opts)
+    assert roots == ["after"]
+    assert [(s.finding.rule, s.finding.line) for s in second.findings] == [
+        (s.finding.rule, s.finding.line) for s in first.findings
+    ] == [("attr-defined", 5)]
+    roots.clear()
+    (repo / "pkg" / "helper.py").write_text(helper.replace("return 3", "return 4"))
+    check_patch(diff, repo, **opts)
+    assert sorted(roots) == ["after", "before"]
