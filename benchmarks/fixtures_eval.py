@@ -48,7 +48,7 @@ def evaluate(case: Path, meta: dict[str, Any], execute: bool) -> dict[str, Any]:
     findings = [
         {"rule": s.finding.rule, "analyzer": s.finding.analyzer, "path": s.finding.path,
          "line": s.finding.line, "weight": s.weight, "severity": s.finding.severity.label,
-         "confidence": s.finding.confidence.label, "message": s.finding.message,
+         "confidence": s.finding.confidence.label, "message": s.finding.message, "symbol": s.finding.symbol,
          "evidence": s.finding.evidence_dict()}
         for s in report.findings
     ]  # fmt: skip

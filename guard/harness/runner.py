@@ -4,9 +4,11 @@ killed half-way still tells the parent which function it was running."""
 
 from __future__ import annotations
 
+import importlib
 import json
 import signal
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 from hypothesis import given, settings
@@ -51,9 +53,41 @@ def main(argv: list[str]) -> int:
 def _warm_up() -> None:
     """Let Hypothesis build its Unicode tables now, before any untrusted code has run, instead
     of inside the first function's time budget."""
+    _own_modules_unmined()
     @settings(database=None, max_examples=1, derandomize=True)
     @given(st.text(min_size=1))
     def draw(text: str) -> None:
         pass
 
     draw()
+
+
+def _own_modules_unmined() -> None:
+    """Keep Hypothesis from mining guard's own source for constants to draw.
+
+    Hypothesis draws some values from the constants of the "local" modules loaded (those outside
+    site-packages and the stdlib): the code under test's, which is what the search wants. guard
+    installed from a wheel lives in site-packages and is skipped; an editable install is local,
+    and every search then parsed guard's ~80 modules first (0.35 s of a cold check's property
+    stage) and drew from their strings and numbers, so the same patch met other inputs than
+    under an installed guard. Telling Hypothesis that guard's files are not local makes both
+    the same. This reaches into Hypothesis' internals; if they change, nothing is done and only
+    time is lost.
+    """
+    try:
+        from hypothesis.internal.conjecture import providers
+    except ImportError:
+        return
+    local: Callable[[str], object] | None = getattr(providers, "is_local_module_file", None)
+    if local is None or getattr(local, "guard_excluded", False):
+        return
+    import guard
+
+    rules = importlib.import_module("guard.rules")  # rules/, mapped into the package by setuptools
+    own = tuple(str(Path(p).resolve()) + "/" for p in [*guard.__path__, *rules.__path__])
+
+    def is_local(path: str) -> bool:
+        return not str(Path(path).resolve()).startswith(own) and bool(local(path))
+
+    is_local.guard_excluded = True  # type: ignore[attr-defined]
+    setattr(providers, "is_local_module_file", is_local)  # noqa: B010 (not an exported name)
