@@ -225,10 +225,53 @@ def weigh_by_noise(new: list[Finding], before: list[Finding]) -> list[Finding]:
         if f.severity is not Severity.INFO:
             noisy[f.path] = noisy.get(f.path, 0) + 1
     out = []
-    for f in new:
+    for f in swapped_arguments(new):
         count = noisy.get(f.path, 0)
-        if count and f.severity is not Severity.INFO:
+        if count and f.severity is not Severity.INFO and not f.evidence_dict().get("swapped"):
             note = ("mypy-noise", f"mypy already reports {count} error(s) in this file before the patch")
             f = replace(f, confidence=_LOWER[f.confidence], evidence=(*f.evidence, note))
         out.append(f)
     return out
+
+
+_ARGUMENT = re.compile(r'^Argument (\d+|"\w+") to "([^"]+)" has incompatible type "(.+)"; expected "(.+)"$')
+
+
+def swapped_arguments(new: list[Finding]) -> list[Finding]:
+    """Two arguments of one call that each have the type the other expects: ``f(count, name)`` for
+    ``f(name: str, count: int)``. mypy reports two arg-type errors; together they say more than
+    either, and are no standing disagreement of untyped code with mypy: the pair becomes one
+    finding (the first argument's), firm, that :func:`weigh_by_noise` does not lower. Types are
+    compared as mypy prints them, ``| None`` of an optional parameter aside."""
+    parsed: dict[Finding, tuple[str, str, str, str]] = {}
+    for f in new:
+        m = _ARGUMENT.match(f.message.split(" (", 1)[0]) if f.rule == "arg-type" else None
+        if m:
+            parsed[f] = (m[1], m[2], _bare(m[3]), _bare(m[4]))
+    dropped: set[Finding] = set()
+    merged: dict[Finding, Finding] = {}
+    items = sorted(parsed.items(), key=lambda kv: (kv[0].path, kv[0].line, kv[1][0]))
+    for i, (f, (n, callee, got, expected)) in enumerate(items):
+        if f in dropped or f in merged:
+            continue
+        for g, (m_, callee2, got2, expected2) in items[i + 1 :]:
+            if g in dropped or g in merged or (g.path, g.line, callee2) != (f.path, f.line, callee) or m_ == n:
+                continue
+            if got == expected2 and got2 == expected and got != expected:
+                message = (
+                    f"arguments {n} and {m_} of {callee} look swapped: argument {n} has type \"{got}\", "
+                    f"which argument {m_} expects, and argument {m_} has type \"{got2}\", which argument {n} expects"
+                )
+                why = ("swapped", "mypy rejects both arguments, each with the type the other expects")
+                merged[f] = replace(
+                    f, message=message, severity=Severity.ERROR, confidence=Confidence.HIGH,
+                    evidence=(*f.evidence, why),
+                )  # fmt: skip
+                dropped.add(g)
+                break
+    return [merged.get(f, f) for f in new if f not in dropped]
+
+
+def _bare(type_text: str) -> str:
+    return type_text.removesuffix(" | None").removeprefix("Optional[").strip()
+
