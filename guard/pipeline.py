@@ -22,7 +22,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from guard import persist
+from guard import callsites, persist
+from guard.callsites import CallValues
 from guard.changes import FileChanges, analyse_file, parse_tree
 from guard.checks import bandit, mypy, ruff
 from guard.checks.base import ToolFailure, ToolRun
@@ -692,6 +693,21 @@ def _searched_names(functions: Sequence[properties.ChangedFunction]) -> set[str]
     return names
 
 
+def _call_values(p: _Plan, functions: Sequence[properties.ChangedFunction]) -> dict[str, CallValues]:
+    """The literals the repo (as the patch leaves it) passes to the changed functions and to
+    their classes' constructors (:mod:`guard.callsites`)."""
+    names: set[str] = set()
+    for fn in functions:
+        parts = [part for part in fn.qualname.split(".") if part != "<locals>"]
+        names.add(parts[-1])
+        if len(parts) > 1:
+            names.add(parts[-2])  # a method's class: its constructor builds the instance
+    after = {path: c.after.text for path, c in p.changes.items() if c.after is not None}
+    gone = {path for path, c in p.changes.items() if c.after is None}
+    files = [f for f in dict.fromkeys([*p.ws.repo_python_files, *after]) if f not in gone and f.endswith(".py")]
+    return callsites.argument_values(names, files, lambda rel: after.get(rel) or read_text(p.ws.repo / rel))
+
+
 def _properties_stage(
     p: _Plan, options: Options, out: Outcome, fork_server: Callable[[], ForkServer | None] | None
 ) -> None:
@@ -706,7 +722,7 @@ def _properties_stage(
             test_modules, tests = test_subjects(p.ws, list(p.changes.values()), functions)
             server = fork_server() if fork_server is not None else None
             result = properties.run_properties(p.ws.repo, [*modules, *test_modules], functions, budget,
-                                               server, tests)
+                                               server, tests, _call_values(p, functions))
             out.findings.extend(result.findings)
             out.notes.extend(result.notes)
             out.notes.append(Note("properties", "isolation: " + ", ".join(result.isolation)))

@@ -31,7 +31,7 @@ import shutil
 import signal
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -149,12 +149,14 @@ def run_properties(
     budget: PropertyBudget = PropertyBudget(),
     server: sandbox.ForkServer | None = None,
     tests: Sequence[TestSubject] = (),
+    calls: Mapping[str, Mapping[str, Sequence[str]]] | None = None,
 ) -> PropertyResult:
     """Run the changed functions, old against new, in sandboxed children. Never raises for
     anything the patched code does; a child that dies takes only its current function with it.
     ``server`` (a warm session's, see :func:`start_fork_server`) forks the children instead of
     starting a fresh interpreter for each. ``tests`` (their modules among ``modules``) run first,
-    in the first child only."""
+    in the first child only. ``calls``: the literals the repo passes to the functions and their
+    classes (:func:`guard.callsites.argument_values`), values for parameters nothing else types."""
     start = time.monotonic()
     sources = {m.path: m for m in modules if m.path.endswith(".py")}
     result = _Outcome([], [])
@@ -176,7 +178,7 @@ def run_properties(
             result.notes += [_note(fn, "stage time budget used up") for fn in pending]
             break
         pending = _run_child(repo.resolve(), list(sources.values()), pending, budget, left, result, server,
-                             tests)
+                             tests, calls or {})
         tests = ()
     return PropertyResult(tuple(sorted(result.findings)), tuple(result.notes),
                           result.isolation, time.monotonic() - start)
@@ -219,7 +221,8 @@ def start_fork_server(repo: Path) -> sandbox.ForkServer:
 def _run_child(repo: Path, modules: list[ModuleVersions], functions: list[ChangedFunction],
                budget: PropertyBudget, left_s: float, result: _Outcome,
                server: sandbox.ForkServer | None = None,
-               tests: Sequence[TestSubject] = ()) -> list[ChangedFunction]:
+               tests: Sequence[TestSubject] = (),
+               calls: Mapping[str, Mapping[str, Sequence[str]]] | None = None) -> list[ChangedFunction]:
     """One child over ``functions``; returns those it never reached."""
     with sandbox.open_box() as box:
         job = {
@@ -235,6 +238,7 @@ def _run_child(repo: Path, modules: list[ModuleVersions], functions: list[Change
             # the machine's, the same in the child.
             "stage_end": time.monotonic() + STAGE_WALL_SLACK * left_s + _STARTUP_MARGIN_S - _WIND_DOWN_S,
             "tests": [vars(t) for t in tests],
+            "calls": {name: {slot: list(v) for slot, v in slots.items()} for name, slots in (calls or {}).items()},
         }
         (box.work / "job.json").write_text(json.dumps(job), encoding="utf-8")
         if os.environ.get("GUARD_KEEP_JOB"):

@@ -9,7 +9,7 @@ import resource
 import sys
 import time
 import traceback
-from collections.abc import Collection, Iterator
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import FrameType, ModuleType
@@ -505,8 +505,8 @@ def _pair(rt: Runtime, touched: Touched, name: str, sub: Subject
     return enc, dec, old_enc, old_dec
 
 
-def _context(rt: Runtime, touched: Touched, qualname: str, by_name: dict[str, Touched]
-             ) -> Context:
+def _context(rt: Runtime, touched: Touched, qualname: str, by_name: dict[str, Touched],
+             calls: Mapping[str, Mapping[str, Sequence[str]]] | None = None) -> Context:
     """The constants of the old and new bodies (and their helpers), the repo's packages, and
     how to read the constants of a repo class's constructor."""
     mined = mining.mine_function([touched.before, touched.after], qualname)
@@ -532,8 +532,10 @@ def _context(rt: Runtime, touched: Touched, qualname: str, by_name: dict[str, To
         return changing[cls]
 
     local = frozenset(name.split(".")[0] for name in by_name)
+    seen = {name: {slot: tuple(values) for slot, values in slots.items()}
+            for name, slots in (calls or {}).items()}
     return Context(mined=mined, local=local, init_constants=init_constants, mutators=mutators,
-                   kinds=dict(mined.kinds))
+                   kinds=dict(mined.kinds), calls=seen)
 
 
 def _read_source(module_name: str) -> str | None:
@@ -549,7 +551,9 @@ def _read_source(module_name: str) -> str | None:
 def check_function(rt: Runtime, fn: dict[str, Any], touched: Touched, budget: dict[str, Any],
                    deadline: float, by_name: dict[str, Touched] | None = None,
                    changed: Collection[str] = (), hard_end: float = math.inf,
-                   cpu_left: float = math.inf) -> tuple[list[Failure], list[str]]:
+                   cpu_left: float = math.inf,
+                   calls: Mapping[str, Mapping[str, Sequence[str]]] | None = None
+                   ) -> tuple[list[Failure], list[str]]:
     cpu_deadline = time.process_time() + min(
         CPU_SLACK * budget["per_function_s"] * budget.get("search_share", 1.0), cpu_left)
     qualname = fn["qualname"]
@@ -557,7 +561,7 @@ def check_function(rt: Runtime, fn: dict[str, Any], touched: Touched, budget: di
     new_mod = rt.worlds.new.modules.get(touched.name)
     if touched.after is None or new_mod is None:
         return _import_failure(rt, touched, label)
-    ctx = _context(rt, touched, qualname, by_name or {touched.name: touched})
+    ctx = _context(rt, touched, qualname, by_name or {touched.name: touched}, calls or {})
     try:
         new = locate(new_mod, qualname)
         strategy, weak = inputs(new, ctx, changed)
@@ -802,6 +806,7 @@ def run_all(job: dict[str, Any], touched: list[Touched], names: dict[str, str],
     if job.get("tests"):
         _run_tests(job, rt, touched, names, auditor, out, stage_end)
     functions: list[dict[str, Any]] = job["functions"]
+    calls = job.get("calls", {})
     quick = _scaled(budget, QUICK_EXAMPLES)
     two_pass = needs_quick_pass(len(functions), budget, stage_cpu_end - _cpu_used())
 
@@ -814,7 +819,7 @@ def run_all(job: dict[str, Any], touched: list[Touched], names: dict[str, str],
         changed = {f["qualname"] for f in functions if f["path"] == fn["path"]}
         return check_function(rt, fn, by_name[names[fn["path"]]], this_budget, deadline,
                               by_name, changed, job.get("stage_end", math.inf),
-                              cpu_left=stage_cpu_end - _cpu_used())
+                              cpu_left=stage_cpu_end - _cpu_used(), calls=calls)
 
     held: dict[int, list[str]] = {}
     for index in _schedule(functions):

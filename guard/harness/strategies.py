@@ -11,6 +11,7 @@ inside the sandboxed call, never while Hypothesis generates)."""
 
 from __future__ import annotations
 
+import ast
 import collections
 import collections.abc as abc
 import dataclasses
@@ -21,7 +22,7 @@ import operator
 import re
 import types
 import typing
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -64,6 +65,9 @@ class Context:
     loose: set[str] = field(default_factory=set)
     """Why some generated values may not be what the code expects (Any, TypeVar, inferred
     types, defaults standing in for callables), shared by every derived context."""
+    calls: Mapping[str, Mapping[str, tuple[str, ...]]] = field(default_factory=dict)
+    """The literals the repo passes to a callable (``repr`` as written), by the callable's name
+    and the argument's slot, a position (``"0"``) or a keyword (see :mod:`guard.callsites`)."""
 
     def for_other(self, extra: Mined | None = None) -> Context:
         """The context for another callable (a constructor, a set-up method): same constants,
@@ -449,17 +453,52 @@ def _hints(obj: Callable[..., Any]) -> dict[str, Any]:
         return {}
 
 
-def _from_use_or_name(p: inspect.Parameter, ctx: Context) -> Strategy:
+def _from_use_or_name(p: inspect.Parameter, ctx: Context, seen: Sequence[str] = ()) -> Strategy:
+    found: Strategy | None
     if p.name in ctx.kinds:
         ctx.loose.add("inferred")
-        return _BY_KIND[ctx.kinds[p.name]](ctx)
-    found = _from_name(p.name, ctx)
+        found = _BY_KIND[ctx.kinds[p.name]](ctx)
+    else:
+        found = _from_name(p.name, ctx)
+    if seen:
+        return _from_call_sites(seen, found, ctx)
     if found is None and p.default is not p.empty:
         found = st.just(p.default)
     if found is None:
-        raise NoStrategy(f"parameter {p.name!r} has no annotation, usable default "
-                         "or recognisable name")
+        raise NoStrategy(f"parameter {p.name!r} has no annotation, usable default, recognisable "
+                         "name or literal argument at a call site")
     return found
+
+
+def _from_call_sites(seen: Sequence[str], guessed: Strategy | None, ctx: Context) -> Strategy:
+    """The literals the repo's calls pass (each drawn as a fresh copy: the function may mutate
+    it), and values of their type around them (or of the type the name or use suggests)."""
+    examples = st.sampled_from(list(seen)).map(ast.literal_eval)
+    kinds = {type(ast.literal_eval(v)) for v in seen}
+    typed = _from_default(ast.literal_eval(seen[0]), ctx) if len(kinds) == 1 else None
+    around = guessed if guessed is not None else typed
+    if around is None:
+        return examples
+    ctx.loose.add("call sites")
+    return st.one_of(examples, around)
+
+
+def _call_values(obj: Callable[..., Any], ctx: Context) -> Mapping[str, tuple[str, ...]]:
+    """The literal arguments seen for ``obj`` (by slot), readable ones only."""
+    name = getattr(obj, "__name__", None)
+    raw = ctx.calls.get(name, {}) if isinstance(name, str) else {}
+    out: dict[str, tuple[str, ...]] = {}
+    for slot, values in raw.items():
+        usable = []
+        for value in values:
+            try:
+                ast.literal_eval(value)
+            except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
+                continue
+            usable.append(value)
+        if usable:
+            out[slot] = tuple(usable)
+    return out
 
 
 def plan_for(obj: Callable[..., Any], ctx: Context = _NO_CONTEXT) -> Plan:
@@ -476,13 +515,16 @@ def plan_for(obj: Callable[..., Any], ctx: Context = _NO_CONTEXT) -> Plan:
     except (TypeError, ValueError) as exc:
         raise NoStrategy(f"no signature: {exc}") from exc
     hints = _hints(obj)
+    calls = _call_values(obj, ctx)
     fields: dict[str, Strategy] = {}
     optional: dict[str, Strategy] = {}
     positional: list[str] = []
     weak: list[str] = []
-    for p in sig.parameters.values():
+    for index, p in enumerate(sig.parameters.values()):
         if p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD):
             continue
+        by_position = calls.get(str(index), ()) if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) else ()
+        seen = tuple(dict.fromkeys((*by_position, *calls.get(p.name, ()))))
         has_default = p.default is not p.empty
         pctx = ctx.for_param(p.name)
         strategy: Strategy | None
@@ -498,7 +540,7 @@ def plan_for(obj: Callable[..., Any], ctx: Context = _NO_CONTEXT) -> Plan:
         else:
             strategy = _from_default(p.default, pctx) if has_default else None
             if strategy is None:
-                strategy = _from_use_or_name(p, pctx)
+                strategy = _from_use_or_name(p, pctx, seen)
                 weak.append(p.name)
         if strategy is not None and None in pctx.equals:
             strategy = st.one_of(strategy, st.none())  # the code tells None apart: test it
