@@ -440,3 +440,30 @@ def test_a_refusal_the_stdlib_commits_for_a_new_feature_is_a_note(repo: Path) ->
     assert ("run", "sandbox-violation") in rules(result)
     assert ("describe", "sandbox-violation") not in rules(result)
     assert any("committed by the stdlib" in n.message and n.symbol == "describe" for n in result.notes)
+
+
+PARSE_NUMBER = '''from typing import Any, Callable
+
+
+def parse_number(src: str, pos: int, parse_float: Callable[[str], Any]) -> tuple[int, Any]:
+    end = pos
+    while end < len(src) and src[end] in "0123456789.":
+        end += 1
+    return end, parse_float(src[pos:end])
+'''
+
+
+def test_a_function_typed_parameter_gets_a_pure_function_and_the_change_is_seen(repo: Path) -> None:
+    """tomli's internal parsers take ``parse_float: Callable[[str], Any]``: no value could be made
+    for it and the function went untested. A function returning a drawn value stands in for it,
+    the same for old and new code: an off-by-one in the loop is found, a rewrite that keeps the
+    behaviour is not."""
+    flipped = PARSE_NUMBER.replace("end < len(src)", "end <= len(src)")
+    result = _run_pair(repo, PARSE_NUMBER, flipped, "parse_number")
+    found = [f for f in result.findings if f.rule in ("behaviour-change", "runtime-error")]
+    assert found, result.notes
+    assert "returns(" in found[0].message
+    same = PARSE_NUMBER.replace('src[end] in "0123456789."', 'src[end] in ".0123456789"')
+    quiet = _run_pair(repo, PARSE_NUMBER, same, "parse_number")
+    assert not quiet.findings, quiet.findings
+    assert not any("untested" in n.message for n in quiet.notes)
