@@ -167,3 +167,14 @@ def test_installed_command_flushes_output_and_keeps_exit_codes(repo: Path, tmp_p
     assert missing.returncode == 2 and missing.stderr.startswith("guard: error:")
     module = subprocess.run([sys.executable, "-m", "guard", "--version"], capture_output=True, text=True, check=False)
     assert module.returncode == 0 and "guard, version" in module.stdout
+
+
+def test_the_program_starts_without_the_heavy_libraries() -> None:
+    """A cold check starts ruff and mypy while the rules stage imports libcst: neither libcst,
+    Hypothesis nor mypy may be imported just by loading the command line."""
+    import subprocess
+    import sys
+
+    script = "import sys, guard.cli; print(sorted(m for m in ('libcst', 'hypothesis', 'mypy') if m in sys.modules))"
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"

@@ -6,6 +6,8 @@ cached per process, keyed by file and modification time, so a warm session reuse
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from guard.resolve.environment import (
     UNKNOWN,
     Environment,
@@ -17,7 +19,9 @@ from guard.resolve.environment import (
     Unknown,
     Value,
 )
-from guard.rulekit import Project
+
+if TYPE_CHECKING:  # libcst comes with rulekit: imported by the rules stage, not before the tools start
+    from guard.rulekit import Project
 
 __all__ = [
     "UNKNOWN",
