@@ -52,6 +52,8 @@ RUNTIME_ANALYZERS = frozenset({"properties"})
 # Runtime findings from the repo's own tests failing: updated tests in the patch do not make them
 # meant (a test that fails says the opposite), so patch:touches-tests*runtime leaves them alone.
 TESTS_FAILING = frozenset({"test-regression", "test-fails"})
+# Runtime findings that are crashes of the patched code, never a changed result: see finding_features.
+CRASH_RULES = frozenset({"runtime-error"})
 
 
 @dataclass(frozen=True)
@@ -103,6 +105,13 @@ def subject_names(finding: Finding) -> frozenset[str]:
     if name.startswith("__") and name.endswith("__"):
         return frozenset(parts[-2:-1])
     return frozenset({name})
+
+
+def crashed_where_old_did_not(finding: Finding) -> bool:
+    """A runtime-error (an AttributeError, NameError, TypeError... from a line of the patched
+    function that is no ``raise``) on an input the old version was run with too (its result is
+    the finding's ``old`` evidence)."""
+    return finding.rule in CRASH_RULES and any(key == "old" for key, _ in finding.evidence)
 
 
 def edited_tests_name(finding: Finding, facts: PatchFacts) -> bool:
@@ -190,8 +199,12 @@ def finding_features(
     if finding.rule in known_rules:
         feats.append((f"rule:{finding.rule}", 1.0))
     # A bug fix is meant to change behaviour; updated tests say it was meant to. A static finding
-    # is no less wrong for tests in the patch, so the fact only qualifies runtime findings.
-    if facts.touches_tests and runtime:
+    # is no less wrong for tests in the patch, so the fact only qualifies runtime findings. A new
+    # crash of a function that ran before (see crashed_where_old_did_not) is nobody's intended
+    # change unless the edited tests are about that very function: tests edited elsewhere do not
+    # excuse it (jinja2's copy_cache flipped to crash on a dict, in a release that edited other
+    # tests). A new function's crash keeps the discount: its input may be one no caller passes.
+    if facts.touches_tests and runtime and not (crashed_where_old_did_not(finding) and not edited_tests_name(finding, facts)):
         feats.append(("patch:touches-tests*runtime", 1.0))
         # Finer: the edited tests refer to the very function whose behaviour changed.
         if edited_tests_name(finding, facts):

@@ -104,3 +104,20 @@ def test_the_benchmark_caches_keep_symbols_and_test_names() -> None:
     import json
 
     assert facts_from_json(json.loads(json.dumps(asdict(facts)))) == facts
+
+
+def test_a_new_crash_is_excused_only_by_tests_of_the_crashing_function() -> None:
+    """Edited tests discount a changed result anywhere (a bug fix tested through another
+    function), but a new crash of a function that ran before only where they name it."""
+    from dataclasses import replace
+
+    facts = PatchFacts.from_patch(parse_patch(DIFF))
+    ran_before = (("input", "f(x={})"), ("old", "{}"), ("new", "raises AttributeError"))
+    crash = replace(change("backoff", rule="runtime-error"), evidence=ran_before)
+    assert "patch:touches-tests*runtime" not in dict(finding_features(crash, facts, frozenset(), corroborated=False))
+    named = replace(change("expo", rule="runtime-error"), evidence=ran_before)
+    assert dict(finding_features(named, facts, frozenset(), corroborated=False))["patch:touches-tests*runtime"] == 1.0
+    new_function = change("backoff", rule="runtime-error")  # no old version: the discount stays
+    assert dict(finding_features(new_function, facts, frozenset(), corroborated=False))["patch:touches-tests*runtime"] == 1.0
+    changed = dict(finding_features(change("backoff"), facts, frozenset(), corroborated=False))
+    assert changed["patch:touches-tests*runtime"] == 1.0
