@@ -166,12 +166,19 @@ def test_a_callable_with_a_default_is_left_to_its_default() -> None:
     seen = found(plan.kwargs, lambda kw: True)
     assert "clock" not in seen and plan.weak == ("clock",)
     assert "default" in ctx.loose
-    with pytest.raises(NoStrategy, match="Callable"):  # no default to fall back on
-        plan_for(_needs_callable, Context())
+    # No default to fall back on: a pure function returning a drawn int stands in.
+    needed = found(plan_for(_needs_callable, Context()).kwargs, lambda kw: True)
+    assert repr(needed["cb"]).startswith("returns(") and isinstance(needed["cb"](1), int)
+    with pytest.raises(NoStrategy, match="Callable"):  # what it takes and returns unknown
+        plan_for(_needs_any_callable, Context())
 
 
 def _needs_callable(cb: Callable[[int], int]) -> int:
     return cb(1)
+
+
+def _needs_any_callable(cb: Callable) -> int:  # type: ignore[type-arg]
+    return int(cb(1))
 
 
 K = TypeVar("K")

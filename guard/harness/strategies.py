@@ -138,6 +138,10 @@ def realize(value: Any, modules: Mapping[str, Any], depth: int = 0) -> Any:
     return value
 
 
+def _is_callable(tp: Any) -> bool:
+    return tp is abc.Callable or typing.get_origin(tp) is abc.Callable
+
+
 class Returns:
     """A function for a parameter typed ``Callable[[...], R]``: whatever it is called with, it
     returns a copy of one drawn value of ``R`` (``parse_float: Callable[[str], Any]`` is given
@@ -550,7 +554,13 @@ def plan_for(obj: Callable[..., Any], ctx: Context = _NO_CONTEXT) -> Plan:
         has_default = p.default is not p.empty
         pctx = ctx.for_param(p.name)
         strategy: Strategy | None
-        if p.name in hints:
+        if p.name in hints and has_default and _is_callable(hints[p.name]):
+            # The default is the function callers use (``clock=time.monotonic``): a stand-in
+            # returning one value would test a clock that never moves.
+            ctx.loose.add("default")
+            strategy = st.just(p.default) if p.kind is p.POSITIONAL_ONLY else None
+            weak.append(p.name)
+        elif p.name in hints:
             try:
                 strategy = from_annotation(hints[p.name], pctx)
             except NoStrategy as exc:
