@@ -471,3 +471,29 @@ def test_a_function_typed_parameter_gets_a_pure_function_and_the_change_is_seen(
     quiet = _run_pair(repo, PARSE_NUMBER, same, "parse_number")
     assert not quiet.findings, quiet.findings
     assert not any("untested" in n.message for n in quiet.notes)
+
+
+NESTED = '''MAX_NESTING = 1000
+
+
+def depth_of(text: str, nest_lvl: int) -> int:
+    if nest_lvl > MAX_NESTING:
+        raise RecursionError("nested more than the allowed 1000 levels")
+    return nest_lvl + len(text)
+
+
+def runaway(n: int) -> int:
+    return runaway(n + 1)
+'''
+
+
+def test_a_limit_the_code_raises_on_purpose_is_not_resource_exhaustion(repo: Path) -> None:
+    """tomli 2.2.1's parsers ``raise RecursionError("... nested more than the allowed 1000
+    levels")``: a limit they enforce, hit by a generated ``nest_lvl`` of 35388; it was reported
+    as resource exhaustion on a clean release diff. Recursion that runs out of stack still is."""
+    (repo / "pkg" / "mod.py").write_text("")
+    result = run_properties(repo, [ModuleVersions("pkg/mod.py", "", NESTED)],
+                            [ChangedFunction("pkg/mod.py", "depth_of", True),
+                             ChangedFunction("pkg/mod.py", "runaway", True)])
+    assert ("runaway", "resource-exhausted") in rules(result)
+    assert not [f for f in result.findings if f.symbol == "depth_of"], result.findings

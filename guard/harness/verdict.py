@@ -37,6 +37,18 @@ def raised_in_patched_code(exc: BaseException, filename: str, source: str, stric
     return not line.startswith("raise")
 
 
+def raised_on_purpose(exc: BaseException, filename: str, source: str) -> bool:
+    """Whether the innermost frame of ``exc`` is a ``raise`` statement of the patched file: a
+    limit the code enforces (tomli's ``raise RecursionError("... nested more than the allowed
+    1000 levels")``), not a resource it ran out of."""
+    frames = traceback.extract_tb(exc.__traceback__)
+    if not frames or frames[-1].filename != filename:
+        return False
+    lines = source.splitlines()
+    lineno = frames[-1].lineno or 0
+    return 0 < lineno <= len(lines) and lines[lineno - 1].strip().startswith("raise")
+
+
 def classify(
     old: Outcome | None, new: Outcome, filename: str, source: str
 ) -> str | None:
@@ -51,7 +63,7 @@ def classify(
         assert new.exc is not None
         if old is not None and old.shape() == new.shape():
             return None
-        if isinstance(new.exc, RESOURCE):
+        if isinstance(new.exc, RESOURCE) and not raised_on_purpose(new.exc, filename, source):
             return "resource-exhausted"
         if isinstance(new.exc, HALLUCINATION) and raised_in_patched_code(
             new.exc, filename, source, strict=old is None
