@@ -119,5 +119,11 @@ def test_a_new_crash_is_excused_only_by_tests_of_the_crashing_function() -> None
     assert dict(finding_features(named, facts, frozenset(), corroborated=False))["patch:touches-tests*runtime"] == 1.0
     new_function = change("backoff", rule="runtime-error")  # no old version: the discount stays
     assert dict(finding_features(new_function, facts, frozenset(), corroborated=False))["patch:touches-tests*runtime"] == 1.0
+    for other in (
+        (("old", "raises KeyError: x"), ("new", "raises AttributeError: y")),  # the old one crashed too
+        (("old", "False"), ("new", "raises TypeError: comparing strings with non-ASCII characters")),
+    ):
+        kept = replace(change("backoff", rule="runtime-error"), evidence=(("input", "f()"), *other))
+        assert dict(finding_features(kept, facts, frozenset(), corroborated=False))["patch:touches-tests*runtime"] == 1.0
     changed = dict(finding_features(change("backoff"), facts, frozenset(), corroborated=False))
     assert changed["patch:touches-tests*runtime"] == 1.0
