@@ -407,7 +407,7 @@ class Environment:
     def stub_leaves_out(self, owner: Module | Klass, name: str) -> bool:
         """Whether ``name``, missing on a stdlib ``owner`` for the target Python, is one typeshed
         leaves out in every Python version and the stdlib's own source binds: an undocumented name
-        such as ``typing.EXCLUDED_ATTRIBUTES``. A name the stub places in another version (behind
+        such as ``typing.EXCLUDED_ATTRIBUTES``; or a private one (``_name``) the stub never binds. A name the stub places in another version (behind
         ``sys.version_info``) stays missing: the target version decides."""
         found = self._stdlib_stub(owner)
         if found is None:
@@ -418,6 +418,11 @@ class Environment:
                 summary = _file_summary(stub, module, True, (3, minor))
                 if summary is None or _binds(summary, cls, name):
                     return False
+        # typeshed leaves private names out by policy, and the stdlib source at hand is one
+        # Python's: a private name of another version (threading._make_thread_handle, 3.13,
+        # used by dill 0.3.9) cannot be judged from either.
+        if name.startswith("_") and not name.startswith("__"):
+            return True
         # What the source binds by name; not what it might add at run time (``globals()`` writes
         # are common in the stdlib and would make every name possible).
         source = self.summary(module, source=True)
