@@ -78,11 +78,13 @@ def _calls(text: str) -> tuple[tuple[str, str, str], ...]:
 
 
 def _literal(node: ast.expr) -> str | None:
+    """The literal's ``repr``, when it reads back with ``ast.literal_eval`` (the property search
+    rebuilds values from it; ``float('inf')``'s ``inf`` does not) and is short enough."""
     try:
-        value = ast.literal_eval(node)
+        text = repr(ast.literal_eval(node))
+        if len(text) > MAX_REPR:
+            return None
+        ast.literal_eval(text)
     except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
-        return None
-    text = repr(value)
-    if len(text) > MAX_REPR:
         return None
     return text

@@ -27,8 +27,7 @@ from guard.callsites import CallValues
 from guard.changes import FileChanges, analyse_file, parse_tree
 from guard.checks import bandit, mypy, ruff
 from guard.checks.base import ToolFailure, ToolRun
-from guard.checks.mypy_daemon import CONFIG_FILES as MYPY_CONFIG_FILES
-from guard.checks.mypy_daemon import DaemonUnavailable, MypyDaemon
+from guard.checks.mypy_daemon import DaemonUnavailable, MypyDaemon, config_stamp
 from guard.config import Options
 from guard.context import in_context
 from guard.findings import Finding, Note, Severity, ToolError
@@ -349,7 +348,7 @@ def _original_kept(runner: Runner, p: _Plan) -> Runner:
         key = (
             mypy_version, str(repo.resolve()), job.target_version,
             repo_stamp(repo, p.ws.repo_python_files),
-            persist.stamp(repo / name for name in MYPY_CONFIG_FILES),
+            config_stamp(repo),
             persist.stamp(locate.site_dirs(repo)),
             tuple((path, hashlib.sha256((job.root / path).read_bytes()).hexdigest()) for path in job.paths),
         )  # fmt: skip

@@ -23,6 +23,8 @@ def test_literal_arguments_are_read_by_position_and_keyword() -> None:
     found = argument_values({"pad_to", "unused"}, list(files), files.get)
     assert found == {"pad_to": {"0": ["'ab'", "[1, 2]"], "1": ["4", "-1", "0"], "cell": ["'x'"], "span": ["2"]}}
     assert argument_values(set(), list(files), files.get) == {}
+    # 1e999 is a literal, but its repr `inf` does not read back: the search could not rebuild it
+    assert argument_values({"f"}, ["m.py"], {"m.py": "f(1e999, 2)\n"}.get) == {"f": {"1": ["2"]}}
 
 
 def test_a_parameter_only_its_callers_type_is_searched(sandbox_repo: Path) -> None:

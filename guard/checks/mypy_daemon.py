@@ -188,7 +188,8 @@ def _request(status_file: str, timeout: int, **args: object) -> dict[str, object
     return response
 
 
-def _config_stamp(repo: Path) -> str:
+def config_stamp(repo: Path) -> str:
+    """The repo's mypy configuration files with their mtimes and sizes (a key part)."""
     parts = []
     for name in CONFIG_FILES:
         try:
@@ -260,7 +261,7 @@ class MypyDaemon:
         ]  # fmt: skip
 
     def _start(self, target: tuple[int, int], budget_s: float) -> None:
-        key = (target, _config_stamp(self.repo))
+        key = (target, config_stamp(self.repo))
         if self._started == key and self._alive():
             return
         self._shutdown()

@@ -532,10 +532,8 @@ def _context(rt: Runtime, touched: Touched, qualname: str, by_name: dict[str, To
         return changing[cls]
 
     local = frozenset(name.split(".")[0] for name in by_name)
-    seen = {name: {slot: tuple(values) for slot, values in slots.items()}
-            for name, slots in (calls or {}).items()}
     return Context(mined=mined, local=local, init_constants=init_constants, mutators=mutators,
-                   kinds=dict(mined.kinds), calls=seen)
+                   kinds=dict(mined.kinds), calls=calls or {})
 
 
 def _read_source(module_name: str) -> str | None:

@@ -66,7 +66,7 @@ class Context:
     loose: set[str] = field(default_factory=set)
     """Why some generated values may not be what the code expects (Any, TypeVar, inferred
     types, defaults standing in for callables), shared by every derived context."""
-    calls: Mapping[str, Mapping[str, tuple[str, ...]]] = field(default_factory=dict)
+    calls: Mapping[str, Mapping[str, Sequence[str]]] = field(default_factory=dict)
     """The literals the repo passes to a callable (``repr`` as written), by the callable's name
     and the argument's slot, a position (``"0"``) or a keyword (see :mod:`guard.callsites`)."""
 
@@ -509,22 +509,11 @@ def _from_call_sites(seen: Sequence[str], guessed: Strategy | None, ctx: Context
     return st.one_of(examples, around)
 
 
-def _call_values(obj: Callable[..., Any], ctx: Context) -> Mapping[str, tuple[str, ...]]:
-    """The literal arguments seen for ``obj`` (by slot), readable ones only."""
+def _call_values(obj: Callable[..., Any], ctx: Context) -> Mapping[str, Sequence[str]]:
+    """The literal arguments seen for ``obj``, by slot (each reads back with ``ast.literal_eval``:
+    :func:`guard.callsites.argument_values` keeps no other)."""
     name = getattr(obj, "__name__", None)
-    raw = ctx.calls.get(name, {}) if isinstance(name, str) else {}
-    out: dict[str, tuple[str, ...]] = {}
-    for slot, values in raw.items():
-        usable = []
-        for value in values:
-            try:
-                ast.literal_eval(value)
-            except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
-                continue
-            usable.append(value)
-        if usable:
-            out[slot] = tuple(usable)
-    return out
+    return ctx.calls.get(name, {}) if isinstance(name, str) else {}
 
 
 def plan_for(obj: Callable[..., Any], ctx: Context = _NO_CONTEXT) -> Plan:

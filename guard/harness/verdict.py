@@ -31,10 +31,7 @@ def raised_in_patched_code(exc: BaseException, filename: str, source: str, stric
     own = [f for f in frames if f.filename == filename]
     if not own or (strict and frames[-1].filename != filename):
         return False
-    lines = source.splitlines()
-    lineno = own[-1].lineno or 0
-    line = lines[lineno - 1].strip() if 0 < lineno <= len(lines) else ""
-    return not line.startswith("raise")
+    return not _line(source, own[-1].lineno).startswith("raise")
 
 
 def raised_on_purpose(exc: BaseException, filename: str, source: str) -> bool:
@@ -42,11 +39,13 @@ def raised_on_purpose(exc: BaseException, filename: str, source: str) -> bool:
     limit the code enforces (tomli's ``raise RecursionError("... nested more than the allowed
     1000 levels")``), not a resource it ran out of."""
     frames = traceback.extract_tb(exc.__traceback__)
-    if not frames or frames[-1].filename != filename:
-        return False
+    return bool(frames) and frames[-1].filename == filename and _line(source, frames[-1].lineno).startswith("raise")
+
+
+def _line(source: str, lineno: int | None) -> str:
+    """Line ``lineno`` (1-based) of ``source``, stripped; empty when out of range."""
     lines = source.splitlines()
-    lineno = frames[-1].lineno or 0
-    return 0 < lineno <= len(lines) and lines[lineno - 1].strip().startswith("raise")
+    return lines[lineno - 1].strip() if lineno and 0 < lineno <= len(lines) else ""
 
 
 def classify(
