@@ -36,14 +36,16 @@ session chooses HELD_OUT_13 before measuring anything. HELD_OUT_13 was chosen th
 start of the eleventh session, before any of its changes were measured, and run once at its end
 (checks at f02c528, scored at 33bf490, the eleventh session's final score code; both committed
 before its results were read): its estimate; then read, so spent — the next session chooses
-HELD_OUT_14 before measuring anything. None may be tuned on; a fix prompted by a held-out false alarm makes
+HELD_OUT_14 before measuring anything. HELD_OUT_14 was chosen the same way at the start of the
+twelfth session, before any of its changes were measured, to be run once at its end with guard as
+finally committed: the clean estimate. None may be tuned on; a fix prompted by a held-out false alarm makes
 that set tuned, and calls for a fresh one.
 
 Each diff holds the Python files, type stubs (``.pyi``), the root files that declare the target
 Python (``pyproject.toml``, ``setup.cfg``, ``mypy.ini``) and the requirements files
 (``*requirements*.txt``, ``requirements/*.txt``), as a release's own diff does.
 
-    .venv/bin/python benchmarks/release_diffs.py [--only six,tomli] [--set tuned|held-out|...|held-out-13|all]
+    .venv/bin/python benchmarks/release_diffs.py [--only six,tomli] [--set tuned|held-out|...|held-out-14|all]
 """
 
 from __future__ import annotations
@@ -269,14 +271,29 @@ HELD_OUT_13: dict[str, list[str]] = {
     "bleach": ["6.1.0", "6.2.0", "6.3.0", "6.4.0"],
     "fasteners": ["0.17.3", "0.18", "0.19", "0.20"],
 }
+# Chosen at the start of the twelfth session (2026-11-22), before any of its changes were measured,
+# after HELD_OUT_13 had been run and read (spent; a fit set now): nine well-known pure-Python packages
+# never used in a set, each with its last four releases as `pip index versions` listed them that day.
+# Never fitted on; to be run once, clean and injected, with guard as finally committed.
+HELD_OUT_14: dict[str, list[str]] = {
+    "loguru": ["0.7.0", "0.7.1", "0.7.2", "0.7.3"],
+    "tldextract": ["5.3.0", "5.3.1", "5.3.2", "5.4.0"],
+    "jsonpickle": ["4.1.1", "4.1.2", "4.1.3", "4.1.4"],
+    "croniter": ["6.2.2", "6.2.3", "6.2.4", "7.0.0"],
+    "pyotp": ["2.10.0", "2.11.1", "2.11.2", "2.12.0"],
+    "ftfy": ["6.2.2", "6.2.3", "6.3.0", "6.3.1"],
+    "cachelib": ["0.15.4", "0.16.0", "0.16.1", "0.17.0"],
+    "tblib": ["3.1.0", "3.2.0", "3.2.1", "3.2.2"],
+    "environs": ["15.0.0", "15.0.1", "15.1.0", "15.2.0"],
+}
 SETS: dict[str, dict[str, list[str]]] = {
     "tuned": TUNED, "held-out": HELD_OUT, "held-out-2": HELD_OUT_2, "held-out-3": HELD_OUT_3,
     "held-out-4": HELD_OUT_4, "held-out-5": HELD_OUT_5, "held-out-6": HELD_OUT_6,
     "held-out-7": HELD_OUT_7, "held-out-8": HELD_OUT_8, "held-out-9": HELD_OUT_9, "held-out-10": HELD_OUT_10,
     "held-out-11": HELD_OUT_11, "held-out-12": HELD_OUT_12, "held-out-13": HELD_OUT_13,
+    "held-out-14": HELD_OUT_14,
 }  # fmt: skip
-# The sets a fit may use: every set but the one kept for the clean estimate (none now: HELD_OUT_13
-# was run and read at the end of the eleventh session; the next session chooses HELD_OUT_14).
+# The sets a fit may use: every set but the one kept for the clean estimate (HELD_OUT_14).
 FIT_SETS = ("tuned", "held-out", "held-out-2", "held-out-3", "held-out-4", "held-out-5", "held-out-6",
             "held-out-7", "held-out-8", "held-out-9", "held-out-10", "held-out-11", "held-out-12",
             "held-out-13")
