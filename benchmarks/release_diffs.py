@@ -274,7 +274,8 @@ HELD_OUT_13: dict[str, list[str]] = {
 # Chosen at the start of the twelfth session (2026-11-22), before any of its changes were measured,
 # after HELD_OUT_13 had been run and read (spent; a fit set now): nine well-known pure-Python packages
 # never used in a set, each with its last four releases as `pip index versions` listed them that day.
-# Never fitted on; to be run once, clean and injected, with guard as finally committed.
+# Never fitted on; to be run once, clean and injected, with guard as finally committed. (cachelib,
+# first written down, was swapped for colorlog before anything ran: a fixture repo has that import name.)
 HELD_OUT_14: dict[str, list[str]] = {
     "loguru": ["0.7.0", "0.7.1", "0.7.2", "0.7.3"],
     "tldextract": ["5.3.0", "5.3.1", "5.3.2", "5.4.0"],
@@ -282,7 +283,7 @@ HELD_OUT_14: dict[str, list[str]] = {
     "croniter": ["6.2.2", "6.2.3", "6.2.4", "7.0.0"],
     "pyotp": ["2.10.0", "2.11.1", "2.11.2", "2.12.0"],
     "ftfy": ["6.2.2", "6.2.3", "6.3.0", "6.3.1"],
-    "cachelib": ["0.15.4", "0.16.0", "0.16.1", "0.17.0"],
+    "colorlog": ["6.9.0", "6.10.1", "6.11.0", "6.12.0"],
     "tblib": ["3.1.0", "3.2.0", "3.2.1", "3.2.2"],
     "environs": ["15.0.0", "15.0.1", "15.1.0", "15.2.0"],
 }
