@@ -200,7 +200,8 @@ def target_version(repo: Path, options: Options, patch: Patch | None = None) -> 
     if not requires and texts.get("setup.py"):
         match = re.search(r"python_requires\s*=\s*['\"]([^'\"]*)['\"]", texts["setup.py"] or "")
         requires = match[1] if match else ""
-    match = re.search(r">=?\s*3\.(\d+)", str(requires))
+    # The lower bound: ">=3.8", ">3.8", "~=3.8" (compatible release: 3.8 or newer), "==3.8.*".
+    match = re.search(r"(?:>=?|~=|==)\s*3\.(\d+)", str(requires))
     if match:
         return (3, int(match[1]))
     return (sys.version_info.major, sys.version_info.minor)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import pytest
@@ -184,3 +185,15 @@ def test_a_bad_key_is_exit_2_with_one_line_naming_it(make_repo: MakeRepo) -> Non
     assert result.stderr.strip().splitlines() == [
         "guard: error: [tool.guard] analyzers.mpyp: unknown analyzer; known: bandit, mypy, properties, ruff, rules"
     ]
+
+
+def test_target_version_reads_each_lower_bound_form(tmp_path: Path) -> None:
+    """A compatible-release or pinned-series bound is a minimum too (cachetools 5.3.0 declares
+    ``~= 3.7``; read as no bound, its checks ran as the running Python's); an upper bound alone is not."""
+    from guard.config import Options, target_version
+
+    for requires, expected in (("~= 3.7", (3, 7)), ("==3.9.*", (3, 9)), (">3.8, <4", (3, 8)), (">=3.10,!=3.11.0", (3, 10))):
+        (tmp_path / "setup.cfg").write_text(f"[options]\npython_requires = {requires}\n")
+        assert target_version(tmp_path, Options()) == expected, requires
+    (tmp_path / "setup.cfg").write_text("[options]\npython_requires = <4\n")
+    assert target_version(tmp_path, Options()) == (sys.version_info.major, sys.version_info.minor)

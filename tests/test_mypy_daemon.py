@@ -227,3 +227,21 @@ def test_a_script_also_imported_as_a_namespace_module_keeps_the_daemon(make_repo
     })  # fmt: skip
     report = _checked_by_the_daemon(repo, diff_after_edit(repo, {"pkg/m.py": MISSING_ATTRIBUTE}))
     assert _mypy(report) == [("pkg/m.py", 5, "attr-defined")]
+
+
+def test_a_declared_minimum_below_what_mypy_takes_keeps_the_daemon(make_repo: MakeRepo) -> None:
+    """3.7 and 3.8 are both checked as mypy's oldest: a patch that moves the declared minimum from
+    one to the other keeps the daemon and what it has built (it was restarted: a whole-repo build
+    on a check of a release that edits its ``python_requires``)."""
+    declared = {"pyproject.toml": '[project]\nname = "demo"\n', "setup.cfg": "[options]\npython_requires = >=3.7\n"}
+    repo = make_repo({"pkg/__init__.py": "", "pkg/m.py": MOD, **declared})
+    moved = diff_after_edit(repo, {"setup.cfg": "[options]\npython_requires = >=3.8\n", "pkg/m.py": MISSING_ATTRIBUTE})
+    with Session(repo, **NO_EXEC) as session:
+        session.warm_up()
+        daemon = session._mypy
+        assert daemon is not None and daemon.ready()
+        started = daemon._started
+        report = session.check(moved)
+        assert ("pkg/m.py", 5, "attr-defined") in _mypy(report)
+        assert daemon._started == started and daemon.restarts == 0
+        assert not any(n.analyzer == "mypy" for n in report.notes), report.notes

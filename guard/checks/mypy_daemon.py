@@ -261,7 +261,11 @@ class MypyDaemon:
         ]  # fmt: skip
 
     def _start(self, target: tuple[int, int], budget_s: float) -> None:
-        key = (target, config_stamp(self.repo))
+        from mypy.defaults import PYTHON3_VERSION_MIN
+
+        # Keyed by the version mypy is given (see _flags): a patch that moves the declared minimum
+        # between versions mypy checks alike (3.7 to 3.8) keeps the daemon and its state.
+        key = (max(target, PYTHON3_VERSION_MIN), config_stamp(self.repo))
         if self._started == key and self._alive():
             return
         self._shutdown()
