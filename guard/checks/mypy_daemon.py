@@ -113,12 +113,14 @@ class Mirror:
         return created
 
     def differs(self, rel: str, text: str | None) -> bool:
-        """Whether ``text`` (None: absent) differs from the repo's file at ``rel``."""
+        """Whether ``text`` (None: absent) differs from the repo's file at ``rel``, line endings
+        aside: mypy reads both alike, and a CRLF file of the original tree (pyparsing's examples)
+        must not count as swapped, or no check finds the original tree's findings already built."""
         try:
-            on_disk = (self.repo / rel).read_text(encoding="utf-8")
+            on_disk = (self.repo / rel).read_text(encoding="utf-8")  # newlines translated
         except (OSError, UnicodeDecodeError):
             return text is not None
-        return on_disk != text
+        return text is None or on_disk != text.replace("\r\n", "\n").replace("\r", "\n")
 
     @contextlib.contextmanager
     def swapped(self, contents: dict[str, str | None]) -> Iterator[None]:
