@@ -191,8 +191,25 @@ class ElidedCode(Rule):
             after="def f(rows):\n    # Rows:\n    #   header\n    #   ... (more rows, same as before) ...\n    #   footer\n    for r in rows:\n"
             "        if not r:\n            break\n        yield r\n",
         ),
+        Example(  # a test's local double, passed along; another test calls its own `receive`
+            before="import asyncio\n",
+            after=(
+                "import asyncio\n\n\ndef test_echo():\n    async def receive():\n        return {'type': 'x'}\n\n"
+                "    assert asyncio.run(receive())['type'] == 'x'\n\n\ndef test_hints():\n"
+                "    async def receive():\n        raise NotImplementedError\n\n    run(app, receive)\n"
+            ),
+            path="tests/test_app.py",
+        ),
     )
     INVALID = (
+        Example(  # a local stub its own function calls: the code it was to hold is missing
+            before="def total(rows):\n    return sum(rows)\n",
+            after=(
+                "def total(rows):\n    def clean(r):\n        raise NotImplementedError\n\n"
+                "    return sum(clean(r) for r in rows)\n"
+            ),
+            lines=(3,),
+        ),
         Example(
             before="def f(rows):\n    rows = list(rows)\n    rows.sort()\n    return rows\n",
             after="def f(rows):\n    rows = [r.strip() for r in rows]\n    # ... existing code ...\n",
@@ -247,6 +264,9 @@ class ElidedCode(Rule):
         self._new_stubs: list[tuple[str, str, int]] = []
         self._called: set[tuple[str, str]] = set()
         self._classes: list[str] = []
+        # The classes and functions the visit is in, innermost last: a stub defined inside a
+        # function is a local of it, called only from within it.
+        self._within: list[tuple[str, int]] = []
         self._lines = context.after.text.splitlines() if context.after else []
 
     def _report_once(self, node: cst.CSTNode, message: str) -> None:
@@ -267,9 +287,14 @@ class ElidedCode(Rule):
         self._note_docstring(node.body)
         bases = {dotted(b.value).rsplit(".", 1)[-1] for b in node.bases}
         self._classes.append("protocol" if bases & {"Protocol", "ABC"} else "class")
+        self._within.append(("class", id(node)))
 
     def leave_ClassDef(self, original_node: cst.ClassDef) -> None:
         self._classes.pop()
+        self._within.pop()
+
+    def leave_FunctionDef(self, original_node: cst.FunctionDef) -> None:
+        self._within.pop()
 
     def _in_prose(self, node: cst.Comment) -> bool:
         """A comment line between two comment lines is documentation (a diagram, a paragraph);
@@ -304,6 +329,8 @@ class ElidedCode(Rule):
             self._report_once(node, "a string used as an elision marker: the code it stands for is deleted")
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        enclosing = self._within[-1] if self._within else None
+        self._within.append(("function", id(node)))
         self._note_docstring(node.body)
         names = {dotted(d.decorator).rsplit(".", 1)[-1] for d in node.decorators}
         stub = names & _STUB_DECORATORS or self.context.path.endswith(".pyi")
@@ -311,6 +338,10 @@ class ElidedCode(Rule):
             return
         old = before_function(self, node)
         scope = self._classes[-1] if self._classes else "module"
+        if enclosing is not None and enclosing[0] == "function":
+            # A test's local double (`async def receive(): raise NotImplementedError`, passed
+            # along and never meant to be called): only a call from the same function counts.
+            scope = f"local {enclosing[1]}"
         if old is None and _is_stub_only(node) and scope != "protocol":
             anchor = _anchor(node)
             if touches(self, anchor):  # positions are gone by finish(): keep the line now
@@ -328,6 +359,7 @@ class ElidedCode(Rule):
         name = dotted(node.func).split(".")
         if len(name) == 1 and touches(self, node):
             self._called.add(("module", name[0]))
+            self._called.update((f"local {ident}", name[0]) for kind, ident in self._within if kind == "function")
         elif len(name) == 2 and name[0] in ("self", "cls") and touches(self, node):
             self._called.add(("class", name[1]))
 
