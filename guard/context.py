@@ -125,6 +125,9 @@ TEST_STYLE_RULES = {
     "B011": "test code: `assert False` only disappears under python -O, which test runs do not use",
 }
 GENERATOR_RETURN_RULES = frozenset({"B901"})
+# ruff's report of syntax that a newer Python reads ("Cannot use `match` statement on Python 3.8
+# (syntax was added in Python 3.10)"), as against broken syntax.
+_NEWER_SYNTAX = re.compile(r"\(syntax was (?:added|introduced) in Python 3\.\d+\)")
 # What evaluating a name, an attribute or a subscript raises when the thing is not there.
 _LOOKUP_ERRORS = frozenset({
     "NameError", "AttributeError", "ImportError", "ModuleNotFoundError", "KeyError", "IndexError",
@@ -1402,6 +1405,10 @@ def _explained(f: Finding, source: str | None) -> str | None:
         return "test code: bandit's findings are about code that ships"
     if f.analyzer == "ruff" and f.rule in TEST_STYLE_RULES and is_test_path(f.path):
         return TEST_STYLE_RULES[f.rule]
+    if f.analyzer == "ruff" and f.rule == "syntax-error" and is_test_path(f.path) and _NEWER_SYNTAX.search(f.message):
+        return ("test code: syntax of a newer Python than the oldest the project supports; a test file is often "
+                "collected only on the Pythons that read it (lark imports its `match` tests under `if "
+                "sys.version_info >= (3, 10)`)")
     if f.analyzer == "mypy" and is_test_path(f.path) and f.rule not in OWN_SIGNATURE_RULES:
         return "test code: mypy reads mocks and run-time attributes worst; the test run shows a real error"
     return None

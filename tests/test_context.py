@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from dataclasses import replace
+
 from guard.api import check_patch
 from guard.context import expected_failure_lines, in_context, writes_namespace_dynamically
 from guard.findings import Confidence, Finding, Severity
@@ -156,6 +158,20 @@ def test_how_a_test_asserts_is_not_weighed_but_a_shadowed_test_is() -> None:
     )  # fmt: skip
     assert [f.severity is Severity.INFO for f in found] == [True, True, False, False]
     assert "weak test" in dict(found[0].evidence)["context"]
+
+
+def test_newer_syntax_in_a_test_file_is_shown_not_weighed() -> None:
+    """A test file written in a newer Python's syntax than the project's oldest is collected only
+    where it parses (lark 1.3.0's `match` tests); in shipped code, or broken syntax, it counts."""
+    newer = "Cannot use `match` statement on Python 3.8 (syntax was added in Python 3.10)"
+    found = in_context(
+        [replace(finding("tests/test_match.py", 2, "syntax-error", "ruff"), message=newer),
+         replace(finding("pkg/io.py", 2, "syntax-error", "ruff"), message=newer),
+         replace(finding("tests/test_io.py", 2, "syntax-error", "ruff"), message="Expected `:`, found newline")],
+        {"tests/test_match.py": "x = 1\n", "pkg/io.py": "x = 1\n", "tests/test_io.py": "x = 1\n"},
+    )  # fmt: skip
+    assert [f.severity is Severity.INFO for f in found] == [True, False, False]
+    assert "newer Python" in dict(found[0].evidence)["context"]
 
 
 def test_a_test_helper_that_breaks_its_own_return_annotation_still_counts() -> None:
