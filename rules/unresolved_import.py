@@ -32,6 +32,7 @@ Example::
 from __future__ import annotations
 
 import ast
+import posixpath
 import re
 import sys
 from collections.abc import Iterable
@@ -106,6 +107,12 @@ class UnresolvedImport(Rule):
             after="import click\nfrom click.testing import CliRunner\nfrom click import __version__\n",
         ),
         Example(before="x = 1\n", after="import json\nimport os.path\nfrom collections import abc\n"),
+        Example(  # a test's sibling module, imported by bare name (the test's directory is on the path)
+            path="tests/test_sources.py",
+            before="def test_a():\n    assert True\n",
+            after="import test_source as ts\n\n\ndef test_a():\n    assert ts.X == 1\n",
+            files=(("tests/__init__.py", ""), ("tests/test_source.py", "X = 1\n")),
+        ),
         Example(  # the script puts the system's packages on the path first
             path="tests/hook_script.py",
             before=None,
@@ -211,6 +218,20 @@ class UnresolvedImport(Rule):
         ),
     )
     INVALID = (
+        Example(  # no such sibling of the test, and a sibling of library code is no module of its own
+            path="tests/test_sources.py",
+            before="def test_a():\n    assert True\n",
+            after="import test_sauce as ts\n\n\ndef test_a():\n    assert ts.X == 1\n",
+            files=(("tests/__init__.py", ""), ("tests/test_source.py", "X = 1\n")),
+            lines=(1,),
+        ),
+        Example(
+            path="pkg/mod.py",
+            before="x = 1\n",
+            after="import helpers\n",
+            files=(("pkg/__init__.py", ""), ("pkg/helpers.py", "X = 1\n")),
+            lines=(1,),
+        ),
         Example(  # click (installed here) has a module-level __getattr__; its submodules are files
             before="from click.testing import CliRunner\n",
             after="from click.testing_compat import CliRunner\n",
@@ -362,7 +383,7 @@ class UnresolvedImport(Rule):
             self.report(at, f"'{module}' is a stdlib module {when}; the project targets Python {target[0]}.{target[1]}")
             return
         top = parts[0]
-        if self._in_working_environment(top):
+        if self._in_working_environment(top) or (self.context.is_test_file and self._sibling(top)):
             return
         if self._lazy(statement) and self._optional_elsewhere(top):
             return  # an optional dependency, imported only when the feature needing it is used
@@ -414,6 +435,22 @@ class UnresolvedImport(Rule):
         return project.memo(
             f"unresolved-import.imported-before:{top}", lambda: _imported_before(project.repo, top, originals)
         )
+
+    def _sibling(self, top: str) -> bool:
+        """Is ``top`` a module beside this file (``tests/test_source.py`` for ``import test_source``
+        in ``tests/test_sources.py``), as the patch leaves it? A test file run as a script, or
+        collected by pytest from a directory that is not a package, has its own directory on the
+        module search path (dill's tests import their sibling modules by bare name)."""
+        project = self.context.project
+        directory = posixpath.dirname(self.context.path)
+        for rel in (posixpath.join(directory, f"{top}.py"), posixpath.join(directory, top, "__init__.py")):
+            changed = project.files.get(rel)
+            if changed is not None:
+                if changed.after is not None:
+                    return True
+            elif (project.repo / rel).is_file():
+                return True
+        return False
 
     def _lazy(self, statement: cst.CSTNode) -> bool:
         """Is the import inside a function body: run only when the function is called?"""
