@@ -189,6 +189,14 @@ class TamperedTests(Rule):
     CONFIDENCE = Confidence.HIGH
 
     VALID = (
+        Example(  # two tests folded into one parametrized test: its check runs once per case
+            before=_T + "def test_dots():\n    with pytest.raises(ValueError):\n        get('../x')\n\n\n"
+            "def test_slashes():\n    with pytest.raises(ValueError):\n        get('//x')\n    with pytest.raises(ValueError):\n"
+            "        get('///x')\n",
+            after=_T + "@pytest.mark.parametrize('uri', ['../x', '//x', '///x'])\ndef test_outside_root(uri):\n"
+            "    with pytest.raises(ValueError):\n        get(uri)\n",
+            path="tests/test_get.py",
+        ),
         Example(  # a function's result may be None: checking that it is not is a real check
             path="tests/test_cache.py",
             before="def test_get():\n    assert lookup('a') == 1\n",
@@ -324,6 +332,15 @@ class TamperedTests(Rule):
         ),
     )
     INVALID = (
+        Example(  # the same three checks folded into a test of one case
+            before=_T + "def test_dots():\n    with pytest.raises(ValueError):\n        get('../x')\n\n\n"
+            "def test_slashes():\n    with pytest.raises(ValueError):\n        get('//x')\n    with pytest.raises(ValueError):\n"
+            "        get('///x')\n",
+            after=_T + "@pytest.mark.parametrize('uri', ['../x'])\ndef test_outside_root(uri):\n"
+            "    with pytest.raises(ValueError):\n        get(uri)\n",
+            path="tests/test_get.py",
+            lines=(5, 8),
+        ),
         Example(  # added checks that cannot fail: list() and a comprehension are never None
             path="tests/test_cache.py",
             before="import unittest\n\n\nclass T(unittest.TestCase):\n    def test_expire(self):\n"
@@ -819,8 +836,9 @@ class TamperedTests(Rule):
         moved = self._added_elsewhere()
         orphaned = {q: d for q, d in orphaned.items() if q not in moved}  # moved to another test file
         lost = sum(len(self._checks(d)) for d in orphaned.values())
-        if not orphaned or sum(len(self._checks(d)) for d in added) >= lost:
-            return  # removed with their subject, or rewritten as new tests
+        if not orphaned or sum(len(self._checks(d)) * _cases(d) for d in added) >= lost:
+            return  # removed with their subject, or rewritten as new tests (a parametrized one
+            # runs its checks once per case: mako 1.4.2 folded two tests into one over 22 cases)
         lines = {d.qualname: d.line for d in self.context.before.definitions}
         last = len(self.context.after.text.splitlines()) if self.context.after else 1
         for qual, fn in orphaned.items():
@@ -842,6 +860,19 @@ def _sides(node: cst.CSTNode) -> tuple[str, str] | None:
         if len(args) >= 2:
             return code(args[0]), code(args[1])
     return None
+
+
+def _cases(fn: cst.FunctionDef) -> int:
+    """How many times a runner runs ``fn``: the product of its ``parametrize`` decorators' case
+    counts (a literal list or tuple of cases; one for any other argument)."""
+    runs = 1
+    for d in fn.decorators:
+        call = d.decorator
+        if isinstance(call, cst.Call) and dotted(call.func).endswith("parametrize") and len(call.args) >= 2:
+            values = call.args[1].value
+            if isinstance(values, cst.List | cst.Tuple) and values.elements:
+                runs *= len(values.elements)
+    return runs
 
 
 def _subject(fn: cst.FunctionDef, node: cst.CSTNode) -> str | None:
