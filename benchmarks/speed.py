@@ -27,7 +27,7 @@ Measured, per patch:
   tokenise alone, e.g. inside a triple-quoted string, counts its ``\\w+|\\S`` runs). Tokens per
   second = a patch's tokens / its latency; the median is over patches;
 - peak memory: VmHWM of the warm-session process plus those of its resident helpers (the mypy
-  daemon and the property-job zygote's process tree), and separately the largest RSS of any child
+  daemon and the property-job zygotes' process trees), and separately the largest RSS of any child
   it waited for (ruff, the property-test sandbox when no zygote runs). Both include the warm-up checks: on the
   release repos the peak comes from a warm-up that touches idna's 8,600-line ``uts46data.py``
   (a whole-file libcst tree in the session, mypy in the child); the timed patches stay near
@@ -266,7 +266,7 @@ def _tree(pid: int) -> set[int]:
 
 def _resident_peak_kb(session: Any) -> int:
     """Peak RSS of the session's resident helpers, summed: the mypy daemon (a daemon, so not
-    among our children) and the property-job zygote's process tree."""
+    among our children) and the property-job zygotes' process trees."""
     total = 0
     daemon = getattr(session, "_mypy", None)
     if daemon is not None:
@@ -274,9 +274,9 @@ def _resident_peak_kb(session: Any) -> int:
             total += _vm_hwm_kb(int(json.loads(Path(daemon._status).read_text())["pid"]))
         except (OSError, ValueError, KeyError):
             pass
-    zygote = getattr(session, "_zygote", None)
-    if zygote is not None and zygote._proc is not None:
-        total += sum(_vm_hwm_kb(pid) for pid in _tree(zygote._proc.pid))
+    for zygote in getattr(session, "_zygotes", ()):
+        if zygote._proc is not None:
+            total += sum(_vm_hwm_kb(pid) for pid in _tree(zygote._proc.pid))
     return total
 
 

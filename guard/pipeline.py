@@ -708,7 +708,7 @@ def _call_values(p: _Plan, functions: Sequence[properties.ChangedFunction]) -> d
 
 
 def _properties_stage(
-    p: _Plan, options: Options, out: Outcome, fork_server: Callable[[], ForkServer | None] | None
+    p: _Plan, options: Options, out: Outcome, fork_server: Callable[[], Sequence[ForkServer]] | None
 ) -> None:
     """Run the changed functions, old against new, in the sandbox."""
     from guard.checks import properties
@@ -719,7 +719,7 @@ def _properties_stage(
         if functions:
             budget = properties.PropertyBudget(stage_s=options.budgets.get("properties", 5.0))
             test_modules, tests = test_subjects(p.ws, list(p.changes.values()), functions)
-            server = fork_server() if fork_server is not None else None
+            server = fork_server() if fork_server is not None else ()
             result = properties.run_properties(p.ws.repo, [*modules, *test_modules], functions, budget,
                                                server, tests, _call_values(p, functions))
             out.findings.extend(result.findings)
@@ -738,7 +738,7 @@ def run_pipeline(
     target: tuple[int, int],
     cache: ToolCache | None = None,
     mypy_daemon: MypyDaemon | None = None,
-    fork_server: Callable[[], ForkServer | None] | None = None,
+    fork_server: Callable[[], Sequence[ForkServer]] | None = None,
 ) -> Outcome:
     """Run every enabled analyzer; ``cache``, a resident ``mypy_daemon`` and a ``fork_server``
     for property jobs serve sessions. bandit runs in this process, warm or cold: one import of it

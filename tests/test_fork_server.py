@@ -51,6 +51,34 @@ def test_forked_children_find_what_fresh_ones_find(repo: Path, server: ForkServe
     assert again.findings == forked.findings, "one zygote, many jobs, same answer"
 
 
+def test_functions_searched_side_by_side_find_what_one_child_finds(repo: Path, server: ForkServer) -> None:
+    """Two zygotes split a patch's functions between them (in file order, dealt out): the same
+    findings with the same evidence as one child, each function searched by one of them."""
+    other = start_fork_server(repo)
+    try:
+        assert other.usable, other.failure
+        one = check(repo, server, "crash", ["leave", "clamp"])
+        jobs: list[str] = []
+        for zygote, name in ((server, "first"), (other, "second")):
+            run = zygote.run
+            zygote.run = lambda *a, run=run, name=name: (jobs.append(name), run(*a))[1]  # type: ignore[method-assign]
+        before, after = fixture("crash")
+        functions = [ChangedFunction("pkg/mod.py", n, False) for n in ["leave", "clamp"]]
+        started = time.monotonic()
+        both = run_properties(repo, [ModuleVersions("pkg/mod.py", before, after)], functions, PropertyBudget(),
+                              [server, other])
+        assert time.monotonic() - started < 60
+        assert sorted(jobs) == ["first", "second"], "one child on each zygote"
+        assert rules(both) == rules(one) == {("leave", "sandbox-violation"), ("clamp", "behaviour-change")}
+        assert [f.evidence for f in both.findings] == [f.evidence for f in one.findings]
+        assert sorted(map(str, both.notes)) == sorted(map(str, one.notes))
+        again = run_properties(repo, [ModuleVersions("pkg/mod.py", before, after)], functions, PropertyBudget(),
+                               [server, other])
+        assert again.findings == both.findings and again.notes == both.notes, "same patch, same answer"
+    finally:
+        other.close()
+
+
 def test_hostile_code_is_contained_in_forked_children(
     repo: Path, server: ForkServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:

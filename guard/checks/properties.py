@@ -32,6 +32,7 @@ import signal
 import sys
 import time
 from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -147,16 +148,19 @@ def run_properties(
     modules: Sequence[ModuleVersions],
     functions: Sequence[ChangedFunction],
     budget: PropertyBudget = PropertyBudget(),
-    server: sandbox.ForkServer | None = None,
+    server: sandbox.ForkServer | Sequence[sandbox.ForkServer] | None = None,
     tests: Sequence[TestSubject] = (),
     calls: Mapping[str, Mapping[str, Sequence[str]]] | None = None,
 ) -> PropertyResult:
     """Run the changed functions, old against new, in sandboxed children. Never raises for
     anything the patched code does; a child that dies takes only its current function with it.
     ``server`` (a warm session's, see :func:`start_fork_server`) forks the children instead of
-    starting a fresh interpreter for each. ``tests`` (their modules among ``modules``) run first,
-    in the first child only. ``calls``: the literals the repo passes to the functions and their
-    classes (:func:`guard.callsites.argument_values`), values for parameters nothing else types."""
+    starting a fresh interpreter for each; with several servers, the functions are dealt out
+    among them in file order and searched side by side, each server's share as one child's (a
+    fork costs milliseconds; a fresh interpreter a quarter of a second of CPU, so one-off children
+    are never run side by side). ``tests`` (their modules among ``modules``) run first, in the
+    first child only. ``calls``: the literals the repo passes to the functions and their classes
+    (:func:`guard.callsites.argument_values`), values for parameters nothing else types."""
     start = time.monotonic()
     sources = {m.path: m for m in modules if m.path.endswith(".py")}
     result = _Outcome([], [])
@@ -172,14 +176,33 @@ def run_properties(
                                           "library code"))
         else:
             pending.append(fn)
-    while pending:
-        left = budget.stage_s - (time.monotonic() - start)
-        if left <= 0.05:
-            result.notes += [_note(fn, "stage time budget used up") for fn in pending]
-            break
-        pending = _run_child(repo.resolve(), list(sources.values()), pending, budget, left, result, server,
-                             tests, calls or {})
-        tests = ()
+    pool = [server] if isinstance(server, sandbox.ForkServer) else [s for s in server or () if s.usable]
+    shares = [pending[i :: len(pool)] for i in range(len(pool))] if len(pool) > 1 and len(pending) > 1 else [pending]
+    outcomes = [result] + [_Outcome([], []) for _ in shares[1:]]
+
+    def drive(share: list[ChangedFunction], outcome: _Outcome, srv: sandbox.ForkServer | None,
+              first: Sequence[TestSubject]) -> None:
+        while share:
+            left = budget.stage_s - (time.monotonic() - start)
+            if left <= 0.05:
+                outcome.notes += [_note(fn, "stage time budget used up") for fn in share]
+                break
+            share = _run_child(repo.resolve(), list(sources.values()), share, budget, left, outcome, srv,
+                               first, calls or {})
+            first = ()
+
+    if len(shares) == 1:
+        drive(pending, result, pool[0] if pool else None, tests)
+    else:
+        with ThreadPoolExecutor(max_workers=len(shares)) as side_by_side:
+            done = [side_by_side.submit(drive, share, outcome, srv, tests if i == 0 else ())
+                    for i, (share, outcome, srv) in enumerate(zip(shares, outcomes, pool, strict=False))]
+            for future in done:
+                future.result()
+        for other in outcomes[1:]:  # in share order: the same patch gives the same notes
+            result.findings += other.findings
+            result.notes += other.notes
+            result.isolation = result.isolation or other.isolation
     return PropertyResult(tuple(sorted(result.findings)), tuple(result.notes),
                           result.isolation, time.monotonic() - start)
 
