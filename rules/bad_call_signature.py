@@ -42,6 +42,10 @@ class BadCallSignature(Rule):
     METADATA_DEPENDENCIES = (PositionProvider, *METADATA)
 
     VALID = (
+        Example(
+            before="def rank(xs):\n    return list(enumerate(xs))\n",
+            after="def rank(xs):\n    return list(enumerate(xs, start=1)) + list(zip(xs, xs, strict=True))\n",
+        ),
         Example(  # a keyword of newer Pythons, under the version test that selects them
             before="import shutil\nimport sys\n",
             after="import shutil\nimport sys\n\nif sys.version_info >= (3, 12):\n    shutil.rmtree('d', onexc=print)\n",
@@ -74,6 +78,11 @@ class BadCallSignature(Rule):
         ),
     )
     INVALID = (
+        Example(  # a builtin class typeshed marks @disjoint_base: its constructor is still __new__'s
+            before="def rank(xs):\n    return list(enumerate(xs))\n",
+            after="def rank(xs):\n    return list(enumerate(xs, case_sensitive=False))\n",
+            lines=(2,),
+        ),
         Example(  # the repo's own helper: the platform test does not change its signature
             path="tests/test_release.py",
             before="import sys\n\nimport pytest\n\nIS_LINUX = sys.platform.startswith('linux')\n\n\n"

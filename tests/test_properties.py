@@ -8,6 +8,7 @@ import socket
 import tempfile
 import threading
 import time
+import typing
 from pathlib import Path
 
 import pytest
@@ -497,3 +498,56 @@ def test_a_limit_the_code_raises_on_purpose_is_not_resource_exhaustion(repo: Pat
                              ChangedFunction("pkg/mod.py", "runaway", True)])
     assert ("runaway", "resource-exhausted") in rules(result)
     assert not [f for f in result.findings if f.symbol == "depth_of"], result.findings
+
+
+CONVERTORS = '''\
+import typing
+
+T = typing.TypeVar("T")
+
+
+class Convertor(typing.Generic[T]):
+    def to_string(self, value: T) -> str:
+        raise NotImplementedError()
+
+
+class IntegerConvertor(Convertor[int]):
+    def to_string(self, value: int) -> str:
+        return str(value)
+
+
+def replace_params(path: str, convertors: dict[str, Convertor[typing.Any]], params: dict[str, str]) -> str:
+    if not params:
+        return path
+    for key, value in params.items():
+        path = path.replace("{" + key + "}", convertors[key].to_string(value))
+    return path
+
+'''
+
+
+def test_a_repo_class_taken_with_type_arguments_is_built_and_unbuildable_elements_leave_containers_empty(
+    repo: Path,
+) -> None:
+    """starlette's ``replace_params(path, dict[str, Convertor[Any]], dict[str, str])``: the
+    generic repo class is built as the class, so a dropped ``not`` is found (it went untested:
+    "could not resolve Convertor[Any] to a strategy"); an unchanged function is still clean."""
+    dropped = CONVERTORS.replace("    if not params:", "    if params:")
+    result = _run_pair(repo, CONVERTORS, dropped, "replace_params")
+    assert ("replace_params", "behaviour-change") in rules(result), result.notes
+    assert not any("could not generate" in str(n) for n in result.notes), result.notes
+    same = CONVERTORS.replace("    return path\n", "    return str(path)\n", 1)
+    assert _run_pair(repo, CONVERTORS, same, "replace_params").findings == ()
+
+
+@pytest.mark.filterwarnings("ignore::hypothesis.errors.NonInteractiveExampleWarning")
+def test_a_container_of_what_cannot_be_built_is_drawn_empty() -> None:
+    from guard.harness.strategies import Context, NoStrategy, from_annotation
+
+    ctx = Context(local=frozenset({__name__.split(".")[0]}))
+    with pytest.raises(NoStrategy):
+        from_annotation(typing.Awaitable[None], ctx)
+    empty = from_annotation(list[typing.Awaitable[None]], ctx)
+    assert {repr(empty.example()) for _ in range(5)} == {"[]"}
+    assert "empty containers" in ctx.loose
+    assert from_annotation(dict[str, typing.Awaitable[None]], ctx).example() == {}

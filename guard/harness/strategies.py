@@ -359,25 +359,60 @@ def from_annotation(tp: Any, ctx: Context = _NO_CONTEXT, inner: bool = False) ->
     if origin is typing.Literal:
         return st.sampled_from(args)
     if args and origin is collections.deque:
-        return _lists(from_annotation(args[0], ctx.inner(), True), ctx).map(collections.deque)
+        element = _element(args[0], ctx)
+        return st.just(collections.deque()) if element is None else _lists(element, ctx).map(collections.deque)
     if args and origin in _LISTLIKE:
-        return _lists(from_annotation(args[0], ctx.inner(), True), ctx)
+        element = _element(args[0], ctx)
+        return st.just([]) if element is None else _lists(element, ctx)
     if args and origin in _SETLIKE:
-        return _SETLIKE[origin](from_annotation(args[0], ctx.inner(), True),
-                                max_size=ctx.max_size)
+        element = _element(args[0], ctx)
+        empty: frozenset[Any] | set[Any] = frozenset() if _SETLIKE[origin] is st.frozensets else set()
+        return st.just(empty) if element is None else _SETLIKE[origin](element, max_size=ctx.max_size)
     if len(args) == 2 and origin in _DICTLIKE:
-        keys = from_annotation(args[0], ctx.inner(), True)
-        values = from_annotation(args[1], ctx.inner(), True)
+        keys, values = _element(args[0], ctx), _element(args[1], ctx)
+        if keys is None or values is None:
+            return st.just({})
         if args[0] is not str:
             return st.dictionaries(keys, values, max_size=ctx.max_size)
         return _keyed(keys, values, ctx.inner(), any_values=args[1] in _ANY)
     if origin is tuple and args:
         if len(args) == 2 and args[1] is Ellipsis:
-            return _lists(from_annotation(args[0], ctx.inner(), True), ctx).map(tuple)
+            element = _element(args[0], ctx)
+            return st.just(()) if element is None else _lists(element, ctx).map(tuple)
         return st.tuples(*(from_annotation(a, ctx.inner(), True) for a in args))
     if _is_local(tp, ctx):
         return _build(tp, ctx)
+    # A repo class taken with type arguments (``Convertor[Any]``), or an abstract one: the class,
+    # or its concrete subclasses in the repo, built from their constructors.
+    generic = origin if isinstance(origin, type) else tp
+    if _is_local(generic, ctx, abstract=True):
+        return _build(generic, ctx) if not inspect.isabstract(generic) else _concrete(generic, ctx)
     return st.from_type(tp)
+
+
+def _element(tp: Any, ctx: Context) -> Strategy | None:
+    """Elements of a container of ``tp``; None when no value of ``tp`` can be made: the container
+    is then drawn empty (its code still runs, over nothing; starlette's ``replace_params`` takes a
+    ``dict[str, Convertor[Any]]`` and returns early on an empty one)."""
+    try:
+        return from_annotation(tp, ctx.inner(), True)
+    except NoStrategy:
+        ctx.loose.add("empty containers")
+        return None
+
+
+def _concrete(cls: type, ctx: Context) -> Strategy:
+    """Instances of the concrete subclasses of the repo's abstract class ``cls`` that can be built."""
+    found: list[Strategy] = []
+    for sub in _family(cls, ctx):
+        if not inspect.isabstract(sub):
+            try:
+                found.append(_build(sub, ctx))
+            except NoStrategy:
+                continue
+    if not found:
+        raise NoStrategy(f"no concrete subclass of {cls.__name__} can be built")
+    return st.one_of(found)
 
 
 def _union(args: tuple[Any, ...], ctx: Context, inner: bool) -> Strategy:

@@ -66,8 +66,16 @@ def _decorator_kinds(env: Environment, func: Func) -> set[str] | None:
     return kinds
 
 
+_KEEPS_CONSTRUCTOR = frozenset({
+    "final", "disjoint_base", "type_check_only", "runtime_checkable", "deprecated", "total_ordering",
+})  # fmt: skip
+"""Class decorators that leave the constructor as the class body writes it (typeshed marks most
+builtins ``@disjoint_base``: ``enumerate(xs, case_sensitive=False)`` went unchecked)."""
+
+
 def _constructor(env: Environment, klass: Klass) -> list[Signature] | None:
-    if klass.info.decorated or klass.info.metaclass:
+    rewriting = [d for d in klass.info.decorators if d.rsplit(".", 1)[-1] not in _KEEPS_CONSTRUCTOR]
+    if (klass.info.decorated and (rewriting or not klass.info.decorators)) or klass.info.metaclass:
         return None  # dataclass, attrs, enum and friends write their own __init__
     found: list[Signature] = []
     for method in ("__init__", "__new__"):
