@@ -46,6 +46,10 @@ class BadCallSignature(Rule):
             before="def rank(xs):\n    return list(enumerate(xs))\n",
             after="def rank(xs):\n    return list(enumerate(xs, start=1)) + list(zip(xs, xs, strict=True))\n",
         ),
+        Example(  # methods of `object` called through the class, not its constructor
+            before="class T:\n    pass\n",
+            after="class T:\n    @classmethod\n    def make(cls):\n        t = object.__new__(cls)\n        return object.__repr__(t)\n",
+        ),
         Example(  # a keyword of newer Pythons, under the version test that selects them
             before="import shutil\nimport sys\n",
             after="import shutil\nimport sys\n\nif sys.version_info >= (3, 12):\n    shutil.rmtree('d', onexc=print)\n",
@@ -176,6 +180,10 @@ class BadCallSignature(Rule):
                     return
                 target, instance = self.r.env.attribute(target, "__call__"), True
         if not isinstance(target, Func | Klass):
+            return
+        if isinstance(callee, cst.Attribute) and isinstance(target, Klass) and target.qualname.rsplit(".", 1)[-1] != callee.attr.value:
+            # `object.__new__(cls)`, `int.from_bytes(b, signed=False)` taken for the class itself:
+            # what is called is a method of it, not its constructor.
             return
         bad = check_call(self.r.env, target, call_shape(node), via_instance=instance)
         if bad is not None and guarded and not (self._spelled_nowhere(target, bad.keyword) or self._in_repo(target)):
