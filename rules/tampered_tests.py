@@ -189,6 +189,13 @@ class TamperedTests(Rule):
     CONFIDENCE = Confidence.HIGH
 
     VALID = (
+        Example(  # a refusal revised: the function now accepts the input, and a new test says so
+            before=_T + "def test_bad_versions():\n    with pytest.raises(ValueError):\n        load('15.8')\n"
+            "    with pytest.raises(ValueError):\n        load('1.5')\n",
+            after=_T + "def test_bad_versions():\n    with pytest.raises(ValueError):\n        load('1.5')\n\n\n"
+            "def test_future_versions_load():\n    load('4.0')\n",
+            path="tests/test_load.py",
+        ),
         Example(  # two tests folded into one parametrized test: its check runs once per case
             before=_T + "def test_dots():\n    with pytest.raises(ValueError):\n        get('../x')\n\n\n"
             "def test_slashes():\n    with pytest.raises(ValueError):\n        get('//x')\n    with pytest.raises(ValueError):\n"
@@ -332,6 +339,14 @@ class TamperedTests(Rule):
         ),
     )
     INVALID = (
+        Example(  # a refusal dropped; the new test calls something else
+            before=_T + "def test_bad_versions():\n    with pytest.raises(ValueError):\n        load('15.8')\n"
+            "    with pytest.raises(ValueError):\n        load('1.5')\n",
+            after=_T + "def test_bad_versions():\n    with pytest.raises(ValueError):\n        load('1.5')\n\n\n"
+            "def test_dump():\n    dump('4.0')\n",
+            path="tests/test_load.py",
+            lines=(5,),
+        ),
         Example(  # the same three checks folded into a test of one case
             before=_T + "def test_dots():\n    with pytest.raises(ValueError):\n        get('../x')\n\n\n"
             "def test_slashes():\n    with pytest.raises(ValueError):\n        get('//x')\n    with pytest.raises(ValueError):\n"
@@ -681,8 +696,10 @@ class TamperedTests(Rule):
             return  # the checks moved into a helper of the file that the test now calls
         if any(in_loop(node, c) and touches(self, c.node) for c in real_now):
             return  # checks rewritten into a loop run once per case: counting them says nothing
-        texts = {c.text for c in real_now}
-        missing = [c for c in real_was if c.text not in texts]
+        # A raises context is told apart by the code it wraps too: `pytest.raises(ValueError)`
+        # around `load('15.8')` and around `load('1.5')` are two checks.
+        texts = {_identity(c) for c in real_now}
+        missing = [c for c in real_was if _identity(c) not in texts]
         if any(self._went_with_subject(c) for c in missing):
             return
         gone_inputs = _removed_inputs(old, node)
@@ -692,7 +709,7 @@ class TamperedTests(Rule):
             return  # folded into a changed check of the same objects, at least as strict
         if missing and self._moved(old, missing):
             return  # the test moved to a new name, and its old name went to a variant of it
-        if missing and all(self._rechecked(old, c) for c in missing):
+        if missing and all(self._rechecked(old, c) or self._now_expected_to_return(old, c) for c in missing):
             return  # what it checked, the patch checks anew in a test it adds or changes
         if missing and self._parametrized(node, missing):
             return  # its lost checks' cases became parameters of the test itself
@@ -743,6 +760,29 @@ class TamperedTests(Rule):
                 continue  # its own checks are what it lost from; the new expectation is elsewhere
             for c in self._checks(d):
                 if touches(self, c.node) and not c.tautology and _subject(d, c.node) == subject:
+                    return True
+        return False
+
+    def _now_expected_to_return(self, old: cst.FunctionDef, gone: Check) -> bool:
+        """Whether a lost ``pytest.raises(E): f(...)`` (or ``assertRaises``) names a function that
+        a test the patch adds to this file calls as a statement of its own, expecting it to return:
+        the patch changed ``f`` to accept what it refused, and says so in a new test (parso 0.8.5:
+        ``load_grammar(version='15.8')`` stopped raising; the patch adds a test that loads a
+        future grammar). The expectation was revised, not dropped."""
+        if not gone.raises or gone.body is None:
+            return False
+        called = {dotted(n.func) for n in walk(gone.body) if isinstance(n, cst.Call)} - {""}
+        if not called:
+            return False
+        before = definitions(self, "before")
+        for qual, d in definitions(self, "after").items():
+            if qual in before or not isinstance(d, cst.FunctionDef) or d.name.value == old.name.value or not _is_test(d.name.value):
+                continue
+            for stmt in statements(d.body):
+                if (
+                    isinstance(stmt, cst.Expr) and isinstance(stmt.value, cst.Call)
+                    and dotted(stmt.value.func) in called and touches(self, stmt)
+                ):  # fmt: skip
                     return True
         return False
 
@@ -860,6 +900,10 @@ def _sides(node: cst.CSTNode) -> tuple[str, str] | None:
         if len(args) >= 2:
             return code(args[0]), code(args[1])
     return None
+
+
+def _identity(check: Check) -> tuple[str, str]:
+    return check.text, code(check.body).strip() if check.body is not None else ""
 
 
 def _cases(fn: cst.FunctionDef) -> int:
