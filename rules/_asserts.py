@@ -59,7 +59,12 @@ def covers(base: str, subject: str) -> bool:
 
 
 def _is_len(node: cst.BaseExpression) -> bool:
-    return isinstance(node, cst.Call) and dotted(node.func) == "len"
+    """``len(x)``, or ``x.__len__()`` spelled out (waitress 3.0.2 respelled one as the other)."""
+    if not isinstance(node, cst.Call):
+        return False
+    if isinstance(node.func, cst.Attribute) and node.func.attr.value == "__len__" and not node.args:
+        return True
+    return dotted(node.func) == "len"
 
 
 def _subjects(*nodes: cst.BaseExpression) -> tuple[str, ...]:

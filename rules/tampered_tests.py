@@ -189,6 +189,13 @@ class TamperedTests(Rule):
     CONFIDENCE = Confidence.HIGH
 
     VALID = (
+        Example(  # a size check respelled: x.__len__() is len(x)
+            before="import unittest\n\n\nclass T(unittest.TestCase):\n    def test_len(self):\n        inst = make()\n"
+            "        self.assertEqual(inst.__len__(), 2)\n",
+            after="import unittest\n\n\nclass T(unittest.TestCase):\n    def test_len(self):\n        inst = make()\n"
+            "        self.assertEqual(len(inst), 2)\n",
+            path="tests/test_len.py",
+        ),
         Example(  # a refusal revised: the function now accepts the input, and a new test says so
             before=_T + "def test_bad_versions():\n    with pytest.raises(ValueError):\n        load('15.8')\n"
             "    with pytest.raises(ValueError):\n        load('1.5')\n",
