@@ -37,8 +37,9 @@ start of the eleventh session, before any of its changes were measured, and run 
 (checks at f02c528, scored at 33bf490, the eleventh session's final score code; both committed
 before its results were read): its estimate; then read, so spent — the next session chooses
 HELD_OUT_14 before measuring anything. HELD_OUT_14 was chosen the same way at the start of the
-twelfth session, before any of its changes were measured, to be run once at its end with guard as
-finally committed: the clean estimate. None may be tuned on; a fix prompted by a held-out false alarm makes
+twelfth session, before any of its changes were measured, and run once at its end (at 7466ed3, the
+twelfth session's final code): its estimate; then read, so spent — the next session chooses
+HELD_OUT_15 before measuring anything. None may be tuned on; a fix prompted by a held-out false alarm makes
 that set tuned, and calls for a fresh one.
 
 Each diff holds the Python files, type stubs (``.pyi``), the root files that declare the target
@@ -274,7 +275,8 @@ HELD_OUT_13: dict[str, list[str]] = {
 # Chosen at the start of the twelfth session (2026-11-22), before any of its changes were measured,
 # after HELD_OUT_13 had been run and read (spent; a fit set now): nine well-known pure-Python packages
 # never used in a set, each with its last four releases as `pip index versions` listed them that day.
-# Never fitted on; to be run once, clean and injected, with guard as finally committed. (cachelib,
+# Never fitted on; run once, clean and injected, with guard as finally committed (at 7466ed3; read
+# since, so spent). (cachelib,
 # first written down, was swapped for colorlog before anything ran: a fixture repo has that import name.)
 HELD_OUT_14: dict[str, list[str]] = {
     "loguru": ["0.7.0", "0.7.1", "0.7.2", "0.7.3"],
@@ -294,10 +296,11 @@ SETS: dict[str, dict[str, list[str]]] = {
     "held-out-11": HELD_OUT_11, "held-out-12": HELD_OUT_12, "held-out-13": HELD_OUT_13,
     "held-out-14": HELD_OUT_14,
 }  # fmt: skip
-# The sets a fit may use: every set but the one kept for the clean estimate (HELD_OUT_14).
+# The sets a fit may use: every set but the one kept for the clean estimate (none now: HELD_OUT_14
+# was run and read at the end of the twelfth session; the next session chooses HELD_OUT_15).
 FIT_SETS = ("tuned", "held-out", "held-out-2", "held-out-3", "held-out-4", "held-out-5", "held-out-6",
             "held-out-7", "held-out-8", "held-out-9", "held-out-10", "held-out-11", "held-out-12",
-            "held-out-13")
+            "held-out-13", "held-out-14")
 RELEASES: dict[str, list[str]] = {name: versions for s in SETS.values() for name, versions in s.items()}
 
 # Budgets well above guard's defaults: on a loaded machine an analyzer that runs out of time drops

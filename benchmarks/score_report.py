@@ -67,7 +67,7 @@ ESTIMATE = {
     "held-out-11": "   (a clean estimate when first run; read since)",
     "held-out-12": "   (a clean estimate when first run; read since)",
     "held-out-13": "   (a clean estimate when first run; read since)",
-    "held-out-14": "   (a clean estimate: never fitted on)",
+    "held-out-14": "   (a clean estimate when first run; read since)",
 }  # fmt: skip
 TARGETS = {"auroc": 0.97, "recall": 0.90, "false_alarms": 0.05, "release_failed": 0.05}
 
