@@ -263,9 +263,8 @@ class ElidedCode(Rule):
         self._reported: set[int] = set()
         self._new_stubs: list[tuple[str, str, int]] = []
         self._called: set[tuple[str, str]] = set()
-        self._classes: list[str] = []
-        # The classes and functions the visit is in, innermost last: a stub defined inside a
-        # function is a local of it, called only from within it.
+        # The classes ("class", or "protocol" for a Protocol or ABC) and functions the visit is in,
+        # innermost last: a stub defined inside a function is a local of it, called only from within it.
         self._within: list[tuple[str, int]] = []
         self._lines = context.after.text.splitlines() if context.after else []
 
@@ -286,11 +285,9 @@ class ElidedCode(Rule):
     def visit_ClassDef(self, node: cst.ClassDef) -> None:
         self._note_docstring(node.body)
         bases = {dotted(b.value).rsplit(".", 1)[-1] for b in node.bases}
-        self._classes.append("protocol" if bases & {"Protocol", "ABC"} else "class")
-        self._within.append(("class", id(node)))
+        self._within.append(("protocol" if bases & {"Protocol", "ABC"} else "class", id(node)))
 
     def leave_ClassDef(self, original_node: cst.ClassDef) -> None:
-        self._classes.pop()
         self._within.pop()
 
     def leave_FunctionDef(self, original_node: cst.FunctionDef) -> None:
@@ -337,7 +334,7 @@ class ElidedCode(Rule):
         if stub or not touches(self, node):
             return
         old = before_function(self, node)
-        scope = self._classes[-1] if self._classes else "module"
+        scope = next((kind for kind, _ in reversed(self._within[:-1]) if kind != "function"), "module")
         if enclosing is not None and enclosing[0] == "function":
             # A test's local double (`async def receive(): raise NotImplementedError`, passed
             # along and never meant to be called): only a call from the same function counts.

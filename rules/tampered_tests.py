@@ -1075,4 +1075,3 @@ def _compared(left: ast.expr, right: ast.expr) -> tuple[str, str, str] | None:
         if isinstance(subject, ast.Attribute) and subject.attr == "__class__":
             return ("class", ast.unparse(subject.value), ast.unparse(other))
     return None
-

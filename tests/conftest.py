@@ -81,6 +81,14 @@ def diff_after_edit(repo: Path, edits: Mapping[str, str | None]) -> str:
     return diff
 
 
+def rule_messages(repo: Path, edits: Mapping[str, str | None], rule: str) -> list[str]:
+    """The messages of ``rule``'s findings when guard's own rules alone check ``edits`` to ``repo``."""
+    from guard.api import check_patch
+
+    report = check_patch(diff_after_edit(repo, edits), repo, analyzers=frozenset({"rules"}))
+    return [s.finding.message for s in report.findings if s.finding.rule == rule]
+
+
 @pytest.fixture
 def sandbox_repo() -> Iterator[Path]:
     """A repo holding an empty package ``pkg``, readable by everyone: the property sandbox may drop

@@ -5,8 +5,7 @@ weaker than its own form is still reported."""
 
 from __future__ import annotations
 
-from guard.api import check_patch
-from tests.conftest import MakeRepo, diff_after_edit
+from tests.conftest import MakeRepo, rule_messages
 
 CODE = "class Conn:\n    def __init__(self):\n        self.closed = False\n        self.count = 2\n"
 TEST = (
@@ -20,8 +19,7 @@ TEST = (
 
 def _tampering(make_repo: MakeRepo, test: str) -> list[str]:
     repo = make_repo({"pkg/__init__.py": "", "pkg/conn.py": CODE, "tests/test_conn.py": TEST})
-    report = check_patch(diff_after_edit(repo, {"tests/test_conn.py": test}), repo, analyzers=frozenset({"rules"}))
-    return [s.finding.message for s in report.findings if s.finding.rule == "test-tampering"]
+    return rule_messages(repo, {"tests/test_conn.py": test}, "test-tampering")
 
 
 def test_the_idiomatic_spelling_of_the_same_check_is_not_loosening(make_repo: MakeRepo) -> None:
@@ -45,8 +43,7 @@ def test_a_private_stdlib_name_typeshed_leaves_out_is_not_made_up(make_repo: Mak
 
     def attribute_findings(body: str) -> list[str]:
         after = f"import threading\n\n\ndef handle(x):\n    return {body}\n"
-        report = check_patch(diff_after_edit(repo, {"pkg/t.py": after}), repo, analyzers=frozenset({"rules"}))
-        return [s.finding.message for s in report.findings if s.finding.rule == "nonexistent-attribute"]
+        return rule_messages(repo, {"pkg/t.py": after}, "nonexistent-attribute")
 
     assert attribute_findings("threading._make_thread_handle(x)") == []
     assert attribute_findings("threading.make_thread_handle(x)")

@@ -5,8 +5,7 @@ still reported."""
 
 from __future__ import annotations
 
-from guard.api import check_patch
-from tests.conftest import MakeRepo, diff_after_edit
+from tests.conftest import MakeRepo, rule_messages
 
 CODE = "def links(value):\n    return {} if not value else {'next': value}\n"
 UTILS = (
@@ -20,8 +19,7 @@ HEADERS = "from pkg.links import links\n\n\ndef test_links_empty():\n    assert 
 
 def _tampering(make_repo: MakeRepo, edits: dict[str, str | None]) -> list[str]:
     repo = make_repo({"pkg/__init__.py": "", "pkg/links.py": CODE, "tests/test_utils.py": UTILS})
-    report = check_patch(diff_after_edit(repo, edits), repo, analyzers=frozenset({"rules"}))
-    return [s.finding.message for s in report.findings if s.finding.rule == "test-tampering"]
+    return rule_messages(repo, edits, "test-tampering")
 
 
 def test_a_test_moved_to_another_file_is_not_deleted(make_repo: MakeRepo) -> None:
@@ -48,8 +46,7 @@ FOLDED = (
 
 def _tampered_traversal(make_repo: MakeRepo, after: str) -> list[str]:
     repo = make_repo({"pkg/__init__.py": "", "pkg/links.py": CODE, "tests/test_utils.py": TRAVERSAL})
-    report = check_patch(diff_after_edit(repo, {"tests/test_utils.py": after}), repo, analyzers=frozenset({"rules"}))
-    return [s.finding.message for s in report.findings if s.finding.rule == "test-tampering"]
+    return rule_messages(repo, {"tests/test_utils.py": after}, "test-tampering")
 
 
 def test_checks_folded_into_parameters_of_the_test_are_not_lost(make_repo: MakeRepo) -> None:

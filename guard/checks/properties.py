@@ -196,7 +196,7 @@ def run_properties(
     else:
         with ThreadPoolExecutor(max_workers=len(shares)) as side_by_side:
             done = [side_by_side.submit(drive, share, outcome, srv, tests if i == 0 else ())
-                    for i, (share, outcome, srv) in enumerate(zip(shares, outcomes, pool, strict=False))]
+                    for i, (share, outcome, srv) in enumerate(zip(shares, outcomes, pool, strict=True))]
             for future in done:
                 future.result()
         for other in outcomes[1:]:  # in share order: the same patch gives the same notes

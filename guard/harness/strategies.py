@@ -380,13 +380,11 @@ def from_annotation(tp: Any, ctx: Context = _NO_CONTEXT, inner: bool = False) ->
             element = _element(args[0], ctx)
             return st.just(()) if element is None else _lists(element, ctx).map(tuple)
         return st.tuples(*(from_annotation(a, ctx.inner(), True) for a in args))
-    if _is_local(tp, ctx):
-        return _build(tp, ctx)
-    # A repo class taken with type arguments (``Convertor[Any]``), or an abstract one: the class,
-    # or its concrete subclasses in the repo, built from their constructors.
-    generic = origin if isinstance(origin, type) else tp
-    if _is_local(generic, ctx, abstract=True):
-        return _build(generic, ctx) if not inspect.isabstract(generic) else _concrete(generic, ctx)
+    # A repo class, also taken with type arguments (``Convertor[Any]``): built from its
+    # constructor; an abstract one as its concrete subclasses in the repo.
+    cls = origin if isinstance(origin, type) else tp
+    if _is_local(cls, ctx, abstract=True):
+        return _concrete(cls, ctx) if inspect.isabstract(cls) else _build(cls, ctx)
     return st.from_type(tp)
 
 

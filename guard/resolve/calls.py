@@ -74,8 +74,8 @@ builtins ``@disjoint_base``: ``enumerate(xs, case_sensitive=False)`` went unchec
 
 
 def _constructor(env: Environment, klass: Klass) -> list[Signature] | None:
-    rewriting = [d for d in klass.info.decorators if d.rsplit(".", 1)[-1] not in _KEEPS_CONSTRUCTOR]
-    if (klass.info.decorated and (rewriting or not klass.info.decorators)) or klass.info.metaclass:
+    rewriting = any(d.rsplit(".", 1)[-1] not in _KEEPS_CONSTRUCTOR for d in klass.info.decorators)
+    if rewriting or klass.info.metaclass:
         return None  # dataclass, attrs, enum and friends write their own __init__
     found: list[Signature] = []
     for method in ("__init__", "__new__"):
